@@ -1,0 +1,99 @@
+// swift-tools-version:6.0
+// h2e: load-feedback LVS directors (h2e-director) and their webserver agents (h2e-agent).
+import PackageDescription
+
+let package = Package(
+    name: "h2e",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "h2e-director", targets: ["h2e-director"]),
+        .executable(name: "h2e-agent", targets: ["h2e-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+    ],
+    targets: [
+        // C libraries behind thin system-library / shim targets.
+        .systemLibrary(
+            name: "CNetlink", pkgConfig: "libnl-genl-3.0",
+            providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev", "libnl-route-3-dev"])]),
+        .systemLibrary(name: "CRRD", pkgConfig: "librrd", providers: [.apt(["librrd-dev"])]),
+        .target(name: "CPacket"),
+
+        // Domains.
+        .target(name: "LVSConfig"),
+        .target(name: "IPVS", dependencies: ["CNetlink"]),
+        .target(
+            name: "HealthCheck",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "LoadFeedback",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "Heartbeat",
+            dependencies: [
+                "CPacket", "CNetlink",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "LoadAgent",
+            dependencies: [
+                "CRRD",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .target(
+            name: "Director",
+            dependencies: [
+                "LVSConfig", "IPVS", "HealthCheck", "LoadFeedback", "Heartbeat",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]),
+
+        // Thin mains: argument parsing and wiring only.
+        .executableTarget(
+            name: "h2e-director",
+            dependencies: [
+                "Director", "LVSConfig", "IPVS",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "h2e-agent",
+            dependencies: [
+                "LoadAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        // Tests. KernelTests run inside the user-mode-linux kernel (scripts/ipvs-vm); elsewhere they skip, and
+        // under CI a skip is a failure (scripts/test).
+        .testTarget(name: "LVSConfigTests", dependencies: ["LVSConfig"]),
+        .testTarget(name: "IPVSTests", dependencies: ["IPVS"]),
+        .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck"]),
+        .testTarget(name: "LoadFeedbackTests", dependencies: ["LoadFeedback"]),
+        .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat"]),
+        .testTarget(name: "LoadAgentTests", dependencies: ["LoadAgent"]),
+        .testTarget(name: "DirectorTests", dependencies: ["Director"]),
+        .testTarget(name: "KernelTests", dependencies: ["IPVS", "Director"]),
+    ]
+)

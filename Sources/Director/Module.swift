@@ -1,0 +1,2 @@
+/// Director: see ../shared/DESIGN.md (module layout).
+public enum DirectorModule {}

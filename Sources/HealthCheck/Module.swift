@@ -1,0 +1,2 @@
+/// HealthCheck: see ../shared/DESIGN.md (module layout).
+public enum HealthCheckModule {}

@@ -1,0 +1,2 @@
+/// Heartbeat: see ../shared/DESIGN.md (module layout).
+public enum HeartbeatModule {}

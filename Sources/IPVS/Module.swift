@@ -1,0 +1,2 @@
+/// IPVS: see ../shared/DESIGN.md (module layout).
+public enum IPVSModule {}

@@ -1,0 +1,2 @@
+/// LVSConfig: see ../shared/DESIGN.md (module layout).
+public enum LVSConfigModule {}

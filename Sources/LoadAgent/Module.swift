@@ -1,0 +1,2 @@
+/// LoadAgent: see ../shared/DESIGN.md (module layout).
+public enum LoadAgentModule {}

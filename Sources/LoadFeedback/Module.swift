@@ -1,0 +1,2 @@
+/// LoadFeedback: see ../shared/DESIGN.md (module layout).
+public enum LoadFeedbackModule {}

@@ -1,0 +1,8 @@
+import ArgumentParser
+import Director
+
+@main
+struct H2EDirector: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "h2e-director", abstract: "LVS director: IPVS, health checks, load feedback, failover.")
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import Director
+
+final class DirectorPlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertNotNil(DirectorModule.self as Any) }
+}

@@ -1,0 +1,5 @@
+import XCTest
+
+final class KernelPlaceholderTests: XCTestCase {
+    func testPlaceholder() {}
+}

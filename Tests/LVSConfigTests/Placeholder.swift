@@ -1,0 +1,6 @@
+import XCTest
+@testable import LVSConfig
+
+final class LVSConfigPlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertNotNil(LVSConfigModule.self as Any) }
+}

@@ -1,0 +1,6 @@
+import XCTest
+@testable import LoadFeedback
+
+final class LoadFeedbackPlaceholderTests: XCTestCase {
+    func testModuleLinks() { XCTAssertNotNil(LoadFeedbackModule.self as Any) }
+}
