@@ -9,6 +9,9 @@
 #include <netlink/genl/genl.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/family.h>
+#include <netlink/cache.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
 #include <linux/ip_vs.h>
 #include <linux/rtnetlink.h>
 #include <linux/if_addr.h>

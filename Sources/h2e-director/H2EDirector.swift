@@ -4,5 +4,7 @@ import Director
 @main
 struct H2EDirector: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "h2e-director", abstract: "LVS director: IPVS, health checks, load feedback, failover.")
+        commandName: "h2e-director", abstract: "LVS director: IPVS, health checks, load feedback, failover.",
+        // One file per subcommand; register each here.
+        subcommands: [])
 }
