@@ -1,0 +1,45 @@
+/// A real server behind a virtual service, as configured, plus what the kernel reports about it.
+public struct Destination: Hashable, Sendable, Codable {
+    public var address: InetAddress
+    public var port: UInt16
+    public var forwarding: ForwardingMethod
+    /// 0...65535; 0 takes no new connections (quiesced) but keeps the existing ones.
+    public var weight: Int
+    /// Upper connection threshold; 0 means none.
+    public var upperThreshold: UInt32
+    /// Lower connection threshold; 0 means none.
+    public var lowerThreshold: UInt32
+
+    /// Read from the kernel only; ignored when comparing configuration.
+    public var activeConnections: UInt32 = 0
+    public var inactiveConnections: UInt32 = 0
+    public var persistentConnections: UInt32 = 0
+    public var statistics: IPVSStatistics? = nil
+
+    public init(
+        address: InetAddress, port: UInt16, forwarding: ForwardingMethod = .directRoute, weight: Int = 1,
+        upperThreshold: UInt32 = 0, lowerThreshold: UInt32 = 0
+    ) {
+        self.address = address
+        self.port = port
+        self.forwarding = forwarding
+        self.weight = weight
+        self.upperThreshold = upperThreshold
+        self.lowerThreshold = lowerThreshold
+    }
+
+    /// What identifies a destination within its service.
+    public struct ID: Hashable, Sendable, CustomStringConvertible {
+        public var address: InetAddress
+        public var port: UInt16
+        public var description: String { address.withPort(port) }
+    }
+
+    public var id: ID { ID(address: address, port: port) }
+
+    /// True when the settings h2e controls are equal, whatever the counters say.
+    public func hasSameSettings(as other: Destination) -> Bool {
+        address == other.address && port == other.port && forwarding == other.forwarding && weight == other.weight
+            && upperThreshold == other.upperThreshold && lowerThreshold == other.lowerThreshold
+    }
+}

@@ -1,2 +1,0 @@
-/// IPVS: see ../shared/DESIGN.md (module layout).
-public enum IPVSModule {}
