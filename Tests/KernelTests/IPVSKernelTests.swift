@@ -1,0 +1,203 @@
+import Foundation
+import IPVS
+import XCTest
+
+/// The IPVS client against a real kernel, cross-checked with Debian's ipvsadm.
+final class IPVSKernelTests: XCTestCase {
+    var client: IPVSClient!
+
+    override func setUp() async throws {
+        try requireIPVSKernel()
+        client = try IPVSClient()
+        try await client.flush()
+    }
+
+    override func tearDown() async throws {
+        try? await client?.flush()
+    }
+
+    private func ours(_ format: IPVSListing.Format = .connections) async throws -> String {
+        IPVSListing(format: format).render(info: try await client.info(), table: try await client.table())
+    }
+
+    private func assertListingMatchesIpvsadm(file: StaticString = #filePath, line: UInt = #line) async throws {
+        let value1 = try await ours()
+        XCTAssertEqual(value1, try mustRun("ipvsadm -Ln"), "list", file: file, line: line)
+        let value2 = try await ours(.statistics)
+        XCTAssertEqual(value2, try mustRun("ipvsadm -Ln --stats"), "list --stats", file: file, line: line)
+        let value3 = try await ours(.rates)
+        XCTAssertEqual(value3, try mustRun("ipvsadm -Ln --rate"), "list --rate", file: file, line: line)
+    }
+
+    func testEverySchedulerTheKernelHasAndEachForwardingMethod() async throws {
+        let schedulers = Scheduler.known.filter { $0 != .weightedRandomTwoChoices }  // twos arrived in 6.2
+        for (index, scheduler) in schedulers.enumerated() {
+            let key = ServiceKey.address(.tcp, v4("10.1.0.\(index + 1)"), port: 80)
+            try await client.addService(VirtualService(key: key, scheduler: scheduler))
+            for (n, method) in [ForwardingMethod.directRoute, .masquerade, .tunnel].enumerated() {
+                try await client.addDestination(Destination(address: v4("10.2.\(index).\(n + 2)"), port: 80, forwarding: method, weight: n * 10 + 1), to: key)
+            }
+        }
+        let table = try await client.table()
+        XCTAssertEqual(table.services.map(\.scheduler).sorted { $0.rawValue < $1.rawValue }, schedulers.sorted { $0.rawValue < $1.rawValue })
+        for service in table.services {
+            XCTAssertEqual(Set(service.destinations.map(\.forwarding)), [.directRoute, .masquerade, .tunnel])
+        }
+        let ipvsadm = try mustRun("ipvsadm -Ln")
+        for scheduler in schedulers { XCTAssertTrue(ipvsadm.contains(":80 \(scheduler)\n"), "ipvsadm shows \(scheduler)") }
+        XCTAssertTrue(ipvsadm.contains("Route   1 ") && ipvsadm.contains("Masq    11 ") && ipvsadm.contains("Tunnel  21 "))
+        try await assertListingMatchesIpvsadm()
+    }
+
+    func testMissingSchedulerNamesTheModuleToLoad() async throws {
+        let key = ServiceKey.address(.tcp, v4("10.1.0.1"), port: 80)
+        do {
+            try await client.addService(VirtualService(key: key, scheduler: .weightedRandomTwoChoices))
+            XCTFail("this kernel (6.1) has no twos scheduler")
+        } catch let error as IPVSError {
+            XCTAssertEqual(error, .schedulerUnavailable(.weightedRandomTwoChoices))
+            XCTAssertTrue(error.description.contains("modprobe ip_vs_twos"), error.description)
+        }
+        let value4 = try await client.services()
+        XCTAssertEqual(value4, [])
+    }
+
+    func testFirewallMarksPersistenceIPv6AndFlagsListLikeIpvsadm() async throws {
+        var fwm = VirtualService(key: .firewallMark(100, family: .inet), scheduler: .localityBasedLeastConnection,
+                                 persistence: .init(timeout: 600, netmask: 0xffff_ff00))
+        fwm.destinations = [Destination(address: v4("10.0.0.2"), port: 0, weight: 32), Destination(address: v4("10.0.0.3"), port: 0, weight: 32)]
+        var fwm6 = VirtualService(key: .firewallMark(7, family: .inet6), scheduler: .roundRobin, persistence: .init(timeout: 30, netmask: 64))
+        fwm6.destinations = [Destination(address: InetAddress("2001:db8::10")!, port: 0, forwarding: .tunnel)]
+        var v6 = VirtualService(key: .address(.udp, InetAddress("2001:db8::1")!, port: 53), scheduler: .sourceHashing,
+                                onePacket: true, schedulerFlags: [.fallback, .port])
+        v6.destinations = [Destination(address: InetAddress("2001:db8::5")!, port: 53, forwarding: .masquerade, weight: 3)]
+        var sctp = VirtualService(key: .address(.sctp, v4("10.0.0.1"), port: 3868), scheduler: .maglevHashing, schedulerFlags: [.port])
+        sctp.destinations = [Destination(address: v4("10.0.0.4"), port: 3868, weight: 65535)]
+        let desired = IPVSTable(services: [fwm, fwm6, v6, sctp])
+        try await client.apply(IPVSReconciler.changes(from: try await client.table(), to: desired))
+
+        let ipvsadm = try mustRun("ipvsadm -Ln")
+        XCTAssertTrue(ipvsadm.contains("FWM  100 lblc persistent 600 mask 255.255.255.0"), ipvsadm)
+        XCTAssertTrue(ipvsadm.contains("FWM  7 IPv6 rr persistent 30 mask 64"), ipvsadm)
+        XCTAssertTrue(ipvsadm.contains("UDP  [2001:db8::1]:53 sh (sh-fallback,sh-port) ops"), ipvsadm)
+        XCTAssertTrue(ipvsadm.contains("SCTP 10.0.0.1:3868 mh (mh-port)"), ipvsadm)
+        try await assertListingMatchesIpvsadm()
+        // What we read back is what we wrote.
+        let table = try await client.table()
+        XCTAssertEqual(IPVSReconciler.changes(from: table, to: desired), [])
+        XCTAssertEqual(table[.firewallMark(100, family: .inet)]?.persistence, .init(timeout: 600, netmask: 0xffff_ff00))
+        XCTAssertEqual(table[.address(.udp, InetAddress("2001:db8::1")!, port: 53)]?.schedulerFlags, [.fallback, .port])
+    }
+
+    func testWeightAndThresholdEditsHappenInPlace() async throws {
+        let key = ServiceKey.address(.tcp, v4("10.0.0.1"), port: 80)
+        var service = VirtualService(key: key, scheduler: .weightedLeastConnection)
+        service.destinations = [Destination(address: v4("10.0.0.2"), port: 80, weight: 32), Destination(address: v4("10.0.0.3"), port: 80, weight: 32)]
+        try await client.apply(IPVSReconciler.changes(from: try await client.table(), to: IPVSTable(services: [service])))
+
+        service.destinations[0].weight = 40
+        service.destinations[1].upperThreshold = 100
+        service.destinations[1].lowerThreshold = 10
+        service.scheduler = .localityBasedLeastConnection
+        let changes = IPVSReconciler.changes(from: try await client.table(), to: IPVSTable(services: [service]))
+        XCTAssertEqual(changes.count, 3)
+        XCTAssertTrue(changes.allSatisfy { if case .updateDestination = $0 { true } else if case .updateService = $0 { true } else { false } }, "\(changes)")
+        XCTAssertTrue(changes.map(\.description).contains("set weight 32 -> 40 for 10.0.0.2:80 in TCP 10.0.0.1:80"), "\(changes)")
+        try await client.apply(changes)
+
+        let thresholds = try mustRun("ipvsadm -Ln --thresholds")
+        XCTAssertTrue(thresholds.contains("  -> 10.0.0.3:80                  100        10 "), thresholds)
+        let listing = try mustRun("ipvsadm -Ln")
+        XCTAssertTrue(listing.contains("TCP  10.0.0.1:80 lblc"), listing)
+        XCTAssertTrue(listing.contains("  -> 10.0.0.2:80                  Route   40 "), listing)
+        let value5 = IPVSReconciler.changes(from: try await client.table(), to: IPVSTable(services: [service]))
+        XCTAssertEqual(value5, [])
+    }
+
+    func testAdoptsATableThatIpvsadmMadeWithoutTouchingIt() async throws {
+        try mustRun("""
+            ipvsadm -A -t 10.0.0.1:80 -s lblc && ipvsadm -a -t 10.0.0.1:80 -r 10.0.0.2:80 -g -w 32 && \
+            ipvsadm -a -t 10.0.0.1:80 -r 10.0.0.3:80 -g -w 16 && ipvsadm -A -f 100 -s wlc -p 300 && \
+            ipvsadm -a -f 100 -r 10.0.0.2:0 -g -w 5
+            """)
+        var web = VirtualService(key: .address(.tcp, v4("10.0.0.1"), port: 80), scheduler: .localityBasedLeastConnection)
+        web.destinations = [Destination(address: v4("10.0.0.3"), port: 80, weight: 16), Destination(address: v4("10.0.0.2"), port: 80, weight: 32)]
+        var marked = VirtualService(key: .firewallMark(100, family: .inet), scheduler: .weightedLeastConnection, persistence: .perClient(timeout: 300, family: .inet))
+        marked.destinations = [Destination(address: v4("10.0.0.2"), port: 0, weight: 5)]
+        let desired = IPVSTable(services: [marked, web])
+        let value6 = IPVSReconciler.changes(from: try await client.table(), to: desired)
+        XCTAssertEqual(value6, [], "an identical table is adopted")
+
+        // Converge a different table, then a second pass is a no-op.
+        web.destinations.append(Destination(address: v4("10.0.0.4"), port: 80, weight: 8))
+        web.destinations.removeFirst()
+        let next = IPVSTable(services: [web])
+        try await client.apply(IPVSReconciler.changes(from: try await client.table(), to: next))
+        let value7 = IPVSReconciler.changes(from: try await client.table(), to: next)
+        XCTAssertEqual(value7, [])
+        let listing = try mustRun("ipvsadm -Ln")
+        XCTAssertFalse(listing.contains("FWM"), listing)
+        XCTAssertFalse(listing.contains("10.0.0.3:80"), listing)
+        XCTAssertTrue(listing.contains("10.0.0.4:80                  Route   8 "), listing)
+    }
+
+    func testKernelErrorsAreTypedAndSayWhatToDo() async throws {
+        let key = ServiceKey.address(.tcp, v4("10.0.0.1"), port: 80)
+        let other = ServiceKey.address(.tcp, v4("10.0.0.9"), port: 80)
+        let destination = Destination(address: v4("10.0.0.2"), port: 80)
+        try await client.addService(VirtualService(key: key))
+        await assertThrows(.serviceExists(key)) { try await self.client.addService(VirtualService(key: key)) }
+        await assertThrows(.noSuchService(other)) { try await self.client.deleteService(other) }
+        await assertThrows(.noSuchService(other)) { try await self.client.addDestination(destination, to: other) }
+        await assertThrows(.noSuchDestination(key, destination.id)) { try await self.client.deleteDestination(destination.id, from: key) }
+        await assertThrows(.noSuchDestination(key, destination.id)) { try await self.client.updateDestination(destination, in: key) }
+        try await client.addDestination(destination, to: key)
+        await assertThrows(.destinationExists(key, destination.id)) { try await self.client.addDestination(destination, to: key) }
+        var heavy = destination
+        heavy.weight = 70000
+        await assertThrows(.invalid("destination 10.0.0.2:80: weight 70000 is outside 0...65535")) { try await self.client.updateDestination(heavy, in: key) }
+
+        // Without CAP_NET_ADMIN the kernel refuses, and the command says what it needs.
+        let director = productsDirectory.appendingPathComponent("h2e-director").path
+        let result = try shell("setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \(director) list")
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.output.contains("needs CAP_NET_ADMIN"), result.output)
+    }
+
+    func testTimeoutsSyncDaemonZeroAndFlush() async throws {
+        try await client.setTimeouts(IPVSTimeouts(tcp: 901, tcpFin: 121, udp: 301))
+        let value8 = try await client.timeouts()
+        XCTAssertEqual(value8, IPVSTimeouts(tcp: 901, tcpFin: 121, udp: 301))
+        XCTAssertEqual(try mustRun("ipvsadm -L --timeout"), "Timeout (tcp tcpfin udp): 901 121 301\n")
+        try await client.setTimeouts(IPVSTimeouts(tcp: 0, tcpFin: 60, udp: 0))
+        let value9 = try await client.timeouts()
+        XCTAssertEqual(value9, IPVSTimeouts(tcp: 901, tcpFin: 60, udp: 301), "0 keeps a timeout")
+
+        try await client.startSyncDaemon(SyncDaemon(state: .master, interface: "lo", syncID: 7))
+        let value10 = try await client.syncDaemons()
+        XCTAssertEqual(value10, [SyncDaemon(state: .master, interface: "lo", syncID: 7)])
+        XCTAssertTrue(try mustRun("ipvsadm -L --daemon").contains("master sync daemon (mcast=lo, syncid=7"))
+        try await client.stopSyncDaemon(.master)
+        let value11 = try await client.syncDaemons()
+        XCTAssertEqual(value11, [])
+
+        try await client.addService(VirtualService(key: .address(.udp, v4("10.0.0.1"), port: 53)))
+        try await client.zero()
+        try await client.zero(.address(.udp, v4("10.0.0.1"), port: 53))
+        try await client.flush()
+        let value12 = try await client.services()
+        XCTAssertEqual(value12, [])
+        XCTAssertEqual(try mustRun("ipvsadm -Ln | wc -l"), "3\n")
+    }
+
+    private func assertThrows(_ expected: IPVSError, file: StaticString = #filePath, line: UInt = #line, _ body: () async throws -> Void) async {
+        do {
+            try await body()
+            XCTFail("expected \(expected)", file: file, line: line)
+        } catch let error as IPVSError {
+            XCTAssertEqual(error, expected, file: file, line: line)
+        } catch {
+            XCTFail("unexpected \(error)", file: file, line: line)
+        }
+    }
+}

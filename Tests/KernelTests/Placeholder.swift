@@ -1,5 +1,0 @@
-import XCTest
-
-final class KernelPlaceholderTests: XCTestCase {
-    func testPlaceholder() {}
-}
