@@ -23,6 +23,8 @@ final class GenericNetlinkSocket {
             nl_socket_free(socket)
             throw IPVSError.netlink(operation: "connect generic netlink", code: rc, message: String(cString: nl_geterror(rc)))
         }
+        // libnl opens without close-on-exec: keep the socket out of programs we start (checks, active_cmd).
+        _ = fcntl(nl_socket_get_fd(socket), F_SETFD, FD_CLOEXEC)
         rc = genl_ctrl_resolve(socket, IPVS_GENL_NAME)
         guard rc >= 0 else {
             nl_socket_free(socket)
