@@ -14,70 +14,9 @@
 ///   lower-ranked one steps down; when both are backup the higher-ranked one takes over. A director does not take the
 ///   VIPs from an active peer (no failback), so a recovered primary stays backup: no flapping.
 public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
-    public struct Configuration: Sendable, Hashable {
-        public var role: ConfiguredRole
-        /// This director's id in its heartbeats; must differ from the peer's.
-        public var senderID: UInt64
-        /// lvs.cf `keepalive`: interval between heartbeats.
-        public var keepalive: Duration
-        /// lvs.cf `deadtime`: silence on every link after which the peer is dead.
-        public var deadtime: Duration
-        /// Number of heartbeat links (primary/backup addresses, plus the private pair when configured).
-        public var linkCount: Int
-        /// lvs.cf `monitor_links`.
-        public var monitorLinks: Bool
-
-        public init(
-            role: ConfiguredRole, senderID: UInt64, keepalive: Duration = .seconds(2), deadtime: Duration = .seconds(5),
-            linkCount: Int = 1, monitorLinks: Bool = false
-        ) throws(HeartbeatConfigurationError) {
-            guard keepalive > .zero else { throw .keepaliveNotPositive }
-            guard deadtime > keepalive else { throw .deadtimeNotAboveKeepalive(keepalive: keepalive, deadtime: deadtime) }
-            guard (1...255).contains(linkCount) else { throw .linkCount(linkCount) }
-            self.role = role
-            self.senderID = senderID
-            self.keepalive = keepalive
-            self.deadtime = deadtime
-            self.linkCount = linkCount
-            self.monitorLinks = monitorLinks
-        }
-    }
-
-    /// Whether this director owns the virtual addresses.
-    public enum Role: Sendable, Hashable, CustomStringConvertible {
-        case backup
-        case active
-
-        public var description: String { self == .active ? "active" : "backup" }
-    }
-
-    /// Why the role changed.
-    public enum Reason: Sendable, Hashable, CustomStringConvertible {
-        case starting
-        case peerDead
-        case peerStopping
-        case peerUnfit
-        /// Both backup and this director ranks higher.
-        case outranksBackupPeer
-        /// Both active and the peer ranks higher.
-        case peerOutranks
-        /// monitor_links: this director's links are down and a fit peer can take over.
-        case ownLinksDown
-        case shuttingDown
-
-        public var description: String {
-            switch self {
-            case .starting: "starting"
-            case .peerDead: "no heartbeat from the peer on any link within deadtime"
-            case .peerStopping: "the peer is shutting down"
-            case .peerUnfit: "the peer's monitored links are down"
-            case .outranksBackupPeer: "both directors are backup and this one ranks higher"
-            case .peerOutranks: "both directors are active and the peer ranks higher"
-            case .ownLinksDown: "this director's monitored links are down"
-            case .shuttingDown: "shutting down"
-            }
-        }
-    }
+    public typealias Configuration = PeerConfiguration
+    public typealias Role = DirectorRole
+    public typealias Reason = RoleChangeReason
 
     public enum Action: Sendable, Hashable {
         /// Send a heartbeat announcing `state` (and this director's fitness) on every link.
