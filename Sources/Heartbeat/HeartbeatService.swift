@@ -64,6 +64,7 @@ public actor HeartbeatService {
     private var timer: Task<Void, Never>?
     private var channels: [any Channel] = []
     private var peerAddresses: [SocketAddress] = []
+    private var linksUp = true
     /// Off only in tests that simulate a crash (kill -9): the peer must then notice the silence.
     private(set) var announcesStopping = true
 
@@ -106,8 +107,10 @@ public actor HeartbeatService {
         return snapshot
     }
 
-    /// monitor_links: reports whether this director's monitored links are all up.
+    /// monitor_links: reports whether this director's monitored links are all up (see ``LinkMonitor``). May be
+    /// called before ``run()``.
     public func localLinksChanged(up: Bool) {
+        linksUp = up
         events?.yield(.localLinks(up: up))
     }
 
@@ -126,6 +129,7 @@ public actor HeartbeatService {
         }
         logger.info("heartbeat started", metadata: ["links": "\(configuration.links)", "port": "\(configuration.port)"])
         await perform(machine.start(now: .now))
+        if !linksUp { await perform(machine.localLinksChanged(up: false, now: .now)) }
         await withTaskCancellationHandler {
             for await event in stream {
                 await handle(event)

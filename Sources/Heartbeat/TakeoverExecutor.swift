@@ -14,6 +14,12 @@ public actor TakeoverExecutor<C: Clock> where C.Duration == Duration {
 
     /// Runs `steps` in order and returns when all of them, including repeated announcements, are done.
     public func execute(_ steps: [TakeoverStep]) async -> TakeoverReport {
+        await begin(steps).value
+    }
+
+    /// Starts `steps` after cancelling the previous execution's announcements and returns at once; the task's value
+    /// is the report. Calls take effect in the order they reach the executor.
+    public func begin(_ steps: [TakeoverStep]) -> Task<TakeoverReport, Never> {
         let previous = current
         previous?.cancel()
         let system = system
@@ -23,7 +29,29 @@ public actor TakeoverExecutor<C: Clock> where C.Duration == Duration {
             return await Self.perform(steps, system: system, clock: clock)
         }
         current = task
-        return await task.value
+        return task
+    }
+
+    /// Follows a director's role changes until `changes` ends: takes `addresses` over on ``DirectorRole/active``
+    /// (with `activeCommand`), gives them up on ``DirectorRole/backup`` (with `inactiveCommand`; at start this removes
+    /// addresses a killed director left behind), and hands each report to `onReport`. A change never waits for the
+    /// previous change's announcements.
+    public func follow(
+        _ changes: AsyncStream<RoleChange>, addresses: [VirtualAddress], activeCommand: String?,
+        inactiveCommand: String?, announcements: Int = 5, interval: Duration = .seconds(1),
+        onReport: @escaping @Sendable (RoleChange, TakeoverReport) -> Void
+    ) async {
+        await withTaskGroup(of: Void.self) { group in
+            for await change in changes {
+                let steps =
+                    change.role == .active
+                    ? TakeoverStep.becomeActive(
+                        addresses: addresses, command: activeCommand, announcements: announcements, interval: interval)
+                    : TakeoverStep.becomeBackup(addresses: addresses, command: inactiveCommand)
+                let task = begin(steps)
+                group.addTask { onReport(change, await task.value) }
+            }
+        }
     }
 
     private static func perform(_ steps: [TakeoverStep], system: any TakeoverSystem, clock: C) async -> TakeoverReport {

@@ -136,4 +136,39 @@ final class TakeoverNamespaceTests: XCTestCase {
         XCTAssertTrue(report.succeeded, "an address not held is no error: \(report.failures)")
         XCTAssertFalse(try fixture.localAddresses().contains(leftover.address))
     }
+
+    func testLinkMonitorSeesLinkStateAndKeepsAnUnfitDirectorFromTakingOver() async throws {
+        let netlink = try RouteNetlink()
+        let monitor = LinkMonitor(devices: [fixture.local], interval: .milliseconds(20), netlink: netlink)
+        var up = await monitor.allUp()
+        XCTAssertTrue(up)
+        let missing = await LinkMonitor(devices: [fixture.local, "h2enonexist0"], netlink: netlink).allUp()
+        XCTAssertFalse(missing)
+        try shell("ip link set \(fixture.local) down")
+        up = await monitor.allUp()
+        XCTAssertFalse(up)
+
+        // A lone director with monitor_links and its link down: its peer is silent, yet it must not take over.
+        let service = try HeartbeatService(
+            configuration: .init(
+                peer: try PeerConfiguration(
+                    role: .primary, senderID: 2, keepalive: .milliseconds(50), deadtime: .milliseconds(150),
+                    monitorLinks: true),
+                links: [HeartbeatLink(local: "127.0.0.2", peer: "127.0.0.3")], port: 20_000 + Int(getpid()) % 20_000 + 1,
+                authentication: .none))
+        let monitoring = Task { await monitor.run(reportingTo: service) }
+        let running = Task { try await service.run() }
+        let announcedUnfit = await eventually { await service.statistics.sent >= 8 }  // >= 300 ms: twice deadtime
+        XCTAssertTrue(announcedUnfit)
+        var role = await service.statistics.role
+        XCTAssertEqual(role, .backup, "deadtime passed several times over with the link down")
+        try shell("ip link set \(fixture.local) up")
+        let tookOver = await eventually { await service.statistics.role == .active }
+        XCTAssertTrue(tookOver, "link back up: the silent peer is dead, take over")
+        role = await service.statistics.role
+        XCTAssertEqual(role, .active)
+        monitoring.cancel()
+        running.cancel()
+        try await running.value
+    }
 }
