@@ -102,6 +102,7 @@ public actor HeartbeatService {
         var snapshot = statisticsSnapshot
         snapshot.role = machine.role
         snapshot.peer = machine.peer
+        snapshot.silentLinks = machine.silentLinks(now: .now)
         snapshot.accepted = verifier.accepted
         snapshot.rejections = verifier.rejections
         return snapshot

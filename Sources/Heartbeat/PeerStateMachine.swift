@@ -138,7 +138,7 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
 
     /// Applies the rules after any input; returns the role change (if any) and the next timer.
     private mutating func evaluate(now: Instant) -> [Action] {
-        guard case .running(let role) = phase else { return [] }
+        guard case .running(let role) = phase, var wake = nextSend else { return [] }
         let livePeer = isPeerAlive(now: now) ? peer : nil
         var change: Action?
         switch role {
@@ -155,7 +155,7 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
                         change = .becomeActive(.outranksBackupPeer)
                     }
                 }
-            } else if startedAt != nil, now >= peerDeadline! {
+            } else if let deadline = peerDeadline, now >= deadline {
                 change = .becomeActive(.peerDead)
             }
         case .active:
@@ -173,8 +173,8 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
             phase = .running(newRole)
             actions = [change, .sendHeartbeat(newRole == .active ? .active : .backup, fit: fit)]
             nextSend = now.advanced(by: configuration.keepalive)
+            wake = now.advanced(by: configuration.keepalive)
         }
-        var wake = nextSend!
         if let deadline = peerDeadline, deadline > now, deadline < wake { wake = deadline }
         actions.append(.scheduleTimer(at: wake))
         return actions

@@ -165,6 +165,41 @@ final class HeartbeatServiceTests: XCTestCase {
         }
     }
 
+    func testOneDeadLinkOfTwoCausesNoTakeover() async throws {
+        // Link 0: 127.0.0.2 <-> 127.0.0.3. Link 1: 127.0.0.4 <-> 127.0.0.5, but the backup expects its peer at
+        // 127.0.0.6 and sends there: link 1 carries nothing either way, as if its cable were cut.
+        func service(_ role: ConfiguredRole, links: [HeartbeatLink]) throws -> HeartbeatService {
+            try HeartbeatService(
+                configuration: .init(
+                    peer: try PeerConfiguration(
+                        role: role, senderID: role == .primary ? 1 : 2, keepalive: keepalive, deadtime: deadtime,
+                        linkCount: 2),
+                    links: links, port: port, authentication: Self.key))
+        }
+        let primary = try service(
+            .primary, links: [HeartbeatLink(local: "127.0.0.2", peer: "127.0.0.3"), HeartbeatLink(local: "127.0.0.4", peer: "127.0.0.5")])
+        let backup = try service(
+            .backup, links: [HeartbeatLink(local: "127.0.0.3", peer: "127.0.0.2"), HeartbeatLink(local: "127.0.0.5", peer: "127.0.0.6")])
+        let backupLog = RoleLog()
+        let primaryTask = start(primary, log: RoleLog())
+        let backupTask = start(backup, log: backupLog)
+        // Three deadtimes on one link only.
+        let waited = await eventually(timeout: .seconds(10)) { await backup.statistics.accepted >= 15 }
+        XCTAssertTrue(waited)
+        let stats = await backup.statistics
+        XCTAssertEqual(stats.role, .backup)
+        XCTAssertEqual(stats.silentLinks, [1])
+        XCTAssertGreaterThan(stats.rejections[.unexpectedSource] ?? 0, 0, "link 1's datagrams arrived from 'elsewhere'")
+        let primaryRole = await primary.statistics.role
+        XCTAssertEqual(primaryRole, .active)
+        let changes = await backupLog.changes
+        XCTAssertEqual(changes, [RoleChange(role: .backup, reason: .starting)])
+        primaryTask.cancel()
+        backupTask.cancel()
+        try await primaryTask.value
+        try await backupTask.value
+    }
+
     func testLinkCountMustMatch() {
         XCTAssertThrowsError(
             try HeartbeatService(

@@ -16,7 +16,7 @@ func shell(_ command: String) throws -> (status: Int32, output: String) {
 }
 
 /// Skips the test, or fails it under CI=true (where every test must run).
-func skipOrFail(_ reason: String, file: StaticString = #filePath, line: UInt = #line) throws {
+func skipOrFail(_ reason: String, file: StaticString = #filePath, line: UInt = #line) throws -> Never {
     if ProcessInfo.processInfo.environment["CI"] == "true" {
         XCTFail("cannot run under CI: \(reason)", file: file, line: line)
         throw XCTSkip("failed under CI: \(reason)")
@@ -44,8 +44,8 @@ struct VethFixture {
     let subnet: Int
 
     static func make(tag: String) throws -> VethFixture {
-        guard getuid() == 0 else { try skipOrFail("needs root for network namespaces"); fatalError() }
-        guard (try? shell("command -v ip"))?.status == 0 else { try skipOrFail("needs iproute2's ip"); fatalError() }
+        guard getuid() == 0 else { try skipOrFail("needs root for network namespaces") }
+        guard (try? shell("command -v ip"))?.status == 0 else { try skipOrFail("needs iproute2's ip") }
         let id = Int(getpid()) % 100_000
         let fixture = VethFixture(
             namespace: "h2ehb-\(tag)-\(id)", local: "h2e\(tag)\(id)a", remote: "h2e\(tag)\(id)b", subnet: id % 250)
@@ -65,7 +65,6 @@ struct VethFixture {
         guard result.status == 0 else {
             fixture.tearDown()
             try skipOrFail("cannot create a network namespace with a veth pair: \(result.output)")
-            fatalError()
         }
         return fixture
     }
