@@ -1,2 +1,0 @@
-/// Heartbeat: see ../shared/DESIGN.md (module layout).
-public enum HeartbeatModule {}

@@ -1,0 +1,182 @@
+/// The failover logic of one director, without I/O: it consumes heartbeats, timer ticks and link changes and
+/// returns the actions to perform. Time is passed in (`now`), so it runs under a test clock.
+///
+/// Rules:
+/// - A director starts as backup (``Action/becomeBackup(_:)`` with ``Reason/starting``: the caller removes any VIP
+///   left behind by an earlier run) and announces itself every `keepalive`.
+/// - The peer is dead when no valid heartbeat arrived on ANY link for `deadtime` (since start, before the first
+///   one): losing one of two links is no reason to take over. A backup takes over from a dead peer, from a peer
+///   announcing ``HeartbeatState/stopping``, and from a peer that is backup but unfit (its monitored links are down).
+/// - With `monitor_links`, a director whose own links are down is unfit: it never takes over, and an unfit active
+///   director steps down when a fit peer is alive.
+/// - Two running directors in the same state (a healed partition, or both starting) resolve by rank, the same on
+///   both sides: fit before unfit, then the configured primary, then the lower sender id. When both are active the
+///   lower-ranked one steps down; when both are backup the higher-ranked one takes over. A director does not take the
+///   VIPs from an active peer (no failback), so a recovered primary stays backup: no flapping.
+public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
+    public typealias Configuration = PeerConfiguration
+    public typealias Role = DirectorRole
+    public typealias Reason = RoleChangeReason
+
+    public enum Action: Sendable, Hashable {
+        /// Send a heartbeat announcing `state` (and this director's fitness) on every link.
+        case sendHeartbeat(HeartbeatState, fit: Bool)
+        /// Take the virtual addresses over.
+        case becomeActive(Reason)
+        /// Give the virtual addresses up (at start: remove leftovers).
+        case becomeBackup(Reason)
+        /// Call ``timerFired(now:)`` at this instant (replaces any earlier timer).
+        case scheduleTimer(at: Instant)
+    }
+
+    /// What the last valid heartbeat said about the peer.
+    public struct Peer: Sendable, Hashable {
+        public var state: HeartbeatState
+        public var configuredRole: ConfiguredRole
+        public var fit: Bool
+        public var senderID: UInt64
+    }
+
+    private enum Phase: Sendable, Hashable {
+        case idle
+        case running(Role)
+        case stopped
+    }
+
+    public let configuration: Configuration
+    private var phase: Phase = .idle
+    private var startedAt: Instant?
+    private var nextSend: Instant?
+    private var lastHeard: [Instant?]
+    /// The last valid heartbeat's content.
+    public private(set) var peer: Peer?
+    /// False when `monitor_links` is on and this director's links are down.
+    public private(set) var fit = true
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        self.lastHeard = Array(repeating: nil, count: configuration.linkCount)
+    }
+
+    /// This director's role, nil before ``start(now:)`` and after ``stop(now:)``.
+    public var role: Role? {
+        if case .running(let role) = phase { return role }
+        return nil
+    }
+
+    /// When the peer counts as dead unless a heartbeat arrives; nil before start.
+    public var peerDeadline: Instant? {
+        let last = lastHeard.compactMap { $0 }.max() ?? startedAt
+        return last.map { $0.advanced(by: configuration.deadtime) }
+    }
+
+    /// Whether a valid heartbeat arrived within `deadtime` before `now` on at least one link.
+    public func isPeerAlive(now: Instant) -> Bool {
+        lastHeard.contains { $0.map { now < $0.advanced(by: configuration.deadtime) } ?? false }
+    }
+
+    /// Links on which no valid heartbeat arrived within `deadtime` before `now` (for status and logs).
+    public func silentLinks(now: Instant) -> [Int] {
+        lastHeard.indices.filter { lastHeard[$0].map { now >= $0.advanced(by: configuration.deadtime) } ?? true }
+    }
+
+    /// Starts as backup and announces it.
+    public mutating func start(now: Instant) -> [Action] {
+        guard case .idle = phase else { return [] }
+        phase = .running(.backup)
+        startedAt = now
+        nextSend = now.advanced(by: configuration.keepalive)
+        return [.becomeBackup(.starting), .sendHeartbeat(.backup, fit: fit)] + evaluate(now: now)
+    }
+
+    /// Handles a verified heartbeat that arrived on `link` (an index below `linkCount`).
+    public mutating func heartbeatReceived(_ message: HeartbeatMessage, link: Int, now: Instant) -> [Action] {
+        guard case .running = phase, lastHeard.indices.contains(link),
+            message.senderID != configuration.senderID
+        else { return [] }
+        lastHeard[link] = now
+        peer = Peer(
+            state: message.state, configuredRole: message.configuredRole, fit: message.fit, senderID: message.senderID)
+        return evaluate(now: now)
+    }
+
+    /// Handles the timer requested by ``Action/scheduleTimer(at:)``; early or late calls are harmless.
+    public mutating func timerFired(now: Instant) -> [Action] {
+        guard case .running(let role) = phase, let due = nextSend else { return [] }
+        var actions: [Action] = []
+        if now >= due {
+            actions.append(.sendHeartbeat(role == .active ? .active : .backup, fit: fit))
+            let next = due.advanced(by: configuration.keepalive)
+            nextSend = next > now ? next : now.advanced(by: configuration.keepalive)
+        }
+        return actions + evaluate(now: now)
+    }
+
+    /// Reports whether this director's monitored links are all up; ignored unless `monitorLinks`.
+    public mutating func localLinksChanged(up: Bool, now: Instant) -> [Action] {
+        guard configuration.monitorLinks, up != fit, case .running(let role) = phase else { return [] }
+        fit = up
+        let actions = evaluate(now: now)
+        // Announce the new fitness at once, unless a role change already did.
+        if actions.contains(where: { if case .sendHeartbeat = $0 { true } else { false } }) { return actions }
+        return [.sendHeartbeat(role == .active ? .active : .backup, fit: fit)] + actions
+    }
+
+    /// Shuts down: gives the VIPs up if held and tells the peer to take over at once.
+    public mutating func stop(now: Instant) -> [Action] {
+        guard case .running(let role) = phase else { return [] }
+        phase = .stopped
+        return (role == .active ? [.becomeBackup(.shuttingDown)] : []) + [.sendHeartbeat(.stopping, fit: fit)]
+    }
+
+    /// Whether this director ranks above the peer (see the type's documentation).
+    func outranks(_ peer: Peer) -> Bool {
+        if fit != peer.fit { return fit }
+        if configuration.role != peer.configuredRole { return configuration.role == .primary }
+        return configuration.senderID < peer.senderID
+    }
+
+    /// Applies the rules after any input; returns the role change (if any) and the next timer.
+    private mutating func evaluate(now: Instant) -> [Action] {
+        guard case .running(let role) = phase, var wake = nextSend else { return [] }
+        let livePeer = isPeerAlive(now: now) ? peer : nil
+        var change: Action?
+        switch role {
+        case .backup:
+            guard fit else { break }
+            if let livePeer {
+                switch livePeer.state {
+                case .stopping: change = .becomeActive(.peerStopping)
+                case .active: break
+                case .backup:
+                    if !livePeer.fit {
+                        change = .becomeActive(.peerUnfit)
+                    } else if outranks(livePeer) {
+                        change = .becomeActive(.outranksBackupPeer)
+                    }
+                }
+            } else if let deadline = peerDeadline, now >= deadline {
+                change = .becomeActive(.peerDead)
+            }
+        case .active:
+            guard let livePeer, livePeer.state != .stopping, !outranks(livePeer) else { break }
+            if !fit, livePeer.fit {
+                change = .becomeBackup(.ownLinksDown)
+            } else if livePeer.state == .active {
+                change = .becomeBackup(.peerOutranks)
+            }
+        }
+        var actions: [Action] = []
+        if let change {
+            let newRole: Role
+            if case .becomeActive = change { newRole = .active } else { newRole = .backup }
+            phase = .running(newRole)
+            actions = [change, .sendHeartbeat(newRole == .active ? .active : .backup, fit: fit)]
+            nextSend = now.advanced(by: configuration.keepalive)
+            wake = now.advanced(by: configuration.keepalive)
+        }
+        if let deadline = peerDeadline, deadline > now, deadline < wake { wake = deadline }
+        actions.append(.scheduleTimer(at: wake))
+        return actions
+    }
+}

@@ -1,0 +1,27 @@
+/// Why a director's role changed.
+public enum RoleChangeReason: Sendable, Hashable, CustomStringConvertible {
+    case starting
+    case peerDead
+    case peerStopping
+    case peerUnfit
+    /// Both backup and this director ranks higher.
+    case outranksBackupPeer
+    /// Both active and the peer ranks higher.
+    case peerOutranks
+    /// monitor_links: this director's links are down and a fit peer can take over.
+    case ownLinksDown
+    case shuttingDown
+
+    public var description: String {
+        switch self {
+        case .starting: "starting"
+        case .peerDead: "no heartbeat from the peer on any link within deadtime"
+        case .peerStopping: "the peer is shutting down"
+        case .peerUnfit: "the peer's monitored links are down"
+        case .outranksBackupPeer: "both directors are backup and this one ranks higher"
+        case .peerOutranks: "both directors are active and the peer ranks higher"
+        case .ownLinksDown: "this director's monitored links are down"
+        case .shuttingDown: "shutting down"
+        }
+    }
+}

@@ -1,0 +1,372 @@
+import XCTest
+
+@testable import Heartbeat
+
+typealias Machine = PeerStateMachine<TestInstant>
+
+/// Two directors wired back to back over `links` heartbeat links with zero latency, driven by a manual clock.
+struct DirectorPair {
+    var machines: [Machine?]
+    var configurations: [Machine.Configuration]
+    var timers: [TestInstant?] = [nil, nil]
+    var now = TestInstant.zero
+    /// Per link: whether it carries datagrams.
+    var linkUp: [Bool]
+    /// Every role change: (time, director, role, reason).
+    var history: [(TestInstant, Int, Machine.Role, Machine.Reason)] = []
+    var sequence: UInt64 = 0
+
+    init(_ a: Machine.Configuration, _ b: Machine.Configuration) {
+        configurations = [a, b]
+        machines = [Machine(configuration: a), Machine(configuration: b)]
+        linkUp = Array(repeating: true, count: a.linkCount)
+    }
+
+    func role(_ index: Int) -> Machine.Role? { machines[index]?.role }
+
+    mutating func start(_ index: Int) {
+        if machines[index] == nil { machines[index] = Machine(configuration: configurations[index]) }
+        perform(index, machines[index]!.start(now: now))
+    }
+
+    /// Crash: the director vanishes without a word.
+    mutating func crash(_ index: Int) {
+        machines[index] = nil
+        timers[index] = nil
+    }
+
+    mutating func stop(_ index: Int) {
+        perform(index, machines[index]!.stop(now: now))
+        machines[index] = nil
+        timers[index] = nil
+    }
+
+    mutating func setLocalLinks(_ index: Int, up: Bool) {
+        perform(index, machines[index]!.localLinksChanged(up: up, now: now))
+    }
+
+    /// Advances the clock to `end`, firing every timer when due.
+    mutating func run(until end: TestInstant) {
+        while true {
+            let due = timers.enumerated().compactMap { i, t in t.map { (i, $0) } }.filter { $0.1 <= end }
+                .min { $0.1 < $1.1 }
+            guard let (index, at) = due else { break }
+            now = max(now, at)
+            timers[index] = nil
+            perform(index, machines[index]!.timerFired(now: now))
+        }
+        now = end
+    }
+
+    mutating func run(for duration: Duration) { run(until: now.advanced(by: duration)) }
+
+    private mutating func perform(_ index: Int, _ first: [Machine.Action]) {
+        var queue = [(index, first)]
+        while !queue.isEmpty {
+            let (i, actions) = queue.removeFirst()
+            for action in actions {
+                switch action {
+                case .scheduleTimer(let at): timers[i] = at
+                case .becomeActive(let reason): history.append((now, i, .active, reason))
+                case .becomeBackup(let reason): history.append((now, i, .backup, reason))
+                case .sendHeartbeat(let state, let fit):
+                    let other = 1 - i
+                    guard machines[other] != nil else { continue }
+                    for link in linkUp.indices where linkUp[link] {
+                        sequence += 1
+                        let message = HeartbeatMessage(
+                            state: state, configuredRole: configurations[i].role, fit: fit, link: UInt8(link),
+                            senderID: configurations[i].senderID, sequence: sequence, bootID: 1, sentAt: 0)
+                        queue.append((other, machines[other]!.heartbeatReceived(message, link: link, now: now)))
+                    }
+                }
+            }
+        }
+    }
+
+    func changes(after instant: TestInstant) -> Int { history.filter { $0.0 > instant }.count }
+}
+
+final class PeerStateMachineTests: XCTestCase {
+    func config(
+        _ role: ConfiguredRole, id: UInt64, keepalive: Double = 1, deadtime: Double = 3, links: Int = 1,
+        monitor: Bool = false
+    ) -> Machine.Configuration {
+        try! Machine.Configuration(
+            role: role, senderID: id, keepalive: .milliseconds(Int64(keepalive * 1000)),
+            deadtime: .milliseconds(Int64(deadtime * 1000)), linkCount: links, monitorLinks: monitor)
+    }
+
+    // MARK: one director
+
+    func testStartsAsBackupAndAnnouncesIt() {
+        var m = Machine(configuration: config(.primary, id: 1))
+        XCTAssertNil(m.role)
+        XCTAssertEqual(
+            m.start(now: .zero),
+            [.becomeBackup(.starting), .sendHeartbeat(.backup, fit: true), .scheduleTimer(at: .seconds(1))])
+        XCTAssertEqual(m.role, .backup)
+        XCTAssertEqual(m.start(now: .seconds(0.5)), [], "a second start is ignored")
+    }
+
+    func testSendsEveryKeepaliveIncludingFractions() {
+        var m = Machine(configuration: config(.backup, id: 2, keepalive: 0.25, deadtime: 100))
+        _ = m.start(now: .zero)
+        var sends: [TestInstant] = []
+        var t = TestInstant.zero
+        for _ in 0..<8 {
+            let actions = m.timerFired(now: t)
+            if actions.contains(.sendHeartbeat(.backup, fit: true)) { sends.append(t) }
+            guard case .scheduleTimer(let next)? = actions.last else { return XCTFail("no timer: \(actions)") }
+            t = next
+        }
+        XCTAssertEqual(sends, [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75].map { TestInstant.seconds($0) })
+        XCTAssertEqual(m.timerFired(now: .seconds(1.9)).filter { $0 == .sendHeartbeat(.backup, fit: true) }, [],
+            "an early timer sends nothing")
+    }
+
+    func testLateTimerDoesNotBurst() {
+        var m = Machine(configuration: config(.backup, id: 2, keepalive: 1, deadtime: 100))
+        _ = m.start(now: .zero)
+        let late = m.timerFired(now: .seconds(10.5))
+        XCTAssertEqual(late.filter { if case .sendHeartbeat = $0 { true } else { false } }.count, 1)
+        XCTAssertEqual(late.last, .scheduleTimer(at: .seconds(11.5)))
+    }
+
+    func testAloneTakesOverExactlyAtDeadtime() {
+        var m = Machine(configuration: config(.backup, id: 2, deadtime: 3))
+        _ = m.start(now: .zero)
+        XCTAssertFalse(m.timerFired(now: .seconds(2.999)).contains(.becomeActive(.peerDead)))
+        XCTAssertEqual(m.role, .backup)
+        let actions = m.timerFired(now: .seconds(3))
+        XCTAssertEqual(Array(actions.prefix(2)), [.becomeActive(.peerDead), .sendHeartbeat(.active, fit: true)])
+        XCTAssertEqual(m.role, .active)
+    }
+
+    func testTimerWakesAtPeerDeadlineWhenEarlierThanNextSend() {
+        var m = Machine(configuration: config(.backup, id: 2, keepalive: 2, deadtime: 2.5))
+        _ = m.start(now: .zero)
+        let peer = HeartbeatMessage(state: .active, configuredRole: .primary, senderID: 1, sequence: 1, bootID: 1, sentAt: 0)
+        XCTAssertEqual(m.heartbeatReceived(peer, link: 0, now: .seconds(1.9)).last, .scheduleTimer(at: .seconds(2)))
+        _ = m.timerFired(now: .seconds(2))
+        XCTAssertEqual(m.timerFired(now: .seconds(2)).last, .scheduleTimer(at: .seconds(4)))
+        XCTAssertEqual(m.peerDeadline, .seconds(4.4))
+        var actions = m.timerFired(now: .seconds(4))
+        XCTAssertEqual(actions.last, .scheduleTimer(at: .seconds(4.4)))
+        actions = m.timerFired(now: .seconds(4.4))
+        XCTAssertEqual(actions.first, .becomeActive(.peerDead))
+    }
+
+    func testIgnoresOwnSenderIDAndUnknownLinks() {
+        var m = Machine(configuration: config(.backup, id: 2, links: 2))
+        _ = m.start(now: .zero)
+        let own = HeartbeatMessage(state: .active, configuredRole: .backup, senderID: 2, sequence: 1, bootID: 1, sentAt: 0)
+        XCTAssertEqual(m.heartbeatReceived(own, link: 0, now: .seconds(1)), [])
+        let peer = HeartbeatMessage(state: .active, configuredRole: .primary, senderID: 1, sequence: 1, bootID: 1, sentAt: 0)
+        XCTAssertEqual(m.heartbeatReceived(peer, link: 2, now: .seconds(1)), [])
+        XCTAssertNil(m.peer)
+    }
+
+    func testConfigurationValidation() {
+        XCTAssertThrowsError(try Machine.Configuration(role: .primary, senderID: 1, keepalive: .zero, deadtime: .seconds(1)))
+        XCTAssertThrowsError(try Machine.Configuration(role: .primary, senderID: 1, keepalive: .seconds(2), deadtime: .seconds(2))) {
+            XCTAssertTrue("\($0)".contains("greater than keepalive"))
+        }
+        XCTAssertThrowsError(try Machine.Configuration(role: .primary, senderID: 1, linkCount: 0))
+        XCTAssertNoThrow(try Machine.Configuration(role: .primary, senderID: 1, keepalive: .milliseconds(100), deadtime: .milliseconds(250)))
+    }
+
+    func testStopWhileActiveGivesUpAndAnnouncesStopping() {
+        var m = Machine(configuration: config(.backup, id: 2))
+        _ = m.start(now: .zero)
+        _ = m.timerFired(now: .seconds(3))
+        XCTAssertEqual(m.role, .active)
+        XCTAssertEqual(m.stop(now: .seconds(4)), [.becomeBackup(.shuttingDown), .sendHeartbeat(.stopping, fit: true)])
+        XCTAssertNil(m.role)
+        XCTAssertEqual(m.timerFired(now: .seconds(5)), [])
+        XCTAssertEqual(m.stop(now: .seconds(5)), [])
+    }
+
+    // MARK: two directors
+
+    func testSimultaneousStartPrimaryBecomesActiveAtOnceAndNothingFlaps() {
+        var pair = DirectorPair(config(.primary, id: 1), config(.backup, id: 2))
+        pair.start(0)
+        pair.start(1)
+        XCTAssertEqual(pair.role(0), .active)
+        XCTAssertEqual(pair.role(1), .backup)
+        XCTAssertEqual(pair.history.last?.3, .outranksBackupPeer)
+        pair.run(for: .seconds(120))
+        XCTAssertEqual(pair.changes(after: .zero), 0)
+    }
+
+    func testBackupStartedAloneTakesOverAndRecoveredPrimaryDoesNotPreempt() {
+        var pair = DirectorPair(config(.primary, id: 1), config(.backup, id: 2))
+        pair.start(1)
+        pair.run(for: .seconds(3))
+        XCTAssertEqual(pair.role(1), .active)
+        pair.run(for: .seconds(1))
+        pair.start(0)
+        XCTAssertEqual(pair.role(0), .backup)
+        pair.run(for: .seconds(120))
+        XCTAssertEqual(pair.role(0), .backup)
+        XCTAssertEqual(pair.role(1), .active)
+        XCTAssertEqual(pair.changes(after: .seconds(3)), 1, "only the primary's own start")
+    }
+
+    func testCrashOfActiveIsDetectedWithinDeadtime() {
+        var pair = DirectorPair(config(.primary, id: 1), config(.backup, id: 2))
+        pair.start(0)
+        pair.start(1)
+        pair.run(for: .seconds(10.3))
+        pair.crash(0)
+        let crashedAt = pair.now
+        // The primary's last heartbeat went at t=10: the deadline is t=13.
+        pair.run(until: .seconds(12.999))
+        XCTAssertEqual(pair.role(1), .backup, "not before deadtime")
+        pair.run(until: .seconds(13))
+        XCTAssertEqual(pair.role(1), .active)
+        let (at, who, _, reason) = pair.history.last!
+        XCTAssertEqual(who, 1)
+        XCTAssertEqual(reason, .peerDead)
+        XCTAssertLessThanOrEqual(crashedAt.duration(to: at), .seconds(3))
+    }
+
+    func testStoppingPeerIsTakenOverAtOnce() {
+        var pair = DirectorPair(config(.primary, id: 1), config(.backup, id: 2))
+        pair.start(0)
+        pair.start(1)
+        pair.run(for: .seconds(5.5))
+        let stoppedAt = pair.now
+        pair.stop(0)
+        XCTAssertEqual(pair.role(1), .active)
+        XCTAssertEqual(pair.history.last!.0, stoppedAt)
+        XCTAssertEqual(pair.history.last!.3, .peerStopping)
+        XCTAssertEqual(pair.history.filter { $0.1 == 0 }.last?.3, .shuttingDown)
+    }
+
+    func testStoppingBackupChangesNothingForActive() {
+        var pair = DirectorPair(config(.primary, id: 1), config(.backup, id: 2))
+        pair.start(0)
+        pair.start(1)
+        pair.stop(1)
+        pair.run(for: .seconds(30))
+        XCTAssertEqual(pair.role(0), .active)
+        XCTAssertEqual(pair.history.filter { $0.1 == 0 }.count, 2)
+    }
+
+    func testCuttingOneOfTwoLinksCausesNoTakeover() {
+        for cut in 0..<2 {
+            var pair = DirectorPair(config(.primary, id: 1, links: 2), config(.backup, id: 2, links: 2))
+            pair.start(0)
+            pair.start(1)
+            pair.run(for: .seconds(2))
+            pair.linkUp[cut] = false
+            pair.run(for: .seconds(60))
+            XCTAssertEqual(pair.role(0), .active)
+            XCTAssertEqual(pair.role(1), .backup, "link \(cut) cut")
+            XCTAssertEqual(pair.changes(after: .zero), 0)
+            XCTAssertEqual(pair.machines[1]!.silentLinks(now: pair.now), [cut])
+            // Cutting the other one too is a partition: the backup takes over after deadtime.
+            pair.linkUp[1 - cut] = false
+            pair.run(for: .seconds(3.1))
+            XCTAssertEqual(pair.role(1), .active)
+        }
+    }
+
+    func testHealedPartitionResolvesToPrimaryWithoutFlapping() {
+        var pair = DirectorPair(config(.primary, id: 1), config(.backup, id: 2))
+        pair.start(0)
+        pair.start(1)
+        pair.run(for: .seconds(2))
+        pair.linkUp = [false]
+        pair.run(for: .seconds(10))
+        XCTAssertEqual(pair.role(0), .active)
+        XCTAssertEqual(pair.role(1), .active, "split brain while partitioned")
+        let healedAt = pair.now
+        pair.linkUp = [true]
+        pair.run(for: .seconds(1))
+        XCTAssertEqual(pair.role(0), .active)
+        XCTAssertEqual(pair.role(1), .backup)
+        XCTAssertEqual(pair.history.last!.3, .peerOutranks)
+        pair.run(for: .seconds(120))
+        XCTAssertEqual(pair.changes(after: healedAt), 1, "exactly one step-down, then stable")
+    }
+
+    func testSameConfiguredRoleTieBreaksOnLowerSenderID() {
+        for (a, b) in [(UInt64(5), UInt64(3)), (3, 5)] {
+            var pair = DirectorPair(config(.backup, id: a), config(.backup, id: b))
+            pair.start(0)
+            pair.start(1)
+            pair.run(for: .seconds(1))
+            let winner = a < b ? 0 : 1
+            XCTAssertEqual(pair.role(winner), .active)
+            XCTAssertEqual(pair.role(1 - winner), .backup)
+            // And after a partition heals.
+            pair.linkUp = [false]
+            pair.run(for: .seconds(10))
+            pair.linkUp = [true]
+            pair.run(for: .seconds(30))
+            XCTAssertEqual(pair.role(winner), .active)
+            XCTAssertEqual(pair.role(1 - winner), .backup)
+        }
+    }
+
+    func testUnfitDirectorNeverTakesOver() {
+        var pair = DirectorPair(config(.primary, id: 1, monitor: true), config(.backup, id: 2, monitor: true))
+        pair.start(0)
+        pair.start(1)
+        pair.setLocalLinks(1, up: false)
+        pair.crash(0)
+        pair.run(for: .seconds(30))
+        XCTAssertEqual(pair.role(1), .backup)
+        pair.setLocalLinks(1, up: true)
+        XCTAssertEqual(pair.role(1), .active)
+        XCTAssertEqual(pair.history.last!.3, .peerDead)
+    }
+
+    func testActiveWhoseLinksFailHandsOverAtOnceAndStaysBackup() {
+        var pair = DirectorPair(config(.primary, id: 1, monitor: true), config(.backup, id: 2, monitor: true))
+        pair.start(0)
+        pair.start(1)
+        pair.run(for: .seconds(4.2))
+        let before = pair.history.count
+        pair.setLocalLinks(0, up: false)
+        XCTAssertEqual(pair.role(0), .backup)
+        XCTAssertEqual(pair.role(1), .active)
+        XCTAssertEqual(pair.history.suffix(2).map(\.3), [.ownLinksDown, .peerUnfit])
+        pair.run(for: .seconds(10))
+        pair.setLocalLinks(0, up: true)
+        pair.run(for: .seconds(60))
+        XCTAssertEqual(pair.role(0), .backup, "no failback")
+        XCTAssertEqual(pair.role(1), .active)
+        XCTAssertEqual(pair.history.count - before, 2)
+    }
+
+    func testUnfitActiveKeepsVIPsWhenPeerIsDead() {
+        var pair = DirectorPair(config(.primary, id: 1, monitor: true), config(.backup, id: 2, monitor: true))
+        pair.start(0)
+        pair.start(1)
+        pair.crash(1)
+        pair.run(for: .seconds(3))
+        pair.setLocalLinks(0, up: false)
+        pair.run(for: .seconds(30))
+        XCTAssertEqual(pair.role(0), .active)
+        XCTAssertEqual(pair.history.count, 3, "backup at start, active, then nothing")
+    }
+
+    func testLinkMonitoringOffIgnoresLinkChanges() {
+        var m = Machine(configuration: config(.backup, id: 2, monitor: false))
+        _ = m.start(now: .zero)
+        XCTAssertEqual(m.localLinksChanged(up: false, now: .seconds(1)), [])
+        XCTAssertTrue(m.fit)
+        XCTAssertTrue(m.timerFired(now: .seconds(3)).contains(.becomeActive(.peerDead)))
+    }
+
+    func testLinkChangeIsAnnouncedAtOnce() {
+        var m = Machine(configuration: config(.backup, id: 2, monitor: true))
+        _ = m.start(now: .zero)
+        XCTAssertEqual(m.localLinksChanged(up: false, now: .seconds(0.5)).first, .sendHeartbeat(.backup, fit: false))
+        XCTAssertEqual(m.localLinksChanged(up: false, now: .seconds(0.6)), [], "no change, no message")
+    }
+}
