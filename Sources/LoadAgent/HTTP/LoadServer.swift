@@ -62,7 +62,7 @@ public final class LoadServer: Sendable {
         let threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
         let loop = group.next()
-        let open = NIOLoopBoundBox(0, eventLoop: loop)
+        let open = NIOLoopBoundBox.makeBoxSendingValue(0, as: Int.self, eventLoop: loop)
         let responder = LoadResponder(store: RRDStore(directory: configuration.directory), serverID: configuration.serverID)
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()

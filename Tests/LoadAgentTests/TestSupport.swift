@@ -1,0 +1,101 @@
+import Foundation
+import Synchronization
+import XCTest
+
+/// A temporary directory removed when the value is released.
+final class TemporaryDirectory {
+    let path: String
+
+    init() throws {
+        var template = Array("/tmp/h2e-agent-test.XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw POSIXError(.EIO) }
+        path = String(cString: made)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func write(_ name: String, _ text: String) throws {
+        let url = URL(fileURLWithPath: "\(path)/\(name)")
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+}
+
+/// The result of running a program.
+struct ProgramResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum Tools {
+    /// The build products directory (where h2e-agent is built next to the test bundle).
+    static var productsDirectory: String {
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        var dir = URL(fileURLWithPath: exe).deletingLastPathComponent()
+        // Inside a bundle layout (…/h2ePackageTests.xctest/Contents/MacOS) climb out of it.
+        while dir.path.contains(".xctest") { dir = dir.deletingLastPathComponent() }
+        return dir.path
+    }
+
+    static var agent: String { "\(productsDirectory)/h2e-agent" }
+
+    /// Full path of a tool on PATH; skips the test when missing (fails under CI=true).
+    static func require(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        for dir in ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"] {
+            let path = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        if ProcessInfo.processInfo.environment["CI"] == "true" {
+            XCTFail("\(name) is not installed (scripts/apt/agent.list lists it)", file: file, line: line)
+            throw XCTSkip("failed: \(name) missing")
+        }
+        throw XCTSkip("\(name) is not installed; apt-get install \(name) to run this test")
+    }
+
+    static func requireAgent() throws -> String {
+        guard FileManager.default.isExecutableFile(atPath: agent) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("h2e-agent not built at \(agent)") }
+            throw XCTSkip("h2e-agent is not built at \(agent); run swift build first")
+        }
+        return agent
+    }
+
+    /// Runs a program to completion (at most `timeout` seconds) and captures its output.
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String], timeout: Double = 60) throws -> ProgramResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes concurrently with the wait so a chatty program cannot block on a full pipe.
+        let outData = ReadBox()
+        let errData = ReadBox()
+        let group = DispatchGroup()
+        for (pipe, box) in [(out, outData), (err, errData)] {
+            group.enter()
+            DispatchQueue.global().async {
+                box.set(pipe.fileHandleForReading.readDataToEndOfFile())
+                group.leave()
+            }
+        }
+        if group.wait(timeout: .now() + timeout) == .timedOut {
+            process.terminate()
+            throw POSIXError(.ETIMEDOUT)
+        }
+        process.waitUntilExit()
+        return ProgramResult(
+            status: process.terminationStatus, stdout: String(decoding: outData.get(), as: UTF8.self),
+            stderr: String(decoding: errData.get(), as: UTF8.self))
+    }
+}
+
+final class ReadBox: Sendable {
+    private let data = Mutex(Data())
+    func set(_ d: Data) { data.withLock { $0 = d } }
+    func get() -> Data { data.withLock { $0 } }
+}
