@@ -37,7 +37,8 @@ public struct ProcSampler: Sendable {
 
     private func text(_ name: String) throws(ProcParseError) -> String {
         do { return try FileIO.readText("\(root)/\(name)") } catch {
-            throw ProcParseError(file: "\(root)/\(name)", reason: "\(error)")
+            guard case .io(_, _, let reason) = error else { throw ProcParseError(file: "\(root)/\(name)", reason: "\(error)") }
+            throw ProcParseError(file: "\(root)/\(name)", reason: "\(reason); is /proc mounted?")
         }
     }
 
