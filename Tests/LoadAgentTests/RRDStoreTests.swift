@@ -157,6 +157,7 @@ final class RRDStoreTests: XCTestCase {
         defer { _ = try? Tools.run(try Tools.require("umount"), [dir.path]) }
         XCTAssertThrowsError(try sampler(dir.path, proc: try makeProc()).run(now: { self.t0 })) { error in
             XCTAssertTrue("\(error)".contains("load.rrd"), "\(error)")
+            XCTAssertTrue("\(error)".contains("no space left"), "\(error)")
         }
         let left = try FileManager.default.contentsOfDirectory(atPath: dir.path)
         XCTAssertFalse(left.contains { $0.hasSuffix(".rrd") || $0.contains(".tmp.") }, "\(left)")

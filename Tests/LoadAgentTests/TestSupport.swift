@@ -129,3 +129,78 @@ func waitUntil(_ what: String, timeout: Double = 10, file: StaticString = #fileP
     XCTFail("timed out after \(timeout) s waiting until \(what)", file: file, line: line)
     throw POSIXError(.ETIMEDOUT)
 }
+
+/// A blocking loopback TCP client for requests curl will not send (garbage, slow or idle clients).
+final class RawClient {
+    let fd: Int32
+
+    init(port: Int, timeout: Double = 5) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        setTimeout(timeout)
+    }
+
+    deinit { close(fd) }
+
+    func setTimeout(_ seconds: Double) {
+        var tv = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1e6))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            sent += n
+        }
+    }
+
+    /// Reads until the server closes (true) or the receive timeout passes (false).
+    func readToEnd() -> (text: String, closed: Bool) {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                data.append(contentsOf: buffer[0..<n])
+            } else {
+                return (String(decoding: data, as: UTF8.self), n == 0 || errno == ECONNRESET)
+            }
+        }
+    }
+}
+
+/// A parsed `curl -s -i` answer.
+struct CurlAnswer {
+    var status: Int
+    var headers: [String: String]
+    var body: String
+
+    init(_ output: String) {
+        // Split head and body at the first empty line.
+        let normalized = output.replacingOccurrences(of: "\r\n", with: "\n")
+        let parts = normalized.components(separatedBy: "\n\n")
+        let head = parts.first ?? ""
+        body = parts.dropFirst().joined(separator: "\n\n")
+        let lines = head.split(separator: "\n")
+        status = lines.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        var headers: [String: String] = [:]
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        self.headers = headers
+    }
+}

@@ -33,11 +33,14 @@ public struct RRDStore: Sendable {
     static func call<T>(_ body: () -> T, failed: (T) -> Bool) -> (T, String?) {
         librrd.withLock { _ in
             rrd_clear_error()
+            errno = 0
             let result = body()
+            let code = errno
             var message: String?
             if failed(result) {
+                // librrd leaves its message empty on some I/O failures (ENOSPC); errno still tells.
                 let text = rrd_get_error().map { String(cString: $0) } ?? ""
-                message = text.isEmpty ? "unknown librrd error" : text
+                message = !text.isEmpty ? text : code != 0 ? FileIO.errnoText(code) : "unknown librrd error"
             }
             rrd_clear_error()
             return (result, message)
@@ -71,9 +74,25 @@ public struct RRDStore: Sendable {
         if let message {
             unlink(temp)
             _ = rc
-            throw .rrd(operation: "create", path: target, message: message)
+            throw .rrd(operation: "create", path: target, message: explain(message))
+        }
+        // librrd 1.7 can report success without a file when the disk is full: check before renaming.
+        var st = stat()
+        guard stat(temp, &st) == 0, st.st_size > 0 else {
+            unlink(temp)
+            throw .rrd(operation: "create", path: target, message: "librrd wrote no file; is the disk full?")
         }
         try FileIO.rename(temp, to: target)
+    }
+
+    /// librrd's create message, with the likely cause when the file system is (nearly) full: librrd itself then
+    /// reports an unrelated errno or nothing.
+    func explain(_ message: String) -> String {
+        var fs = statvfs()
+        if statvfs(directory, &fs) == 0, UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 1 << 20 {
+            return "no space left on the file system of \(directory) (librrd said: \(message)); free some space"
+        }
+        return "\(message); is the directory writable?"
     }
 
     // MARK: read
