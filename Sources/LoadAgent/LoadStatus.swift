@@ -20,7 +20,8 @@ public struct LoadStatus: Sendable, Equatable {
         guard let load = try store.lastUpdate(.load) else { return nil }
         var figures: [Metric: Double] = [:]
         for metric in Metric.allCases where metric != .load {
-            if let last = try store.lastUpdate(metric), last.time == load.time, let value = last.value {
+            // The load is what directors need: a damaged file of another metric only makes that figure unknown.
+            if let last = try? store.lastUpdate(metric), last.time == load.time, let value = last.value {
                 figures[metric] = value
             }
         }
@@ -56,29 +57,5 @@ public struct LoadStatus: Sendable, Equatable {
         }
         if sample.load == nil { return "the last sample has no load figure (unknown load average or CPU count)" }
         return nil
-    }
-}
-
-enum JSONText {
-    /// A JSON string literal.
-    static func string(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

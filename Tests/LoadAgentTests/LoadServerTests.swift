@@ -265,4 +265,24 @@ final class LoadServerTests: XCTestCase {
         XCTAssertEqual(codes.count, 200, result.stderr)
         XCTAssertEqual(codes.filter { $0 == "200" }.count, 200, result.stdout)
     }
+
+    func testAClientThatDoesNotReadIsCutOff() async throws {
+        let ss = try Tools.require("ss")
+        try sample(at: now)
+        try await startServer(requestTimeout: .seconds(1))
+        let rrdSize = try XCTUnwrap(FileManager.default.attributesOfItem(atPath: "\(directory.path)/load.rrd")[.size] as? Int)
+        let client = try RawClient(port: port, timeout: 5, receiveBuffer: 4096)
+        // 200 pipelined requests for 75 kB each, never read while the server works.
+        client.send(String(repeating: "GET /rrd/load.rrd HTTP/1.1\r\nHost: x\r\n\r\n", count: 200))
+        try waitUntil("the server drops the connection", timeout: 15) {
+            let out = try Tools.run(ss, ["-Htn", "state", "established", "( sport = :\(port) )"]).stdout
+            return out.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        }
+        // Others are still served.
+        XCTAssertEqual(try get("/load").status, 200)
+        let received = client.readToEnd()
+        XCTAssertTrue(received.closed)
+        XCTAssertLessThan(received.text.utf8.count, 200 * rrdSize, "the connection was cut before all answers")
+        XCTAssertTrue(received.text.hasPrefix("HTTP/1.1 200"))
+    }
 }

@@ -134,8 +134,11 @@ func waitUntil(_ what: String, timeout: Double = 10, file: StaticString = #fileP
 final class RawClient {
     let fd: Int32
 
-    init(port: Int, timeout: Double = 5) throws {
+    init(port: Int, timeout: Double = 5, receiveBuffer: Int32? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer {
+            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")

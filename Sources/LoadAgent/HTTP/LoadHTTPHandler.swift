@@ -19,6 +19,7 @@ final class LoadHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     let maxHeaderCount: Int
 
     private var request: (head: HTTPRequestHead, route: Result<Route, Route.Failure>)?
+    private var waiting: (head: HTTPRequestHead, route: Result<Route, Route.Failure>)?
     private var bodyBytes = 0
     private var deadline: Scheduled<Void>?
 
@@ -56,12 +57,28 @@ final class LoadHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             bodyBytes += buffer.readableBytes
             if bodyBytes > 65536 { context.close(promise: nil) }
         case .end:
-            deadline?.cancel()
-            deadline = nil
             guard let request else { return }
             self.request = nil
+            // A client that does not read its answers gets no new one until the last has drained (the deadline
+            // stays armed meanwhile), so a slow reader cannot pile up responses in memory.
+            guard context.channel.isWritable else {
+                waiting = request
+                return
+            }
+            deadline?.cancel()
+            deadline = nil
             respond(context: context, head: request.head, route: request.route)
         }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let request = waiting {
+            waiting = nil
+            deadline?.cancel()
+            deadline = nil
+            respond(context: context, head: request.head, route: request.route)
+        }
+        context.fireChannelWritabilityChanged()
     }
 
     private func respond(context: ChannelHandlerContext, head: HTTPRequestHead, route: Result<Route, Route.Failure>) {

@@ -22,12 +22,3 @@ public enum WorkerStatus {
             reason: "neither an Apache 'BusyWorkers:' line (use the ?auto URL) nor an nginx 'Reading: Writing:' line")
     }
 }
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var s = self
-        while let c = s.first, c == " " || c == "\t" { s = s.dropFirst() }
-        while let c = s.last, c == " " || c == "\t" || c == "\r" { s = s.dropLast() }
-        return s
-    }
-}
