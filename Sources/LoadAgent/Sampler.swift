@@ -62,16 +62,20 @@ public struct Sampler: Sendable {
         let lock = try FileLock(path: lockPath, timeout: 50)
         defer { withExtendedLifetime(lock) {} }
 
-        let cpu = try proc.cpuTimes()
-        let util = try cpuUtilisation(current: cpu, proc: proc)
-        var sample = LoadSample(
-            time: 0, load1: loadAverage.one, load5: loadAverage.five, load15: loadAverage.fifteen, cpus: cpu.cpuCount,
-            cpuUtil: util, memUsed: Double(memory.used), memAvailable: Double(memory.available),
-            tcpEstablished: tcp, busyWorkers: busy)
-
         let time = now()
         let step = RRDStore.step
-        sample.time = SampleSchedule.aligned(time, step: step)
+        // A duplicate or late run stops here, before it touches the CPU counters kept for the next sample.
+        if let last = try store.lastUpdate(.load)?.time,
+            case .skip(let reason) = SampleSchedule.decide(now: time, lastUpdate: last, value: nil, step: step)
+        {
+            return .skipped(reason: reason)
+        }
+        let cpu = try proc.cpuTimes()
+        let util = try cpuUtilisation(current: cpu, proc: proc)
+        let sample = LoadSample(
+            time: SampleSchedule.aligned(time, step: step), load1: loadAverage.one, load5: loadAverage.five,
+            load15: loadAverage.fifteen, cpus: cpu.cpuCount, cpuUtil: util, memUsed: Double(memory.used),
+            memAvailable: Double(memory.available), tcpEstablished: tcp, busyWorkers: busy)
         var created: [Metric] = []
         var skipReason: String?
         var wrote = false
