@@ -47,6 +47,7 @@ extension Parser {
                     let name = blockName(keyword, arguments)
                     if let virtual = parseVirtual(keyword: keyword, name: name, brace: brace) { virtuals.append(virtual) }
                 case .failover:
+                    failoverBlocks += 1
                     let name = blockName(keyword, arguments)
                     if let failover = parseFailover(keyword: keyword, name: name, brace: brace) {
                         failovers.append(failover)
@@ -70,7 +71,7 @@ extension Parser {
 
     /// The NAME of `keyword NAME {`; reports a missing or extra argument.
     mutating func blockName(_ keyword: Token, _ arguments: [Token]) -> Token {
-        guard let name = arguments.first, name.isValue else {
+        guard let name = arguments.first, name.isValue, !name.text.isEmpty else {
             sink.error(
                 arguments.first?.position ?? endPosition(of: keyword),
                 "'\(keyword.text)' needs a name: \(keyword.text) NAME {")
@@ -150,6 +151,7 @@ extension Parser {
             guard let token = single(st) else { return }
             switch token.text {
             case "none":
+                hmacRequested = nil
                 if case .hmacSHA256 = g.heartbeatAuthentication, let key = seen["heartbeat_key"] {
                     sink.error(
                         token.position,
@@ -157,6 +159,7 @@ extension Parser {
                 }
                 g.heartbeatAuthentication = .none
             case "hmac-sha256":
+                hmacRequested = token.position
                 // The key file decides; checked at the end of the file.
                 if case .none = g.heartbeatAuthentication { g.heartbeatAuthentication = .unspecified }
             default:
@@ -173,7 +176,7 @@ extension Parser {
     mutating func checkGlobal(
         _ g: GlobalSettings, seen: Seen, virtuals: [Located<VirtualServer>], failovers: [Located<FailoverService>]
     ) {
-        if let auth = seen["heartbeat_auth"], case .unspecified = g.heartbeatAuthentication {
+        if let auth = hmacRequested, case .unspecified = g.heartbeatAuthentication {
             sink.error(auth, "'heartbeat_auth = hmac-sha256' needs 'heartbeat_key = /path/of/key'")
         }
         if let at = seen["nat_nmask"], let mask = g.natNetmask, mask.prefixLength > (g.natRouter?.address.family ?? .ipv4).bitCount {
@@ -185,7 +188,7 @@ extension Parser {
                 "deadtime (\(g.deadtime) s) is not longer than keepalive (\(g.keepalive) s): the backup will take "
                     + "over after a single lost heartbeat")
         }
-        if let at = seen["service"], g.service == .fos, failovers.isEmpty {
+        if let at = seen["service"], g.service == .fos, failoverBlocks == 0 {
             sink.warning(at, "service = fos but there is no failover block: nothing will run")
         }
         if g.service == .lvs, let first = failovers.first {
@@ -315,7 +318,7 @@ extension Parser {
         }
         if !closed { sink.error(brace.position, "virtual '\(name.text)' is never closed; add the missing '}'") }
         v.realServers = servers.map(\.value)
-        guard checkShared(v, kind: "virtual", keyword: keyword, seen: seen) else { return nil }
+        guard !name.text.isEmpty, checkShared(v, kind: "virtual", keyword: keyword, seen: seen) else { return nil }
         checkVirtual(v, seen: seen, keyword: keyword, servers: servers)
         // Piranha turns pmask 255.255.255.255 into "none": a single client address is IPVS's default anyway.
         if v.persistenceNetmask?.prefixLength == v.address.address.family.bitCount { v.persistenceNetmask = nil }
@@ -418,7 +421,7 @@ extension Parser {
             }
         }
         if !closed { sink.error(brace.position, "failover '\(name.text)' is never closed; add the missing '}'") }
-        guard checkShared(f, kind: "failover", keyword: keyword, seen: seen) else { return nil }
+        guard !name.text.isEmpty, checkShared(f, kind: "failover", keyword: keyword, seen: seen) else { return nil }
         return Located(value: f, keyword: keyword, name: name, seen: seen)
     }
 
@@ -452,6 +455,7 @@ extension Parser {
             }
         }
         if !closed { sink.error(brace.position, "server '\(name.text)' is never closed; add the missing '}'") }
+        guard !name.text.isEmpty else { return nil }
         guard seen["address"] != nil else {
             sink.error(keyword.position, "server '\(name.text)' has no address; add address = IP")
             return nil

@@ -22,6 +22,10 @@ struct Parser {
     let tokens: [Token]
     var index = 0
     var sink: DiagnosticSink
+    /// Where `heartbeat_auth = hmac-sha256` was last given (it needs a heartbeat_key).
+    var hmacRequested: SourcePosition?
+    /// How many failover blocks were opened, parsed well or not.
+    var failoverBlocks = 0
 
     init(tokens: [Token], sink: DiagnosticSink) {
         self.tokens = tokens
