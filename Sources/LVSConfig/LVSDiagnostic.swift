@@ -49,6 +49,8 @@ struct DiagnosticSink {
     }
 
     var hasErrors: Bool { errorCount > 0 }
+    /// True once the error limit is reached: later messages are dropped, so callers may skip composing them.
+    var isSaturated: Bool { errorCount >= errorLimit }
 
     mutating func error(_ position: SourcePosition, _ message: String) {
         errorCount += 1

@@ -128,6 +128,7 @@ struct Parser {
     /// `context` names the block in messages ("virtual 'web'").
     mutating func admit(_ keyword: Token, in block: BlockKind, context: String) -> Bool {
         guard let known = Keyword.byName[keyword.text] else {
+            guard !sink.isSaturated else { return false }
             var message = "unknown keyword '\(keyword.text)' in \(context)"
             if let suggestion = Keyword.suggestion(for: keyword.text, in: block) {
                 message += "; did you mean '\(suggestion)'?"
