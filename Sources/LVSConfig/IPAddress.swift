@@ -63,7 +63,7 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
 
     /// Strict dotted decimal; nil otherwise.
     public init?(_ text: some StringProtocol) {
-        guard let value = Self.parse(Array(text.utf8)[...]) else { return nil }
+        guard let value = Self.parse(Array(text.utf8)[...]) else { return nil }  // small: one allocation
         rawValue = value
     }
 

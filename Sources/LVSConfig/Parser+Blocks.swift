@@ -365,7 +365,11 @@ extension Parser {
         if v.active, servers.isEmpty {
             sink.warning(keyword.position, "virtual '\(v.name)' has no server block")
         }
-        var destinations: [String: Int] = [:]
+        struct Destination: Hashable {
+            var address: IPAddress
+            var port: UInt16
+        }
+        var destinations: [Destination: Int] = [:]
         var names: [String: Int] = [:]
         for server in servers {
             let s = server.value
@@ -376,11 +380,12 @@ extension Parser {
                     "server '\(s.name)' is \(s.address.family) but virtual '\(v.name)' is \(family); IPVS keeps one "
                         + "family per service")
             }
-            let destination = "\(s.address) port \(v.port(of: s))"
+            let destination = Destination(address: s.address, port: v.port(of: s))
             if let line = destinations[destination] {
                 sink.error(
                     at,
-                    "server '\(s.name)' repeats the destination \(destination) of the server at line \(line) in "
+                    "server '\(s.name)' repeats the destination \(s.address) port \(destination.port) of the server "
+                        + "at line \(line) in "
                         + "virtual '\(v.name)'")
             } else {
                 destinations[destination] = server.keyword.position.line

@@ -45,8 +45,9 @@ extension Parser {
     }
 
     mutating func integer(_ token: Token, of name: String, in range: ClosedRange<Int>, unit: String = "") -> Int? {
-        let allowed = "\(range.lowerBound)" + (range.upperBound == Int(Int32.max) ? " or more" : "...\(range.upperBound)")
-            + unit
+        var allowed: String {
+            "\(range.lowerBound)" + (range.upperBound == Int(Int32.max) ? " or more" : "...\(range.upperBound)") + unit
+        }
         guard let (value, isOctal) = Self.cInteger(token.text) else {
             sink.error(token.position, "'\(name)' must be a whole number (\(allowed)), not '\(token.text)'")
             return nil
@@ -235,23 +236,38 @@ extension Parser {
     /// `strtol(text, &end, 0)` with `*end == 0` required: optional sign, then `0x` hex, `0` octal or decimal.
     /// Returns the value and whether it was octal; nil for anything else or beyond 64 bits.
     static func cInteger(_ text: String) -> (Int, Bool)? {
-        var digits = Substring(text)
+        var digits = Substring(text).utf8[...]
         var negative = false
-        if let sign = digits.first, sign == "-" || sign == "+" {
-            negative = sign == "-"
+        if let sign = digits.first, sign == UInt8(ascii: "-") || sign == UInt8(ascii: "+") {
+            negative = sign == UInt8(ascii: "-")
             digits = digits.dropFirst()
         }
         var radix = 10
-        if digits.count > 2, digits.hasPrefix("0x") || digits.hasPrefix("0X") {
+        if digits.count > 2, digits.first == UInt8(ascii: "0"),
+            digits.dropFirst().first == UInt8(ascii: "x") || digits.dropFirst().first == UInt8(ascii: "X")
+        {
             radix = 16
             digits = digits.dropFirst(2)
-        } else if digits.count > 1, digits.hasPrefix("0") {
+        } else if digits.count > 1, digits.first == UInt8(ascii: "0") {
             radix = 8
             digits = digits.dropFirst()
         }
-        guard !digits.isEmpty, digits.utf8.count <= 24, digits.allSatisfy({ $0.isASCII && $0.isHexDigit }),
-            let magnitude = Int(digits, radix: radix)
-        else { return nil }
+        guard !digits.isEmpty, digits.count <= 24 else { return nil }
+        var magnitude = 0
+        for byte in digits {
+            let digit: Int
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = Int(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = Int(byte - UInt8(ascii: "a")) + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = Int(byte - UInt8(ascii: "A")) + 10
+            default: return nil
+            }
+            guard digit < radix else { return nil }
+            let (times, overflow1) = magnitude.multipliedReportingOverflow(by: radix)
+            let (sum, overflow2) = times.addingReportingOverflow(digit)
+            guard !overflow1, !overflow2 else { return nil }
+            magnitude = sum
+        }
         return (negative ? -magnitude : magnitude, radix == 8)
     }
 }

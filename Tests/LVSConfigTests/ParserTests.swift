@@ -334,3 +334,16 @@ final class ParserTests: XCTestCase {
             ["\(big):1:1: file is 4194305 bytes; lvs.cf may be at most 4194304 bytes (4 MiB)"])
     }
 }
+
+final class SummaryTests: XCTestCase {
+    func testSummaryLine() {
+        XCTAssertEqual(
+            parseValid(Fixtures.kb114327).0.summary(file: "lvs.cf"),
+            "lvs.cf: 1 virtual server, 2 real servers, network direct, scheduler lblc")
+        XCTAssertEqual(
+            parseValid(Fixtures.piranhaSample).0.summary(file: "/etc/sysconfig/ha/lvs.cf"),
+            "/etc/sysconfig/ha/lvs.cf: 2 virtual servers, 3 real servers, 1 failover service, network nat, "
+                + "schedulers wlc, rr")
+        XCTAssertEqual(LVSConfiguration().summary(file: "x"), "x: 0 virtual servers, 0 real servers, network nat")
+    }
+}
