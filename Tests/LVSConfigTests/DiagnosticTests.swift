@@ -198,6 +198,24 @@ final class DiagnosticTests: XCTestCase {
             ["lvs.cf:4:5: warning: send_program replaces send: the program's output is matched against expect"])
     }
 
+    func testServiceTypeAndNameWarnings() {
+        XCTAssertEqual(
+            diagnostics("service = fos\n"),
+            ["lvs.cf:1:1: warning: service = fos but there is no failover block: nothing will run"])
+        XCTAssertEqual(
+            diagnostics("service = fos\nfailover f {\n active = 1\n address = 10.0.0.5 eth0\n}\n" + virtualBlock("")),
+            ["lvs.cf:6:1: warning: virtual blocks are ignored while service = fos"])
+        XCTAssertEqual(
+            diagnostics(virtualBlock("    server web1 {\n        address = 10.0.0.3\n        active = 1\n    }")),
+            ["lvs.cf:8:12: warning: server name 'web1' is also used at line 4"])
+        XCTAssertEqual(
+            diagnostics("virtual v {\n active = 1\n address = 10.0.0.1 eth0\n}\n"),
+            ["lvs.cf:1:1: warning: virtual 'v' has no server block"])
+        XCTAssertEqual(
+            diagnostics("virtual v {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n }\n}\n"),
+            ["lvs.cf:4:2: warning: server 's' has no 'active' line, so it is not used (active = 0), as in Piranha; add active = 1"])
+    }
+
     func testEveryProblemInOnePass() {
         let text = """
             netwrok = direct

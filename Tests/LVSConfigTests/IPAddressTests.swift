@@ -57,3 +57,25 @@ final class IPAddressTests: XCTestCase {
         XCTAssertEqual(Netmask(prefixLength: 20).text(for: .ipv6), "20")
     }
 }
+
+final class IPAddressPropertyTests: XCTestCase {
+    /// Formatting then parsing gives the same address; random strings over the address alphabet never crash and
+    /// whatever parses formats to a string that parses to the same address.
+    func testFormatParseRoundTripAndRandomStrings() {
+        var rng = SeededGenerator(seed: 99)
+        for _ in 0..<3000 {
+            let groups = (0..<8).map { _ in Bool.random(using: &rng) ? 0 : UInt16.random(in: 0...UInt16.max, using: &rng) }
+            let v6 = IPAddress.v6(IPv6Address(groups: groups))
+            if IPAddress(v6.description) != v6 { XCTFail("\(v6) does not read back") }
+            let v4 = IPAddress.v4(IPv4Address(rawValue: UInt32.random(in: 0...UInt32.max, using: &rng)))
+            if IPAddress(v4.description) != v4 { XCTFail("\(v4) does not read back") }
+        }
+        let alphabet = Array("0123456789abcdefABCDEF:.:%x ")
+        for _ in 0..<10_000 {
+            let text = String((0..<Int.random(in: 0...20, using: &rng)).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] })
+            if let address = IPAddress(text) {
+                if IPAddress(address.description) != address { XCTFail("'\(text)' -> \(address) does not read back") }
+            }
+        }
+    }
+}
