@@ -78,6 +78,7 @@ let package = Package(
                 "Director", "LVSConfig", "IPVS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(name: "h2e-bench-ipvs", dependencies: ["IPVS"]),
         .executableTarget(
             name: "h2e-agent",
             dependencies: [
