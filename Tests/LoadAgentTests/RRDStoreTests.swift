@@ -162,6 +162,20 @@ final class RRDStoreTests: XCTestCase {
         XCTAssertFalse(left.contains { $0.hasSuffix(".rrd") || $0.contains(".tmp.") }, "\(left)")
     }
 
+    func testReadOnlyDirectoryIsAClearError() throws {
+        guard getuid() == 0 else { throw Tools.skip("mounting a read-only tmpfs needs root") }
+        let mount = try Tools.require("mount")
+        let dir = try TemporaryDirectory()
+        let mounted = try Tools.run(mount, ["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", dir.path])
+        guard mounted.status == 0 else { throw Tools.skip("cannot mount a tmpfs here: \(mounted.stderr)") }
+        defer { _ = try? Tools.run(try Tools.require("umount"), [dir.path]) }
+        XCTAssertThrowsError(try sampler(dir.path, proc: try makeProc()).run(now: { self.t0 })) { error in
+            XCTAssertTrue("\(error)".contains("Read-only file system"), "\(error)")
+            XCTAssertTrue("\(error)".contains("writable"), "\(error)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+    }
+
     func testBusyWorkersFromALoopbackStatusPage() throws {
         let busybox = try Tools.require("busybox")
         let www = try TemporaryDirectory()
