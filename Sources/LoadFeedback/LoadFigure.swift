@@ -1,8 +1,9 @@
 /// Reads a load figure from a load program's standard output.
 ///
 /// Two forms are accepted, as Piranha's nanny and h2e-piranha's programs print them:
-/// - uptime's form: `... load average: 0.52, 0.58, 0.59` (also `load averages:` and rup's `load ...:`): the first
-///   number after the colon that follows the word `load`, i.e. the 1-minute figure;
+/// - uptime's form: `... load average: 0.52, 0.58, 0.59` (also `load averages:`, rup's `load ...:` and a decimal
+///   comma, `0,52, 0,58, 0,59`): the first number after the colon that follows the word `load`, i.e. the 1-minute
+///   figure;
 /// - a plain number on the first non-empty line, e.g. `0.42` (what `h2e-agent`'s `GET /load` prints).
 ///
 /// The result is validated like every reading (``LoadReading/checked(perCPU:at:)``) by the caller.
@@ -14,8 +15,15 @@ public enum LoadFigure {
             let colon = lowered[word.upperBound...].firstIndex(of: ":")
         {
             let rest = output[lowered.index(after: colon)...]
-            let token = rest.drop(while: \.isWhitespace).prefix(while: { !$0.isWhitespace && $0 != "," })
+            let figures = rest.drop(while: \.isWhitespace)
+            var token = figures.prefix(while: { !$0.isWhitespace && $0 != "," })
             guard !token.isEmpty else { return .failure(.malformed("no number after \"load ...:\" in \(quoted(output))")) }
+            // A decimal comma (uptime in a German or French locale): "0,52, 0,58, 0,59".
+            let after = figures[token.endIndex...]
+            if after.first == ",", let digit = after.dropFirst().first, digit.isNumber, !token.contains(".") {
+                let decimals = after.dropFirst().prefix(while: \.isNumber)
+                token = Substring(token + "." + decimals)
+            }
             return number(token, in: output)
         }
         let line = output.split(whereSeparator: \.isNewline).lazy

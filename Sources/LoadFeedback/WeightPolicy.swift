@@ -21,7 +21,8 @@ import NIOCore
 ///   between two samples, at most ``maximumStep``. Each new sample counts once.
 /// - `f` stays within ``minimumFactor`` ... ``maximumFactor``, the weight is at least 1: load alone never takes a
 ///   server out.
-/// - A server (re)admitted less than ``slowStart`` ago gets at most `base * elapsed / slowStart`.
+/// - A server (re)admitted less than ``slowStart`` ago gets at most `base * elapsed / slowStart` (at least 1), and
+///   its `f` stays at most 1 meanwhile.
 /// - Without a usable load the weight is held; after ``holdTimeout`` it returns to `base`.
 public struct WeightPolicy: Sendable, Hashable {
     /// Lowest weight as a fraction of the configured weight (1/4: 8 for 32).
@@ -148,15 +149,19 @@ public struct WeightPolicy: Sendable, Hashable {
         case .none:
             why = factor == 1 ? "configured" : "no load yet"
         }
+        var effective = factor
         if let elapsed = input.sinceAdmission, elapsed < slowStart {
+            // Anti-windup: a newcomer is idle by design; its state stays at most at the configured weight, so the
+            // weight continues from there after the slow start instead of jumping.
+            factor = min(factor, 1)
+            effective = factor
             let ramp = max(elapsed.seconds / slowStart.seconds, 1 / Double(base))
             if factor > ramp {
-                // Anti-windup: the slow start bounds the state too, so the weight continues from here after it.
-                factor = ramp
+                effective = ramp
                 why = "slow start \(Int(elapsed.seconds)) of \(Int(slowStart.seconds)) s"
             }
         }
-        let weight = max(1, Int((Double(base) * factor).rounded()))
+        let weight = max(1, Int((Double(base) * effective).rounded()))
         return Outcome(factor: factor, weight: weight, reason: "weight \(weight): \(why), base \(base)")
     }
 }
