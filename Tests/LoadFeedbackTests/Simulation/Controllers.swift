@@ -67,6 +67,11 @@ struct H2EController: SimulatedController {
         }
     }
 
+    /// The server comes back after a failure.
+    mutating func readmit(_ server: Int) {
+        if let decision = group.readmit(server, at: now) { weights[server] = decision.weight }
+    }
+
     mutating func update(reported: [Double], interval index: Int) {
         now = now + interval
         let measured = now - interval

@@ -9,11 +9,15 @@ struct FluidCluster {
     /// Fraction of the previous reported figure kept each interval (0: the report is the interval's load;
     /// exp(-20/60) ~ 0.72: Linux's 1-minute load average sampled every 20 s).
     var loadAverageMemory: Double = 0
+    /// Relative amplitude of the measurement noise on reported figures (0.1: each report off by up to ±10%),
+    /// from a fixed-seed generator so that runs are reproducible.
+    var noise: Double = 0
 
-    init(capacities: [Double], demandFraction: Double, loadAverageMemory: Double = 0) {
+    init(capacities: [Double], demandFraction: Double, loadAverageMemory: Double = 0, noise: Double = 0) {
         self.capacities = capacities
         self.demand = demandFraction * capacities.reduce(0, +)
         self.loadAverageMemory = loadAverageMemory
+        self.noise = noise
     }
 
     /// Load per CPU of each server for these weights.
@@ -66,6 +70,7 @@ func simulate(_ controller: inout some SimulatedController, in cluster: FluidClu
     var result = SimulationResult(name: controller.name)
     var reported: [Double]? = nil  // the load average the agents report
     var pending: [Double]? = nil  // measured during the last interval, reported in the next
+    var random = SplitMix64(seed: 42)
     for interval in 0..<intervals {
         let loads = cluster.loads(weights: controller.weights)
         result.weights.append(controller.weights)
@@ -75,7 +80,22 @@ func simulate(_ controller: inout some SimulatedController, in cluster: FluidClu
         }
         let memory = cluster.loadAverageMemory
         reported = reported.map { old in zip(old, loads).map { memory * $0 + (1 - memory) * $1 } } ?? loads
-        pending = reported
+        pending = reported!.map { $0 * (1 + cluster.noise * (2 * random.nextUnit() - 1)) }
     }
     return result
+}
+
+/// A tiny deterministic generator (SplitMix64) for reproducible noise.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    /// Uniform in 0..<1.
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -16,12 +16,16 @@ final class WeightSimulationTests: XCTestCase {
     struct Scenario: CustomStringConvertible {
         var demand: Double
         var loadAverage: Bool
+        var noise: Double = 0
         var cluster: FluidCluster {
             FluidCluster(
                 capacities: WeightSimulationTests.capacities, demandFraction: demand,
-                loadAverageMemory: loadAverage ? exp(-20.0 / 60) : 0)
+                loadAverageMemory: loadAverage ? exp(-20.0 / 60) : 0, noise: noise)
         }
-        var description: String { "demand \(demand) of capacity, \(loadAverage ? "1-min load average" : "instant load")" }
+        var description: String { "demand \(demand) of capacity, \(report)" }
+        var report: String {
+            (loadAverage ? "loadavg" : "instant") + (noise > 0 ? "+-\(Int(noise * 100))%" : "")
+        }
     }
 
     static let scenarios: [Scenario] = [0.5, 0.8, 1.0, 1.3].flatMap { demand in
@@ -98,23 +102,62 @@ final class WeightSimulationTests: XCTestCase {
         XCTAssertEqual(Double(final[2]) / Double(final[1]), 1, accuracy: 0.25, "2x and 2x servers: \(final)")
     }
 
+    func testAReadmittedServerStartsSlowlyAndRejoinsWithoutOvershoot() {
+        var h2e = H2EController(base: Self.base)
+        let cluster = FluidCluster(capacities: Self.capacities, demandFraction: 0.8, loadAverageMemory: exp(-20.0 / 60))
+        let before = simulate(&h2e, in: cluster, intervals: 100)
+        h2e.readmit(2)
+        let after = simulate(&h2e, in: cluster, intervals: 100)
+        let ramp = after.weights.prefix(4).map { $0[2] }
+        XCTAssertEqual(ramp.first, 1, "starts at 1: \(ramp)")
+        XCTAssertEqual(ramp, ramp.sorted(), "ramps up: \(ramp)")
+        XCTAssertLessThanOrEqual(ramp.last!, 32, "within the configured weight during the slow start: \(ramp)")
+        let path = after.weights.map { $0[2] }
+        XCTAssertEqual(path, path.sorted(), "rises to its share without overshoot: \(path)")
+        XCTAssertEqual(Double(after.finalWeights[2]), Double(before.finalWeights[2]), accuracy: 0.15 * Double(before.finalWeights[2]))
+        XCTAssertEqual(after.changes(from: 70), 0)
+    }
+
+    func testNoisyReportsDoNotMakeTheWeightsWander() {
+        // Every report off by up to ±10%: the tolerance absorbs most of it.
+        for demand in [0.5, 1.0] {
+            var h2e = H2EController(base: Self.base)
+            var fixed = StaticController(weights: Self.base)
+            var nanny = NannyController(base: Self.base)
+            let cluster = FluidCluster(
+                capacities: Self.capacities, demandFraction: demand, loadAverageMemory: exp(-20.0 / 60), noise: 0.1)
+            let result = simulate(&h2e, in: cluster, intervals: Self.intervals)
+            let staticResult = simulate(&fixed, in: cluster, intervals: Self.intervals)
+            let nannyResult = simulate(&nanny, in: cluster, intervals: Self.intervals)
+            XCTAssertLessThan(result.imbalance(from: Self.steady), 1.15, "demand \(demand)")
+            XCTAssertLessThan(result.imbalance(from: Self.steady), staticResult.imbalance(from: Self.steady))
+            XCTAssertLessThanOrEqual(result.imbalance(from: Self.steady), nannyResult.imbalance(from: Self.steady))
+            XCTAssertLessThan(
+                result.changes(from: Self.steady), (Self.intervals - Self.steady) / 4, "weights wander, demand \(demand)")
+        }
+    }
+
     /// The table for docs/weights.md and the report (also printed by scripts/sim-weights).
     func testPrintsUtilisationTable() {
-        let rows = Self.scenarios.map(Self.run)
+        let noisy = [0.5, 0.8, 1.0, 1.3].map { Scenario(demand: $0, loadAverage: true, noise: 0.1) }
+        let rows = (Self.scenarios + noisy).map(Self.run)
         var lines = [
             "max/mean load per CPU over intervals \(Self.steady)..<\(Self.intervals) (1.000 = even); capacities 1x 2x 4x, base 32",
-            "demand  report        static  nanny   propor  h2e     | final weights nanny / h2e",
+            "weight changes in those \(Self.intervals - Self.steady) intervals: nanny/h2e; final weights nanny / h2e",
+            "demand  report        static  nanny   propor  h2e     | changes | final weights",
         ]
         for row in rows {
             let figures = ["static", "nanny", "proportional", "h2e"].map {
                 pad(fixed3(row.result($0).imbalance(from: Self.steady)), 7)
             }
             lines.append(
-                pad(String(row.scenario.demand), 7) + " " + pad(row.scenario.loadAverage ? "loadavg" : "instant", 13) + " "
-                    + figures.joined(separator: " ") + " | \(row.result("nanny").finalWeights) / \(row.result("h2e").finalWeights)")
+                pad(String(row.scenario.demand), 7) + " " + pad(row.scenario.report, 13) + " "
+                    + figures.joined(separator: " ") + " | "
+                    + pad("\(row.result("nanny").changes(from: Self.steady))/\(row.result("h2e").changes(from: Self.steady))", 7)
+                    + " | \(row.result("nanny").finalWeights) / \(row.result("h2e").finalWeights)")
         }
         print(lines.joined(separator: "\n"))
-        XCTAssertEqual(lines.count, Self.scenarios.count + 2)
+        XCTAssertEqual(lines.count, rows.count + 3)
     }
 }
 
