@@ -64,6 +64,9 @@ struct SimulationResult {
     }
 
     var finalWeights: [Int] { weights.last! }
+
+    /// The last interval in which a weight changed (0: never).
+    var lastChange: Int { (1..<weights.count).last { weights[$0] != weights[$0 - 1] } ?? 0 }
 }
 
 func simulate(_ controller: inout some SimulatedController, in cluster: FluidCluster, intervals: Int) -> SimulationResult {

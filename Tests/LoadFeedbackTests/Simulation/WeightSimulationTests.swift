@@ -143,8 +143,8 @@ final class WeightSimulationTests: XCTestCase {
         let rows = (Self.scenarios + noisy).map(Self.run)
         var lines = [
             "max/mean load per CPU over intervals \(Self.steady)..<\(Self.intervals) (1.000 = even); capacities 1x 2x 4x, base 32",
-            "weight changes in those \(Self.intervals - Self.steady) intervals: nanny/h2e; final weights nanny / h2e",
-            "demand  report        static  nanny   propor  h2e     | changes | final weights",
+            "changes: weight changes in those \(Self.intervals - Self.steady) intervals, nanny/h2e; last: last interval with a change",
+            "demand  report        static  nanny   propor  h2e     | changes | last    | final weights nanny / h2e",
         ]
         for row in rows {
             let figures = ["static", "nanny", "proportional", "h2e"].map {
@@ -154,6 +154,7 @@ final class WeightSimulationTests: XCTestCase {
                 pad(String(row.scenario.demand), 7) + " " + pad(row.scenario.report, 13) + " "
                     + figures.joined(separator: " ") + " | "
                     + pad("\(row.result("nanny").changes(from: Self.steady))/\(row.result("h2e").changes(from: Self.steady))", 7)
+                    + " | " + pad("\(row.result("nanny").lastChange)/\(row.result("h2e").lastChange)", 7)
                     + " | \(row.result("nanny").finalWeights) / \(row.result("h2e").finalWeights)")
         }
         print(lines.joined(separator: "\n"))
