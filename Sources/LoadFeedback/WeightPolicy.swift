@@ -84,7 +84,7 @@ public struct WeightPolicy: Sendable, Hashable {
         case load(perCPU: Double, reference: Double, accountsFor: TimeAmount)
         /// No usable load for `since`, the last failure being `failure`.
         case missing(since: TimeAmount, failure: LoadFailure)
-        /// Nothing asked yet (just created or readmitted).
+        /// No new reading: just created, readmitted or reconfigured, or only the slow start moves on.
         case none
     }
 
@@ -147,7 +147,8 @@ public struct WeightPolicy: Sendable, Hashable {
                 why = "configured, no usable load for \(Int(since.seconds)) s: \(failure)"
             }
         case .none:
-            why = factor == 1 ? "configured" : "no load yet"
+            factor = min(maximumFactor, max(minimumFactor, factor))
+            why = factor == 1 ? "configured" : "kept at \(fixed(factor)) x base"
         }
         var effective = factor
         if let elapsed = input.sinceAdmission, elapsed < slowStart {
