@@ -51,14 +51,15 @@ final class ProgramRun {
     }
 
     /// Watches for the exit without blocking and without reaping, every 10 ms until the run is finished.
-    func watch(on eventLoop: any EventLoop) {
+    func watch() {
+        let eventLoop = self.eventLoop
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         eventLoop.scheduleTask(in: .milliseconds(10)) {
             let run = bound.value
             guard !run.finished else { return }
             switch run.process.poll() {
             case .running:
-                run.watch(on: eventLoop)
+                run.watch()
             case .exited(let failure):
                 run.exitFailure = .some(failure)
                 run.evaluate()
@@ -71,11 +72,11 @@ final class ProgramRun {
 
     /// Removes the finished process: at once if it exited, else (killed just now) soon; polls with a growing
     /// interval, never blocking.
-    private func reap(on eventLoop: any EventLoop, after delay: TimeAmount) {
+    private func reap(after delay: TimeAmount) {
         if process.reap() { return }
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         eventLoop.scheduleTask(in: delay) {
-            bound.value.reap(on: eventLoop, after: min(delay * 2, .seconds(1)))
+            bound.value.reap(after: min(delay * 2, .seconds(1)))
         }
     }
 
@@ -100,7 +101,7 @@ final class ProgramRun {
             // not reaped yet, so the group id is still ours.
             process.killGroup()
         }
-        if !lost { reap(on: eventLoop, after: .milliseconds(5)) }
+        if !lost { reap(after: .milliseconds(5)) }
         channel?.close(promise: nil)
         channel = nil
         promise.succeed(reading)
