@@ -67,6 +67,12 @@ final class AgentClientTests: XCTestCase {
         XCTAssertTrue("\(failure!)".contains("load"), "\(failure!)")
     }
 
+    func testNullLoadSaysTheAgentHasNoFigure() async throws {
+        let json = #"{"server":"web1","time":1700000000,"age":1,"stale":false,"load":null,"metrics":{"cpus":null}}"#
+        let result = try await fetch(TestAgentServer.ok(json))
+        XCTAssertEqual(result, .failed(.malformed("the agent has no load figure (unknown load average or CPU count)")))
+    }
+
     func testMissingLoadIsMalformed() async throws {
         let json = #"{"server":"web1","time":1700000000,"age":1,"stale":false}"#
         let result = try await fetch(TestAgentServer.ok(json)).failure?.kind
@@ -113,8 +119,11 @@ final class AgentClientTests: XCTestCase {
     }
 
     func testHTTPErrorStatusIsAFailure() async throws {
-        let result = try await fetch(TestAgentServer.ok("{}", status: "503 Service Unavailable"))
-        XCTAssertEqual(result, .failed(.httpStatus(503)))
+        let json = #"{"server":"web1","error":"no sample yet"}"#
+        let result = try await fetch(TestAgentServer.ok(json, status: "503 Service Unavailable"))
+        XCTAssertEqual(result, .failed(.httpStatus(503, detail: "no sample yet")))
+        let text = try await fetch(TestAgentServer.ok("not found; try /load\nmore\n", status: "404 Not Found"))
+        XCTAssertEqual(text, .failed(.httpStatus(404, detail: "not found; try /load")))
     }
 
     func testSilentAgentTimesOut() async throws {
