@@ -45,7 +45,9 @@ extension Parser {
                 switch Keyword.blockOpeners[keyword.text] {
                 case .virtual:
                     let name = blockName(keyword, arguments)
-                    if let virtual = parseVirtual(keyword: keyword, name: name, brace: brace) { virtuals.append(virtual) }
+                    if let virtual = parseVirtual(keyword: keyword, name: name, brace: brace) {
+                        virtuals.append(virtual)
+                    }
                 case .failover:
                     failoverBlocks += 1
                     let name = blockName(keyword, arguments)
@@ -179,7 +181,9 @@ extension Parser {
         if let auth = hmacRequested, case .unspecified = g.heartbeatAuthentication {
             sink.error(auth, "'heartbeat_auth = hmac-sha256' needs 'heartbeat_key = /path/of/key'")
         }
-        if let at = seen["nat_nmask"], let mask = g.natNetmask, mask.prefixLength > (g.natRouter?.address.family ?? .ipv4).bitCount {
+        if let at = seen["nat_nmask"], let mask = g.natNetmask,
+            mask.prefixLength > (g.natRouter?.address.family ?? .ipv4).bitCount
+        {
             sink.error(at, "nat_nmask /\(mask.prefixLength) is longer than an address of nat_router")
         }
         if let at = seen["deadtime"] ?? seen["keepalive"], g.deadtime <= g.keepalive {
@@ -221,7 +225,8 @@ extension Parser {
         var first: [String: SourcePosition] = [:]
         for (name, position) in names where !name.isEmpty {
             if let earlier = first[name] {
-                sink.error(position, "duplicate \(kind) name '\(name)' (first at line \(earlier.line)); names must be unique")
+                sink.error(
+                    position, "duplicate \(kind) name '\(name)' (first at line \(earlier.line)); names must be unique")
             } else {
                 first[name] = position
             }

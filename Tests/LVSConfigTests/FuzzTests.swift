@@ -29,8 +29,9 @@ final class FuzzTests: XCTestCase {
                 guard let line = diagnostic.line, let column = diagnostic.column, line >= 1, line <= lines.count,
                     column >= 1, column <= lines[line - 1] + 1
                 else {
-                    XCTFail("iteration \(iterations): \(diagnostic) is outside the file (\(lines.count) lines):\n"
-                        + String(decoding: bytes, as: UTF8.self))
+                    XCTFail(
+                        "iteration \(iterations): \(diagnostic) is outside the file (\(lines.count) lines):\n"
+                            + String(decoding: bytes, as: UTF8.self))
                     return
                 }
             }

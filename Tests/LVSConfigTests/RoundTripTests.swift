@@ -17,7 +17,9 @@ final class RoundTripTests: XCTestCase {
             let text = LVSConfigWriter.write(configuration)
             let result = LVSConfigParser.parse(text)
             guard let parsed = result.configuration else {
-                XCTFail("seed \(seed): the written text does not parse:\n\(result.errors.map(\.description).joined(separator: "\n"))\n\(text)")
+                XCTFail(
+                    "seed \(seed): the written text does not parse:\n\(result.errors.map(\.description).joined(separator: "\n"))\n\(text)"
+                )
                 return
             }
             if parsed != configuration {
