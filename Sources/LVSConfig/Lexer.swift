@@ -37,7 +37,8 @@ struct Token: Hashable, Sendable {
 /// - `"..."` and `'...'` are strings with the escapes `\r \n \t \\ \" \'` (another backslash stays as it is). A
 ///   quote only opens a string at the start of a word.
 /// - `#` starts a comment at the start of a line, as in Piranha, and also (h2e) where it begins a word after the
-///   value of a `key = value` line or after a `{` or `}`, so `port = 80  # http` works while `expect = #1` stays a value.
+///   value of a `key = value` line or after a `{` or `}`, so `port = 80  # http` works while `expect = #1` stays
+///   a value.
 /// - Lines end in `\n`, `\r\n` or a lone `\r`. A leading UTF-8 byte order mark is skipped.
 struct Lexer {
     private let bytes: [UInt8]
