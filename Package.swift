@@ -78,6 +78,7 @@ let package = Package(
                 "Director", "LVSConfig", "IPVS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        .executableTarget(name: "h2e-bench-ipvs", dependencies: ["IPVS"]),
         .executableTarget(
             name: "h2e-agent",
             dependencies: [
@@ -94,6 +95,8 @@ let package = Package(
         .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat"]),
         .testTarget(name: "LoadAgentTests", dependencies: ["LoadAgent"]),
         .testTarget(name: "DirectorTests", dependencies: ["Director"]),
+        // Runs the built executables as operators do.
+        .testTarget(name: "CommandLineTests", dependencies: ["h2e-director"]),
         .testTarget(name: "KernelTests", dependencies: ["IPVS", "Director"]),
     ]
 )
