@@ -81,6 +81,16 @@ struct AnswerMatcher {
         }
     }
 
+    /// Whether an answer that ended here was cut off (nothing yet, or a prefix that agrees so far) rather than
+    /// wrong.
+    func isCutOff(_ received: [UInt8]) -> Bool {
+        if received.isEmpty { return true }
+        if case .prefix(let expected) = kind {
+            return received.count < expected.count && received.elementsEqual(expected.prefix(received.count))
+        }
+        return false
+    }
+
     /// - Parameters:
     ///   - received: every byte of the answer so far.
     ///   - complete: no more bytes will come (end of stream, or the read limit was reached).

@@ -70,13 +70,9 @@ final class SendExpectHandler: ChannelInboundHandler {
             case .match:
                 promise.succeed(.passed)
             case .mismatch, .needMore:
-                // A short answer that agrees so far was cut off; one that differs is simply wrong.
-                let partial = matcher.judge(received, complete: false) == .needMore
+                let excerpt = HealthCheckFailure.excerpt(received)
                 promise.succeed(
-                    .failed(
-                        partial || received.isEmpty
-                            ? .closedBeforeAnswer(received: HealthCheckFailure.excerpt(received))
-                            : .unexpectedAnswer(HealthCheckFailure.excerpt(received))))
+                    .failed(matcher.isCutOff(received) ? .closedBeforeAnswer(received: excerpt) : .unexpectedAnswer(excerpt)))
             }
         } else {
             promise.succeed(.failed(.closedBeforeAnswer(received: "")))
