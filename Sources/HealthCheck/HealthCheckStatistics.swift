@@ -10,6 +10,8 @@ public struct HealthCheckStatistics: Hashable, Sendable {
     public var timedOut = 0
     /// How late each check started against its deadline.
     public var lateness = LatencyHistogram()
+    /// How long each check took, from its start to its result reaching the engine.
+    public var durations = LatencyHistogram()
 
     public init() {}
 }

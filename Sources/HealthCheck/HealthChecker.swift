@@ -23,21 +23,28 @@ public struct HealthChecker: Sendable {
 
     /// Runs `check` against `endpoint`, giving up after `timeout`.
     public func run(_ check: HealthCheck, against endpoint: HealthEndpoint, timeout: Duration) async -> HealthCheckResult {
+        await start(check, against: endpoint, timeout: timeout).outcome()
+    }
+
+    /// Starts `check` against `endpoint`; the future (on one of `group`'s loops) never fails and completes within
+    /// `timeout` (a program check also waits for its child to be reaped after the kill).
+    public func start(_ check: HealthCheck, against endpoint: HealthEndpoint, timeout: Duration)
+        -> EventLoopFuture<HealthCheckResult>
+    {
         switch check {
         case .connect:
-            return await tcp(send: [], expect: nil, to: endpoint.socketAddress, timeout: timeout).outcome()
+            return tcp(send: [], expect: nil, to: endpoint.socketAddress, timeout: timeout)
         case .sendExpect(let send, let expect):
-            return await tcp(send: send, expect: expect, to: endpoint.socketAddress, timeout: timeout).outcome()
+            return tcp(send: send, expect: expect, to: endpoint.socketAddress, timeout: timeout)
         case .udp(let send, let expect):
-            return await udp(send: send, expect: expect, to: endpoint.socketAddress, timeout: timeout).outcome()
+            return udp(send: send, expect: expect, to: endpoint.socketAddress, timeout: timeout)
         case .program(let commandLine, let expect):
             let command = HealthCheck.substitute(commandLine, endpoint: endpoint)
-            do {
-                return try await threadPool.runIfActive {
-                    ProgramRunner.run(command, expect: expect, timeout: timeout, outputLimit: Self.maximumAnswerBytes)
-                }
-            } catch {
-                return .failed(.programNotStarted("thread pool stopped: \(error)"))
+            let loop = group.next()
+            return threadPool.runIfActive(eventLoop: loop) {
+                ProgramRunner.run(command, expect: expect, timeout: timeout, outputLimit: Self.maximumAnswerBytes)
+            }.flatMapErrorThrowing { error in
+                .failed(.programNotStarted("thread pool stopped: \(error)"))
             }
         }
     }

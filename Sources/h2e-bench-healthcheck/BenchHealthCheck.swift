@@ -103,6 +103,9 @@ struct BenchHealthCheck {
         let lateness = statistics.lateness
         print("lateness        p50 \(millis(lateness.percentile(0.5))) ms, p99 \(millis(lateness.percentile(0.99))) ms, "
             + "max \(millis(lateness.maximum)) ms (start of check vs its deadline)")
+        let durations = statistics.durations
+        print("check duration  p50 \(millis(durations.percentile(0.5))) ms, p99 \(millis(durations.percentile(0.99))) ms, "
+            + "max \(millis(durations.maximum)) ms (start to result)")
         try await group.shutdownGracefully()
     }
 
