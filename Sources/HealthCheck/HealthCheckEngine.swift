@@ -51,17 +51,17 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
     /// and report nothing more (a check of theirs still in flight is ignored); unchanged targets keep their state
     /// and schedule.
     public func setTargets(_ targets: [ID: HealthTarget]) async {
-        await onLoop { $0.setTargets(targets) }
+        _ = await onLoop { $0.setTargets(targets) }
     }
 
     /// The current verdict on `id`, or nil when it is not a target.
     public func health(of id: ID) async -> HealthState? {
-        await onLoop { $0.entries[id]?.machine.health }
+        await onLoop { $0.entries[id]?.machine.health } ?? nil
     }
 
     /// Every target's current verdict.
     public func healthSnapshot() async -> [ID: HealthState] {
-        await onLoop { $0.entries.mapValues { $0.machine.health } }
+        await onLoop { $0.entries.mapValues { $0.machine.health } } ?? [:]
     }
 
     /// Counters since the start or the last reset.
@@ -69,7 +69,7 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
         await onLoop { core in
             defer { if reset { core.counters = HealthCheckStatistics() } }
             return core.counters
-        }
+        } ?? HealthCheckStatistics()
     }
 
     /// Runs the checks until the calling task is cancelled, then finishes `transitions`. Call it once.
@@ -84,10 +84,11 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
         }
     }
 
-    private func onLoop<Result: Sendable>(_ body: @escaping @Sendable (EngineCore<ID>) -> Result) async -> Result {
+    /// Runs `body` on the engine's loop; nil when the loop is already shut down (the group's owner stopped it
+    /// before the engine: there is no state left to read or change).
+    private func onLoop<Result: Sendable>(_ body: @escaping @Sendable (EngineCore<ID>) -> Result) async -> Result? {
         let core = self.core
-        // `submit` only fails when the loop is shut down, which the owner of the group does after the engine.
-        return try! await loop.submit { body(core.value) }.get()
+        return try? await loop.submit { body(core.value) }.get()
     }
 }
 
