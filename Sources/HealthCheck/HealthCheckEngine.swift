@@ -32,7 +32,7 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
     public init(
         checker: HealthChecker = HealthChecker(),
         logger: Logger = Logger(label: "h2e.health"),
-        random: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator(),
+        random: some RandomNumberGenerator & Sendable = JitterRandom(),
         maximumChecksInFlight: Int = 2_048
     ) {
         precondition(maximumChecksInFlight >= 1, "maximumChecksInFlight must be at least 1")
