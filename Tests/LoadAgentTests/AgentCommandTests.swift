@@ -104,7 +104,7 @@ final class AgentCommandTests: XCTestCase {
         XCTAssertEqual(jobs.count, 1)
         let fields = jobs[0].split(separator: " ", omittingEmptySubsequences: true)
         XCTAssertEqual(Array(fields.prefix(5)), ["*", "*", "*", "*", "*"], "every minute")
-        XCTAssertEqual(fields[5], "root", "cron.d lines carry a user field")
+        XCTAssertEqual(fields[5], "h2e", "cron.d lines carry a user field: the agent's own user, as the timer and the load server")
         XCTAssertEqual(Array(fields[6...7]), ["h2e-agent", "sample"])
         XCTAssertTrue(text.hasSuffix("\n"), "cron ignores a last line without a newline")
     }
