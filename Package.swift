@@ -78,6 +78,15 @@ let package = Package(
                 "Director", "LVSConfig", "IPVS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Benchmark of the health check engine (scripts/bench-healthcheck).
+        .executableTarget(
+            name: "h2e-bench-healthcheck",
+            dependencies: [
+                "HealthCheck",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "h2e-agent",
             dependencies: [
