@@ -1,0 +1,81 @@
+/// Produces the answer to a routed request from the state directory: the blocking part of serving (librrd, file
+/// reads), run off the event loop.
+public struct LoadResponder: Sendable {
+    public struct Response: Sendable, Equatable {
+        public var status: Int
+        public var contentType: String
+        public var body: [UInt8]
+
+        public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: [UInt8]) {
+            self.status = status
+            self.contentType = contentType
+            self.body = body
+        }
+
+        public init(status: Int, text: String) {
+            self.init(status: status, body: Array(text.utf8))
+        }
+    }
+
+    public var store: RRDStore
+    public var serverID: String
+
+    public init(store: RRDStore, serverID: String) {
+        self.store = store
+        self.serverID = serverID
+    }
+
+    public func respond(to route: Route, now: Int) -> Response {
+        do {
+            return try answer(route, now: now)
+        } catch {
+            return Response(status: 500, text: "error: \(error)\n")
+        }
+    }
+
+    func answer(_ route: Route, now: Int) throws(AgentError) -> Response {
+        switch route {
+        case .index:
+            return Response(
+                status: 200,
+                text: "h2e-agent on \(serverID)\n/load\n/load.json\n/report?period=hour|day|week|month|year\n"
+                    + "/graph/<metric>.png?period=..&width=..&height=..\n/rrd/<metric>.rrd\nmetrics: \(Route.metricNames)\n")
+        case .load:
+            guard let status = try currentStatus(now: now) else { return noSample() }
+            if let reason = status.unusableReason { return Response(status: 503, text: "\(reason)\n") }
+            return Response(status: 200, text: status.loadLine ?? "")
+        case .loadJSON:
+            guard let status = try currentStatus(now: now) else {
+                return Response(
+                    status: 503, contentType: "application/json",
+                    body: Array("{\"server\":\(JSONText.string(serverID)),\"error\":\"no sample yet\"}\n".utf8))
+            }
+            return Response(status: 200, contentType: "application/json", body: Array(status.json.utf8))
+        case .report(let period):
+            let report = try LoadReport.make(store: store, server: serverID, period: period, now: now)
+            return Response(status: 200, text: report.text)
+        case .graph(let metric, let period, let width, let height):
+            guard FileIO.exists(store.path(metric)) else { return noSample() }
+            let png = try store.graph(metric, period: period, width: width, height: height, now: now, serverID: serverID)
+            return Response(status: 200, contentType: "image/png", body: png)
+        case .rrd(let name):
+            // Route admits only metric file names; O_NOFOLLOW and the regular-file check refuse symlinks.
+            let path = "\(store.directory)/\(name)"
+            guard FileIO.exists(path) else { return Response(status: 404, text: "no such RRD file yet\n") }
+            do {
+                let bytes = try FileIO.read(path, limit: 64 << 20, noFollow: true)
+                return Response(status: 200, contentType: "application/octet-stream", body: bytes)
+            } catch {
+                return Response(status: 403, text: "refused: \(name) is not a regular file of the state directory\n")
+            }
+        }
+    }
+
+    func currentStatus(now: Int) throws(AgentError) -> LoadStatus? {
+        try LoadStatus.latestSample(in: store).map { LoadStatus(server: serverID, sample: $0, now: now) }
+    }
+
+    func noSample() -> Response {
+        Response(status: 503, text: "no sample yet: is the h2e-agent cron job running 'h2e-agent sample'?\n")
+    }
+}

@@ -1,2 +1,0 @@
-/// LoadAgent: see ../shared/DESIGN.md (module layout).
-public enum LoadAgentModule {}

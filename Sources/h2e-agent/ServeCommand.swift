@@ -1,0 +1,52 @@
+import ArgumentParser
+import LoadAgent
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the load over HTTP: /load, /load.json, /report, /graph/<metric>.png, /rrd/<metric>.rrd.")
+
+    @OptionGroup var options: AgentOptions
+
+    @Option(help: "Address and port to listen on: ADDR:PORT, [IPV6]:PORT or PORT.")
+    var listen: String = "0.0.0.0:\(LoadServer.Configuration.defaultPort)"
+
+    @Option(name: .customLong("max-connections"), help: "Connections served at once; more get a 503.")
+    var maxConnections: Int = 256
+
+    func run() async throws {
+        StderrLogHandler.bootstrap(level: options.verbose ? .debug : .info)
+        let logger = Logger(label: "h2e-agent")
+        guard let (host, port) = Self.parseListen(listen) else {
+            logger.error("--listen must be ADDR:PORT, [IPV6]:PORT or PORT, not '\(listen)'")
+            throw ExitCode.failure
+        }
+        let configuration = LoadServer.Configuration(
+            host: host, port: port, serverID: options.resolvedServerID, directory: options.directory,
+            maxConnections: max(1, maxConnections))
+        let server: LoadServer
+        do {
+            server = try await LoadServer.start(configuration: configuration, logger: logger)
+        } catch {
+            logger.error("cannot listen on \(listen): \(error); is another process using the port?")
+            throw ExitCode.failure
+        }
+        logger.info("serving \(options.directory) as \(configuration.serverID) on \(server.localAddress.map { "\($0)" } ?? listen)")
+        try await server.run()
+    }
+
+    static func parseListen(_ text: String) -> (String, Int)? {
+        if let port = Int(text), (0...65535).contains(port) { return ("0.0.0.0", port) }
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            let host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()), (0...65535).contains(port) else { return nil }
+            return (host, port)
+        }
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port), !text[..<colon].isEmpty
+        else { return nil }
+        return (String(text[..<colon]), port)
+    }
+}
