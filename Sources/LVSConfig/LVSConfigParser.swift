@@ -18,7 +18,7 @@ public enum LVSConfigParser {
         guard bytes.count <= maximumFileSize else {
             sink.error(
                 SourcePosition(line: 1, column: 1),
-                "file is \(bytes.count) bytes; lvs.cf may be at most \(maximumFileSize) bytes (4 MiB)")
+                "file is larger than \(maximumFileSize) bytes (4 MiB), the most lvs.cf may be")
             return LVSConfigParseResult(configuration: nil, diagnostics: sink.diagnostics)
         }
         var lexer = Lexer(bytes)

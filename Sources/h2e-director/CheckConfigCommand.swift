@@ -21,10 +21,21 @@ struct CheckConfigCommand: ParsableCommand {
 
     func run() throws {
         let result = LVSConfigParser.parseFile(atPath: config)
-        for diagnostic in result.diagnostics {
-            fputs("\(diagnostic)\n", stderr)
+        if !result.diagnostics.isEmpty {
+            writeToStandardError(result.diagnostics.map { "\($0)\n" }.joined())
         }
         guard let configuration = result.configuration else { throw ExitCode(1) }
         print(configuration.summary(file: config))
+    }
+}
+
+/// Writes `text` to file descriptor 2 (the C `stderr` global is not concurrency-safe in Swift 6).
+private func writeToStandardError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let written = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        if written < 0 && errno == EINTR { continue }
+        guard written > 0 else { return }
+        bytes = bytes.dropFirst(written)
     }
 }

@@ -331,7 +331,7 @@ final class ParserTests: XCTestCase {
         let tooBig = LVSConfigParser.parseFile(atPath: big)
         XCTAssertEqual(
             tooBig.diagnostics.map(\.description),
-            ["\(big):1:1: file is 4194305 bytes; lvs.cf may be at most 4194304 bytes (4 MiB)"])
+            ["\(big):1:1: file is larger than 4194304 bytes (4 MiB), the most lvs.cf may be"])
     }
 }
 
