@@ -103,7 +103,13 @@ final class EngineCore<ID: Hashable & Sendable> {
     var counters = HealthCheckStatistics()
     private var scheduler = CheckScheduler<ID, Instant>()
     private var nextGeneration: UInt64 = 0
-    private var stopped: EventLoopPromise<Void>?
+    private enum Phase {
+        case idle
+        case running(stopped: EventLoopPromise<Void>)
+        case stopped
+    }
+
+    private var phase = Phase.idle
     private var timer: Scheduled<Void>?
     private var timerDeadline: Instant?
 
@@ -118,7 +124,10 @@ final class EngineCore<ID: Hashable & Sendable> {
         self.continuation = continuation
     }
 
-    private var running: Bool { stopped != nil }
+    private var running: Bool {
+        if case .running = phase { return true }
+        return false
+    }
 
     func setTargets(_ targets: [ID: HealthTarget]) {
         let now = ContinuousClock.now
@@ -138,17 +147,22 @@ final class EngineCore<ID: Hashable & Sendable> {
     }
 
     func start(stopped: EventLoopPromise<Void>) {
-        precondition(self.stopped == nil, "HealthCheckEngine.run() called twice")
-        self.stopped = stopped
+        guard case .idle = phase else {
+            stopped.succeed()
+            preconditionFailure("HealthCheckEngine.run() called twice")
+        }
+        phase = .running(stopped: stopped)
         fire()
     }
 
+    /// Stops checking; results of checks still in flight are dropped.
     func stop() {
+        if case .running(let stopped) = phase { stopped.succeed() }
+        phase = .stopped
         timer?.cancel()
         timer = nil
         timerDeadline = nil
         continuation.finish()
-        stopped?.succeed()
     }
 
     /// Starts every due check, then sleeps until the next deadline.

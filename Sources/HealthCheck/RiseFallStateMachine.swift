@@ -94,9 +94,9 @@ public struct RiseFallStateMachine<Instant: InstantProtocol & Sendable>: Sendabl
             }
             state = .up(failures: failures + 1)
             return .none
-        case .down(let first, _):
-            // The reason shown stays the one that took the server out; the success run restarts.
-            state = .down(reason: first, streakStart: nil)
+        case .down:
+            // The success run restarts; `health` shows the latest reason (the transition carried the first).
+            state = .down(reason: reason, streakStart: nil)
             return .none
         }
     }

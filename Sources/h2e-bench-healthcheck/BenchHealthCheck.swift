@@ -81,12 +81,14 @@ struct BenchHealthCheck {
         try await Task.sleep(for: .seconds(warmup))
         _ = await engine.statistics(reset: true)
         let cpuBefore = processCPU()
+        let systemBefore = processCPU(systemOnly: true)
         let serverBefore = serverPID.flatMap(childCPU)
         let start = ContinuousClock.now
         try await Task.sleep(for: .seconds(duration))
         let statistics = await engine.statistics(reset: true)
         let elapsed = seconds(start.duration(to: .now))
         let cpu = processCPU() - cpuBefore
+        let systemCPU = processCPU(systemOnly: true) - systemBefore
         let serverCPU = serverPID.flatMap(childCPU).flatMap { after in serverBefore.map { after - $0 } }
         let health = await engine.healthSnapshot()
         running.cancel()
@@ -96,7 +98,8 @@ struct BenchHealthCheck {
         print("checks passed   \(statistics.passed), failed \(statistics.failed) (timeouts \(statistics.timedOut)); "
             + "servers up \(up)/\(count)")
         print("checker CPU     \(format(cpu)) s = \(format(100 * cpu / elapsed))% of one core"
-            + " (\(format(1e6 * cpu / Double(max(1, statistics.started)))) us per check)")
+            + " (\(format(1e6 * cpu / Double(max(1, statistics.started)))) us per check, "
+            + "\(format(100 * systemCPU / max(cpu, 1e-9)))% in the kernel)")
         if let serverCPU {
             print("servers CPU     \(format(serverCPU)) s = \(format(100 * serverCPU / elapsed))% of one core")
         }
@@ -106,15 +109,15 @@ struct BenchHealthCheck {
         let durations = statistics.durations
         print("check duration  p50 \(millis(durations.percentile(0.5))) ms, p99 \(millis(durations.percentile(0.99))) ms, "
             + "max \(millis(durations.maximum)) ms (start to result)")
-        try await group.shutdownGracefully()
+        // The process exits now: no group shutdown under checks still in flight.
     }
 
-    /// User + system CPU seconds of this process.
-    static func processCPU() -> Double {
+    /// User + system (or only system) CPU seconds of this process.
+    static func processCPU(systemOnly: Bool = false) -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
-            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        let system = Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+        return systemOnly ? system : system + Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
     }
 
     /// User + system CPU seconds of another process, from /proc/PID/stat (fields 14 and 15, in clock ticks).

@@ -65,7 +65,7 @@ final class HealthCheckEngineTests: XCTestCase {
         let garbage = try await TCPTestServer.start(host: "127.0.0.5", behaviour: .answer("garbage"))
         let silent = try await TCPTestServer.start(host: "127.0.0.6", behaviour: .silent)
         defer { Task { try await good.stop(); try await garbage.stop(); try await silent.stop() } }
-        let timing = try HealthCheckTiming(timeout: .milliseconds(300), interval: .milliseconds(100), reentry: .zero)
+        let timing = try HealthCheckTiming(timeout: .seconds(1), interval: .milliseconds(100), reentry: .zero)
         let check = try HealthCheck.piranha(port: 80)
         var targets: [String: HealthTarget] = [:]
         for index in 0..<30 {
@@ -78,17 +78,20 @@ final class HealthCheckEngineTests: XCTestCase {
         let running = Task { await engine.run() }
         defer { running.cancel() }
 
-        let decided = await eventually(within: .seconds(5)) {
-            await engine.healthSnapshot().values.allSatisfy { $0 != .unknown }
-        }
-        XCTAssertTrue(decided)
-        let snapshot = await engine.healthSnapshot()
-        for (id, state) in snapshot {
+        // Every target ends up judged by its own server (a loaded machine may delay a good answer past the
+        // timeout once; reentry zero brings it straight back).
+        func judgedRight(_ id: String, _ state: HealthState) -> Bool {
             switch (id.prefix(4), state) {
-            case ("good", .up), ("garb", .down(.unexpectedAnswer("garb"))), ("sile", .down(.timeout)): break
-            default: XCTFail("\(id): \(state)")
+            case ("good", .up), ("garb", .down(.unexpectedAnswer("garb"))), ("sile", .down(.timeout)): true
+            default: false
             }
         }
+        let settled = await eventually(within: .seconds(10)) {
+            await engine.healthSnapshot().allSatisfy { judgedRight($0.key, $0.value) }
+        }
+        let snapshot = await engine.healthSnapshot()
+        XCTAssertTrue(settled, "\(snapshot.filter { !judgedRight($0.key, $0.value) })")
+        XCTAssertEqual(snapshot.count, 90)
 
         // Removing targets stops their checks and their reports.
         await engine.setTargets(targets.filter { $0.key.hasPrefix("good") })

@@ -19,9 +19,9 @@ final class RiseFallStateMachineTests: XCTestCase {
         _ = machine.checkSucceeded(at: .zero)
         XCTAssertEqual(machine.checkFailed(at: .seconds(2), reason: refused), .markDown(refused))
         XCTAssertEqual(machine.health, .down(refused))
-        // Further failures change nothing and keep the first reason.
+        // Further failures are no transition; the state shows the latest reason.
         XCTAssertEqual(machine.checkFailed(at: .seconds(4), reason: .timeout), .none)
-        XCTAssertEqual(machine.health, .down(refused))
+        XCTAssertEqual(machine.health, .down(.timeout))
     }
 
     func testAnUnknownServerThatFailsIsMarkedDown() {
