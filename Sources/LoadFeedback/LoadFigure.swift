@@ -10,11 +10,12 @@
 public enum LoadFigure {
     /// The figure, or why there is none.
     public static func parse(_ output: String) -> Result<Double, LoadFailure> {
+        // Indices of `lowered` are only valid in `lowered` (lowercasing may change lengths): parse it alone.
         let lowered = output.lowercased()
         if let word = lowered.firstRange(of: "load"),
             let colon = lowered[word.upperBound...].firstIndex(of: ":")
         {
-            let rest = output[lowered.index(after: colon)...]
+            let rest = lowered[lowered.index(after: colon)...]
             let figures = rest.drop(while: \.isWhitespace)
             var token = figures.prefix(while: { !$0.isWhitespace && $0 != "," })
             guard !token.isEmpty else { return .failure(.malformed("no number after \"load ...:\" in \(quoted(output))")) }

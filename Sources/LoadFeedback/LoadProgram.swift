@@ -85,7 +85,7 @@ public struct LoadProgram: Sendable {
         run.value.deadlineTask = eventLoop.scheduleTask(in: configuration.deadline) {
             run.value.finish(.failed(.timedOut(configuration.deadline)))
         }
-        run.value.reap(on: eventLoop, after: .milliseconds(2))
+        run.value.watch()
         NIOPipeBootstrap(group: eventLoop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

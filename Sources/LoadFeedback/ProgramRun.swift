@@ -12,9 +12,13 @@ final class ProgramRun {
     private let process: SpawnedProcess
     private let limit: Int
     private let promise: EventLoopPromise<LoadReading>
+    private var eventLoop: any EventLoop { promise.futureResult.eventLoop }
     private var output: [UInt8] = []
     private var outputEnded = false
-    private var exitStatus: CInt?
+    /// nil while running; then the exit's failure, nil for a clean exit.
+    private var exitFailure: String??
+    /// Someone else reaped it: its pid may be reused, never signal it.
+    private var lost = false
     private var finished = false
     private var channel: (any Channel)?
     var deadlineTask: Scheduled<Void>?
@@ -46,29 +50,39 @@ final class ProgramRun {
         evaluate()
     }
 
-    /// Polls for the exit without blocking: quickly while the run is on, slowly after it was given up (a killed
-    /// process still has to be reaped).
-    func reap(on eventLoop: any EventLoop, after delay: TimeAmount) {
+    /// Watches for the exit without blocking and without reaping, every 10 ms until the run is finished.
+    func watch() {
+        let eventLoop = self.eventLoop
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
-        eventLoop.scheduleTask(in: delay) {
+        eventLoop.scheduleTask(in: .milliseconds(10)) {
             let run = bound.value
+            guard !run.finished else { return }
             switch run.process.poll() {
             case .running:
-                let next = run.finished ? min(delay * 2, .seconds(1)) : .milliseconds(10)
-                run.reap(on: eventLoop, after: next)
-            case .exited(let status):
-                run.exitStatus = status
+                run.watch()
+            case .exited(let failure):
+                run.exitFailure = .some(failure)
                 run.evaluate()
             case .lost(let why):
-                run.exitStatus = -1
+                run.lost = true
                 run.finish(.failed(.programFailed("its exit status was lost (\(why))")))
             }
         }
     }
 
+    /// Removes the finished process: at once if it exited, else (killed just now) soon; polls with a growing
+    /// interval, never blocking.
+    private func reap(after delay: TimeAmount) {
+        if process.reap() { return }
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.scheduleTask(in: delay) {
+            bound.value.reap(after: min(delay * 2, .seconds(1)))
+        }
+    }
+
     private func evaluate() {
-        guard outputEnded, let status = exitStatus, !finished else { return }
-        if let failure = SpawnedProcess.describeFailure(status: status) {
+        guard outputEnded, let failure = exitFailure, !finished else { return }
+        if let failure {
             return finish(.failed(.programFailed(failure)))
         }
         let text = String(decoding: output, as: UTF8.self)
@@ -82,10 +96,12 @@ final class ProgramRun {
         guard !finished else { return }
         finished = true
         deadlineTask?.cancel()
-        if exitStatus == nil || !outputEnded {
-            // Given up before it ended: stop the program and whatever it started (its own process group).
+        if !lost && (!outputEnded || exitFailure == nil) {
+            // Given up before it ended: stop the program and whatever it started (its own process group). It is
+            // not reaped yet, so the group id is still ours.
             process.killGroup()
         }
+        if !lost { reap(after: .milliseconds(5)) }
         channel?.close(promise: nil)
         channel = nil
         promise.succeed(reading)

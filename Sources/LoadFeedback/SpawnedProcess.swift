@@ -20,7 +20,8 @@ struct SpawnedProcess: Sendable {
 
     enum Status {
         case running
-        case exited(CInt)
+        /// Exited; nil for status 0, else what happened ("exited with status 3", "killed by signal 9").
+        case exited(failure: String?)
         case lost(String)
     }
 
@@ -94,17 +95,29 @@ struct SpawnedProcess: Sendable {
         throw SpawnError(description: "\(command) not found on \(searchPath)")
     }
 
-    /// Has it exited? Never blocks.
+    /// Has it exited? Never blocks, and leaves an exited process a zombie (WNOWAIT): as long as it is not reaped
+    /// its pid, and so its process group id, cannot be reused, and ``killGroup()`` stays safe.
     func poll() -> Status {
-        var status: CInt = 0
-        switch waitpid(pid, &status, WNOHANG) {
-        case 0: return .running
-        case pid: return .exited(status)
-        default:
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else {
             let code = errno
-            if code == EINTR { return .running }
-            return .lost(errnoText(code))
+            return code == EINTR ? .running : .lost(errnoText(code))
         }
+        guard info._sifields._sigchld.si_pid == pid else { return .running }
+        let status = info._sifields._sigchld.si_status
+        switch info.si_code {
+        case Int32(CLD_EXITED):
+            return .exited(failure: status == 0 ? nil : "exited with status \(status)")
+        default:
+            return .exited(failure: "killed by signal \(status)")
+        }
+    }
+
+    /// Collects the exited process (removes the zombie). Never blocks; false while it still runs.
+    func reap() -> Bool {
+        var status: CInt = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        return result == pid || (result == -1 && errno != EINTR)
     }
 
     /// SIGKILL to the whole process group (the program and what it started).
@@ -116,13 +129,4 @@ struct SpawnedProcess: Sendable {
         close(output)
     }
 
-    /// nil for exit status 0, else what happened, from a wait status.
-    static func describeFailure(status: CInt) -> String? {
-        let signal = status & 0x7f
-        if signal == 0 {
-            let code = (status >> 8) & 0xff
-            return code == 0 ? nil : "exited with status \(code)"
-        }
-        return "killed by signal \(signal)"
-    }
 }

@@ -89,9 +89,11 @@ final class LoadProgramTests: XCTestCase {
         }
     }
 
-    func testAChildKeepingTheOutputOpenMakesItTimeOut() async throws {
-        let result = try await run("sleep 30 & echo 0.5", deadline: .milliseconds(500))
+    func testAChildKeepingTheOutputOpenMakesItTimeOutAndIsKilled() async throws {
+        let result = try await run("sleep 30 & echo $! > \(scripts.path)/child; echo 0.5", deadline: .milliseconds(500))
         XCTAssertEqual(result, .failed(.timedOut(.milliseconds(500))))
+        let child = try XCTUnwrap(scripts.read("child").flatMap { pid_t($0.trimmingCharacters(in: .whitespacesAndNewlines)) })
+        try await waitUntil("child \(child) gone") { !processExists(child) }
     }
 
     func testMissingProgramIsAFailure() async throws {
@@ -112,11 +114,11 @@ final class LoadProgramTests: XCTestCase {
 
     func testManyProgramsRunConcurrently() async throws {
         let path = try scripts.script("load", #"case "$1" in 10.0.0.1) echo 0.1 ;; 10.0.0.2) exit 1 ;; *) sleep 30 ;; esac"#)
-        let program = LoadProgram(command: path, configuration: .init(deadline: .milliseconds(500)))
+        let program = LoadProgram(command: path, configuration: .init(deadline: .seconds(2)))
         let readings = await program.run(addresses: ["10.0.0.1", "10.0.0.2", "10.0.0.3"])
         XCTAssertEqual(readings["10.0.0.1"]?.loadValue, 0.1)
         XCTAssertEqual(readings["10.0.0.2"], .failed(.programFailed("exited with status 1")))
-        XCTAssertEqual(readings["10.0.0.3"], .failed(.timedOut(.milliseconds(500))))
+        XCTAssertEqual(readings["10.0.0.3"], .failed(.timedOut(.seconds(2))))
     }
 }
 

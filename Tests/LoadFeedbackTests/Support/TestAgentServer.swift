@@ -85,13 +85,13 @@ private final class CannedAnswerHandler: ChannelInboundHandler {
         record(request)
         switch behaviour {
         case .answer(let text):
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text))).whenComplete { _ in
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: text))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         case .answerSlowly(let head, let rest, let delay):
             context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: head)), promise: nil)
             context.eventLoop.assumeIsolated().scheduleTask(in: delay) {
-                context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: rest))).whenComplete { _ in
+                context.writeAndFlush(self.wrapOutboundOut(ByteBuffer(string: rest))).assumeIsolated().whenComplete { _ in
                     context.close(promise: nil)
                 }
             }
