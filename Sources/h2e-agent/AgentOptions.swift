@@ -23,8 +23,9 @@ struct AgentOptions: ParsableArguments {
     }
 
     func validate() throws {
-        if let serverID, serverID.isEmpty || serverID.contains(where: { $0.isNewline || $0 == "\r" }) {
-            throw ValidationError("--server-id must be a non-empty single line")
+        // It goes into an HTTP header: printable ASCII only.
+        if let serverID, serverID.isEmpty || serverID.unicodeScalars.contains(where: { !(0x20...0x7E).contains($0.value) }) {
+            throw ValidationError("--server-id must be non-empty printable ASCII (it is sent as the X-SERVER header)")
         }
     }
 }

@@ -23,6 +23,12 @@ struct SampleCommand: ParsableCommand {
     @Option(name: .customLong("proc-root"), help: .hidden)
     var procRoot: String = "/proc"
 
+    func validate() throws {
+        if let statusURL {
+            do { _ = try StatusPageClient(url: statusURL) } catch { throw ValidationError("\(error)") }
+        }
+    }
+
     func run() throws {
         StderrLogHandler.bootstrap(level: options.verbose ? .debug : .info)
         let logger = Logger(label: "h2e-agent")

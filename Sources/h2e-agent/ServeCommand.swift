@@ -5,7 +5,15 @@ import Logging
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the load over HTTP: /load, /load.json, /report, /graph/<metric>.png, /rrd/<metric>.rrd.")
+        abstract: "Serve the load over HTTP: /load, /load.json, /report, /graph/<metric>.png, /rrd/<metric>.rrd.",
+        discussion: """
+            The load is the 1-minute load average divided by the number of CPUs. GET /load answers it on one line, \
+            or 503 with the reason when the last sample is missing or older than 180 s (stale). GET /load.json: \
+            {"server","time","age","stale","load","metrics":{"load1","load5","load15","cpus","cpu_util","mem_used",\
+            "mem_available","tcp_established","busy_workers"}}. /report and /graph take ?period=hour|day|week|month|year; \
+            graphs also ?width=200..2000&height=100..1000. Every answer carries X-SERVER: <server id>. \
+            Only GET and HEAD; a request must arrive within 10 s, connections idle for 10 s are closed.
+            """)
 
     @OptionGroup var options: AgentOptions
 

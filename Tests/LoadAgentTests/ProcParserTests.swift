@@ -90,3 +90,34 @@ final class ProcParserTests: XCTestCase {
         XCTAssertThrowsError(try ProcSampler(root: root.path + "/nope", servicePorts: []).loadAverage())
     }
 }
+
+/// The TCP counter on this machine's real /proc, against connections the test opens on loopback.
+final class RealProcTests: XCTestCase {
+    func testCountsRealEstablishedConnectionsToTheServicePort() throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(listener) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let port = try freeLoopbackPort()
+        addr.sin_port = UInt16(port).bigEndian
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        XCTAssertEqual(listen(listener, 16), 0)
+        let sampler = ProcSampler(root: "/proc", servicePorts: [UInt16(port)])
+        XCTAssertEqual(try sampler.tcpEstablished(), 0, "a listening socket is not a connection")
+        // The kernel completes the handshake before accept(): three established server-side sockets.
+        let clients = try (0..<3).map { _ in try RawClient(port: port) }
+        try waitUntil("the three connections show in /proc/net/tcp") { try sampler.tcpEstablished() == 3 }
+        withExtendedLifetime(clients) {}
+    }
+
+    func testRealProcParses() throws {
+        let sampler = ProcSampler(root: "/proc", servicePorts: [80])
+        XCTAssertGreaterThan(try sampler.cpuTimes().cpuCount, 0)
+        XCTAssertGreaterThan(try sampler.memory().total, 0)
+        XCTAssertGreaterThanOrEqual(try sampler.loadAverage().one, 0)
+    }
+}

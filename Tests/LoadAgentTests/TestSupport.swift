@@ -40,6 +40,12 @@ enum Tools {
 
     static var agent: String { "\(productsDirectory)/h2e-agent" }
 
+    /// Skips the test, or fails it under CI=true (where every test must run).
+    static func skip(_ reason: String, file: StaticString = #filePath, line: UInt = #line) -> XCTSkip {
+        if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("cannot run under CI: \(reason)", file: file, line: line) }
+        return XCTSkip(reason)
+    }
+
     /// Full path of a tool on PATH; skips the test when missing (fails under CI=true).
     static func require(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws -> String {
         for dir in ["/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"] {

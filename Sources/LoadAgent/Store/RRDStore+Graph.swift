@@ -20,7 +20,7 @@ extension RRDStore {
         }
         // rrdtool's DEF syntax separates fields with ':'; escape them in the path.
         let escaped = file.replacingColons
-        let title = "\(serverID): \(metric.title), last \(period.rawValue)".replacingColons
+        let title = "\(serverID): \(metric.title), last \(period.rawValue)"
         let ds = metric.rawValue
         let args = [
             "graphv", "-", "--imgformat", "PNG", "--full-size-mode",
