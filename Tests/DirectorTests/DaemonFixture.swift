@@ -2,7 +2,7 @@ import Director
 import Foundation
 import XCTest
 
-/// A real `h2e-director run` in a network namespace the test creates (with a dummy interface for the VIPs), the
+/// A real `h2e-director run` in a network namespace the test creates (with a veth pair for the VIPs), the
 /// in-memory IPVS backend (this host's kernel has no IPVS), health checks by `send_program` on marker files and
 /// load from a program reading files, so a test switches servers up and down and sets loads by writing files.
 /// Everything is removed by `stop()`.
@@ -48,8 +48,15 @@ final class DaemonFixture {
         metricsPort = Int.random(in: 20000...40000)
         try FileManager.default.createDirectory(atPath: directory + "/marks", withIntermediateDirectories: true)
         try run("ip netns add \(namespace)")
-        try run("ip -n \(namespace) link set lo up")
-        try run("ip -n \(namespace) link add vip0 type dummy && ip -n \(namespace) link set vip0 up")
+        do {
+            try run("ip -n \(namespace) link set lo up")
+            // A veth pair inside the namespace: this host's kernel has no dummy interfaces.
+            try run("ip -n \(namespace) link add vip0 type veth peer name vip0p")
+            try run("ip -n \(namespace) link set vip0 up && ip -n \(namespace) link set vip0p up")
+        } catch {
+            stop()
+            throw error
+        }
         let loadScript = directory + "/load"
         try "#!/bin/sh\ncat \(directory)/marks/load-$1 2>/dev/null || echo 0.5\n".write(toFile: loadScript, atomically: true, encoding: .utf8)
         chmod(loadScript, 0o755)
