@@ -103,7 +103,9 @@ public enum LVSConfigWriter {
         let special: Set<Character> = [" ", "\t", "\"", "'", "\\", "#", "=", "{", "}", "[", "]"]
         let bare =
             !always && !text.isEmpty
-            && !text.contains { special.contains($0) || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }
+            && !text.contains {
+                special.contains($0) || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+            }
         if bare { return text }
         var out = "\""
         for scalar in text.unicodeScalars {
@@ -143,7 +145,8 @@ public enum LVSConfigWriter {
         }
 
         mutating func open(_ keyword: String, _ name: String) {
-            text += (depth == 0 ? "\n" : "\n" + String(repeating: "\t", count: depth))
+            text +=
+                (depth == 0 ? "\n" : "\n" + String(repeating: "\t", count: depth))
                 + "\(keyword) \(LVSConfigWriter.quote(name)) {\n"
             depth += 1
         }

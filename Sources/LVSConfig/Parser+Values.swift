@@ -31,7 +31,8 @@ extension Parser {
     mutating func path(_ statement: Statement) -> String? {
         guard let token = single(statement) else { return nil }
         guard token.text.hasPrefix("/") else {
-            sink.error(token.position, "'\(statement.name)' must be an absolute path (starting with '/'), not '\(token.text)'")
+            sink.error(
+                token.position, "'\(statement.name)' must be an absolute path (starting with '/'), not '\(token.text)'")
             return nil
         }
         return token.text
@@ -129,7 +130,8 @@ extension Parser {
         case .success(let mask):
             return mask
         case .failure(.notContiguous):
-            sink.error(token.position, "'\(statement.name)' \(token.text) is not a contiguous netmask (ones, then zeros)")
+            sink.error(
+                token.position, "'\(statement.name)' \(token.text) is not a contiguous netmask (ones, then zeros)")
         case .failure(.notAMask):
             sink.error(
                 token.position,
@@ -143,7 +145,8 @@ extension Parser {
     mutating func interfaceAddress(_ statement: Statement) -> InterfaceAddress? {
         guard let first = statement.values.first else {
             let at = statement.equals.map { endPosition(of: $0) } ?? endPosition(of: statement.keyword)
-            sink.error(at, "'\(statement.name)' needs an address and a device, e.g. \(statement.name) = 10.0.0.10 eth0:1")
+            sink.error(
+                at, "'\(statement.name)' needs an address and a device, e.g. \(statement.name) = 10.0.0.10 eth0:1")
             return nil
         }
         let address = address(first, of: statement.name)
@@ -171,7 +174,11 @@ extension Parser {
         let device = parts[0]
         let alias = parts.count > 1 ? parts[1] : nil
         func valid(_ s: String, extra: String) -> Bool {
-            !s.isEmpty && s.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || extra.unicodeScalars.contains($0) }
+            !s.isEmpty
+                && s.unicodeScalars.allSatisfy {
+                    ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                        || extra.unicodeScalars.contains($0)
+                }
         }
         guard valid(device, extra: "_.-"), device.utf8.count <= 15, alias == nil || allowAlias,
             alias.map({ valid($0, extra: "_-") }) ?? true, token.text.utf8.count <= 15

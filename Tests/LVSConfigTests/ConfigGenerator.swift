@@ -163,7 +163,9 @@ struct ConfigGenerator {
         var services = Set<String>()
         for index in 0..<int(0...3) {
             var v = virtualServer(named: chance(0.7) ? "vs\(index)" : text(allowEmpty: false) + "\(index)")
-            let key = v.firewallMark.map { "fwmark \($0) \(v.address.address.family)" } ?? "\(v.protocol) \(v.address.address) port \(v.port)"
+            let key =
+                v.firewallMark.map { "fwmark \($0) \(v.address.address.family)" }
+                ?? "\(v.protocol) \(v.address.address) port \(v.port)"
             if v.active, !services.insert(key).inserted { v.active = false }
             c.virtualServers.append(v)
         }
