@@ -16,7 +16,25 @@ public actor InMemoryIPVSKernel: IPVSKernel {
         self.current = table
     }
 
+    public private(set) var timeouts = IPVSTimeouts(tcp: 900, tcpFin: 120, udp: 300)
+    public private(set) var syncDaemon: SyncDaemon?
+
     public func setFailure(_ failure: IPVSError?) { self.failure = failure }
+
+    public func setTimeouts(_ timeouts: IPVSTimeouts) throws {
+        calls += 1
+        if let failure { throw failure }
+        self.timeouts = IPVSTimeouts(
+            tcp: timeouts.tcp == 0 ? self.timeouts.tcp : timeouts.tcp,
+            tcpFin: timeouts.tcpFin == 0 ? self.timeouts.tcpFin : timeouts.tcpFin,
+            udp: timeouts.udp == 0 ? self.timeouts.udp : timeouts.udp)
+    }
+
+    public func setSyncDaemon(_ daemon: SyncDaemon?) throws {
+        calls += 1
+        if let failure { throw failure }
+        syncDaemon = daemon
+    }
 
     public func setTable(_ table: IPVSTable) { current = table }
 
