@@ -62,7 +62,8 @@ final class FormattingTests: XCTestCase {
         let page = StatusPage.render(report)
         XCTAssertTrue(page.contains("<td>&lt;web1&gt;</td>"), page)
         XCTAssertFalse(page.contains("<web1>"))
-        XCTAssertTrue(page.contains("<a href=\"http://10.0.0.2:8181/\">agent</a>"))
+        XCTAssertTrue(page.contains("<a href=\"http://10.0.0.2:8181/\">agent</a>"), page)
+        XCTAssertTrue(page.contains("<a href=\"http://10.0.0.2:8181/graph/load.png?period=day\">load (day)</a>"), page)
         let text = report.text
         XCTAssertEqual(text, """
             role backup (backup) since 5s: starting
