@@ -117,7 +117,11 @@ final class DirectorKernelTests: XCTestCase {
         try mustRun("ip netns exec \(namespace) sh -c 'ipvsadm -A -t 10.0.0.10:80 -s lblc && ipvsadm -a -t 10.0.0.10:80 -r 10.0.1.2:80 -g -w 32'")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", namespace, binary, "run", "--config", config, "--socket", directory + "/sock", "--state-dir", directory + "/state"]
+        let port = Int.random(in: 20000...40000)
+        process.arguments = [
+            "netns", "exec", namespace, binary, "run", "--config", config, "--socket", directory + "/sock", "--state-dir",
+            directory + "/state", "--metrics", "127.0.0.1:\(port)",
+        ]
         let logPath = directory + "/log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -133,6 +137,11 @@ final class DirectorKernelTests: XCTestCase {
         XCTAssertTrue(programmed, logText())
         XCTAssertFalse(logText().contains("add server 10.0.1.2:80"), "web1 was adopted: \(logText())")
         XCTAssertTrue(logText().contains("ipvs: add server 10.0.1.3:80 to TCP 10.0.0.10:80 route weight 16"), logText())
+
+        let metrics = try inNamespace("curl -sS http://127.0.0.1:\(port)/metrics").output
+        XCTAssertTrue(metrics.contains(#"h2e_ipvs_destination_weight{server="10.0.1.2:80",service="TCP 10.0.0.10:80"} 32"#), metrics)
+        XCTAssertTrue(metrics.contains(#"h2e_ipvs_destination_connections_total{server="10.0.1.5:0",service="FWM 100"} 0"#), metrics)
+        XCTAssertTrue(metrics.contains("\nh2e_netlink_errors_total 0\n"), metrics)
 
         try "".write(toFile: directory + "/marks/down-10.0.1.3", atomically: true, encoding: .utf8)
         let removed = await waitUntil(timeout: .seconds(10)) {
