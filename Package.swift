@@ -79,7 +79,8 @@ let package = Package(
                 "Director", "LVSConfig", "IPVS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // Benchmark of the health check engine (scripts/bench-healthcheck).
+        // Benchmarks (scripts/bench-ipvs, scripts/bench-healthcheck).
+        .executableTarget(name: "h2e-bench-ipvs", dependencies: ["IPVS"]),
         .executableTarget(
             name: "h2e-bench-healthcheck",
             dependencies: [
@@ -104,6 +105,8 @@ let package = Package(
         .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat"]),
         .testTarget(name: "LoadAgentTests", dependencies: ["LoadAgent"]),
         .testTarget(name: "DirectorTests", dependencies: ["Director"]),
+        // Runs the built executables as operators do.
+        .testTarget(name: "CommandLineTests", dependencies: ["h2e-director"]),
         .testTarget(name: "KernelTests", dependencies: ["IPVS", "Director"]),
     ]
 )

@@ -133,12 +133,14 @@ public enum LVSConfigWriter {
         mutating func line(_ key: String, _ value: IPAddress?) { line(key, value?.description) }
         mutating func line(_ key: String, _ value: Int?) { line(key, value.map(String.init)) }
         mutating func line(_ key: String, _ value: Bool) { line(key, value ? "1" : "0") }
+        mutating func line(_ key: String, _ value: Double) { line(key, formatSeconds(value)) }
 
         mutating func line<T: Equatable>(_ key: String, _ value: T, unless defaultValue: T) {
             guard value != defaultValue else { return }
             switch value {
             case let b as Bool: line(key, b)
             case let i as Int: line(key, i)
+            case let d as Double: line(key, d)
             case let s as String: line(key, s)
             default: preconditionFailure("no lvs.cf form for \(T.self)")
             }

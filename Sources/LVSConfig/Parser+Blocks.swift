@@ -142,8 +142,8 @@ extension Parser {
         case "debug_level": string(st).map { g.debugLevel = $0 }
         case "hard_shutdown": boolean(st).map { g.hardShutdown = $0 }
         case "ipvsadm": string(st).map { g.ipvsadm = $0 }
-        case "keepalive": integer(st, in: 1...Int(Int32.max), unit: " seconds").map { g.keepalive = $0 }
-        case "deadtime": integer(st, in: 1...Int(Int32.max), unit: " seconds").map { g.deadtime = $0 }
+        case "keepalive": seconds(st, in: 0.01...86_400).map { g.keepalive = $0 }
+        case "deadtime": seconds(st, in: 0.01...86_400).map { g.deadtime = $0 }
         case "rsh_command": string(st).map { g.rshCommand = $0 }
         case "syncdaemon": boolean(st).map { g.syncDaemon = $0 }
         case "syncd_iface":
@@ -207,7 +207,7 @@ extension Parser {
         if let at = seen["deadtime"] ?? seen["keepalive"], g.deadtime <= g.keepalive {
             sink.warning(
                 at,
-                "deadtime (\(g.deadtime) s) is not longer than keepalive (\(g.keepalive) s): the backup will take "
+                "deadtime (\(formatSeconds(g.deadtime)) s) is not longer than keepalive (\(formatSeconds(g.keepalive)) s): the backup will take "
                     + "over after a single lost heartbeat")
         }
         if let at = seen["service"], g.service == .fos, failoverBlocks == 0 {

@@ -65,6 +65,26 @@ extension Parser {
         return value
     }
 
+    /// A duration in seconds: a whole number or a decimal fraction (`0.2`), within `range`. Piranha read whole
+    /// seconds; sub-second heartbeats are h2e's extension, so `2` means what it always meant.
+    mutating func seconds(_ statement: Statement, in range: ClosedRange<Double>) -> Double? {
+        guard let token = single(statement) else { return nil }
+        let text = token.text
+        let isDecimal = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+            && text.filter { $0 == "." }.count <= 1 && text.first != "." && text.last != "."
+        guard isDecimal, let value = Double(text) else {
+            sink.error(token.position, "'\(statement.name)' must be a number of seconds such as 2 or 0.5, not '\(text)'")
+            return nil
+        }
+        guard range.contains(value) else {
+            sink.error(
+                token.position,
+                "'\(statement.name)' must be \(formatSeconds(range.lowerBound))...\(formatSeconds(range.upperBound)) seconds, not \(text)")
+            return nil
+        }
+        return value
+    }
+
     /// A boolean. Piranha's `getBoolean` takes the numbers 0 and 1; `anyNumber` is for the keywords it read with
     /// `getNum` (any number, non-zero is on).
     mutating func boolean(_ statement: Statement, anyNumber: Bool = false) -> Bool? {
@@ -277,4 +297,9 @@ extension Parser {
         }
         return (negative ? -magnitude : magnitude, radix == 8)
     }
+}
+
+/// Seconds as lvs.cf writes them: `2`, not `2.0`; `0.2` as typed (Swift's shortest round-tripping form).
+func formatSeconds(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
 }

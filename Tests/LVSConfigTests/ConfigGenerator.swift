@@ -86,8 +86,8 @@ struct ConfigGenerator {
         if chance(0.3) { g.debugLevel = text() }
         g.hardShutdown = chance(0.7)
         if chance(0.2) { g.ipvsadm = path() }
-        if chance(0.3) { g.keepalive = int(1...10) }
-        if chance(0.3) { g.deadtime = int(11...60) }
+        if chance(0.3) { g.keepalive = chance(0.5) ? Double(int(1...10)) : Double(int(1...99)) / 100 }
+        if chance(0.3) { g.deadtime = chance(0.5) ? Double(int(11...60)) : Double(int(100...999)) / 1000 }
         if chance(0.2) { g.rshCommand = text() }
         g.syncDaemon = chance(0.3)
         if chance(0.3) { g.syncDaemonInterface = pick(["eth1", "bond0", "ens3"]) }

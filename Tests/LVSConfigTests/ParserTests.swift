@@ -297,6 +297,20 @@ final class ParserTests: XCTestCase {
             ["lvs.cf:5:15: warning: '010' has a leading zero, so it is octal (8), as Piranha read it; write 8"])
     }
 
+    func testHeartbeatTimesTakeFractionsOfASecond() throws {
+        let (config, warnings) = parseValid("keepalive = 0.2\ndeadtime = 0.6\n")
+        XCTAssertEqual(config.global.keepalive, 0.2)
+        XCTAssertEqual(config.global.deadtime, 0.6)
+        XCTAssertEqual(warnings, [])
+        XCTAssertTrue(LVSConfigWriter.write(config).contains("keepalive = 0.2\ndeadtime = 0.6\n"))
+        XCTAssertEqual(diagnostics("keepalive = .5\n"), ["lvs.cf:1:13: 'keepalive' must be a number of seconds such as 2 or 0.5, not '.5'"])
+        XCTAssertEqual(diagnostics("deadtime = 1e3\n"), ["lvs.cf:1:12: 'deadtime' must be a number of seconds such as 2 or 0.5, not '1e3'"])
+        XCTAssertEqual(diagnostics("keepalive = 0\n"), ["lvs.cf:1:13: 'keepalive' must be 0.01...86400 seconds, not 0"])
+        XCTAssertEqual(
+            diagnostics("keepalive = 0.5\ndeadtime = 0.5\n"),
+            ["lvs.cf:2:1: warning: deadtime (0.5 s) is not longer than keepalive (0.5 s): the backup will take over after a single lost heartbeat"])
+    }
+
     func testPiranhaQuirksKeptWithWarnings() throws {
         // A repeated keyword: the last wins.
         let (config, warnings) = parseValid("deadtime = 10\nkeepalive = 1\ndeadtime = 12\n")
