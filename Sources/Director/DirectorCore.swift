@@ -199,7 +199,7 @@ public actor DirectorCore {
                 for change in changes { logger.info("ipvs: \(change)") }
                 if reconcileState.needsRetry { logger.notice("IPVS table in step again") }
                 reconcileState.applied(changes, desired: desired)
-            } catch let error as IPVSKernelError {
+            } catch let error as IPVSApplyError {
                 for change in changes.prefix(error.applied) { logger.info("ipvs: \(change)") }
                 fail("\(error)", applied: error.applied)
             } catch {

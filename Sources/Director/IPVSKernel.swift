@@ -5,7 +5,7 @@ import IPVS
 public protocol IPVSKernel: Sendable {
     /// The whole table, with destinations.
     func table() async throws -> IPVSTable
-    /// Applies changes in order; on failure throws an ``IPVSKernelError`` saying which change failed and how many
+    /// Applies changes in order; on failure throws an ``IPVSApplyError`` saying which change failed and how many
     /// went in before it.
     func apply(_ changes: [IPVSChange]) async throws
     /// Sets the connection timeouts (0 leaves one as it is).
@@ -38,13 +38,9 @@ public actor NetlinkIPVSKernel: IPVSKernel {
             client = try connected()
         } catch let error as IPVSError {
             guard let first = changes.first else { return }
-            throw IPVSKernelError(change: first, applied: 0, underlying: error)
+            throw IPVSApplyError(change: first, applied: 0, underlying: error)
         }
-        do {
-            try await client.apply(changes)
-        } catch let error as IPVSApplyError {
-            throw IPVSKernelError(change: error.change, applied: error.applied, underlying: error.underlying)
-        }
+        try await client.apply(changes)
     }
 
     public func setTimeouts(_ timeouts: IPVSTimeouts) async throws {
@@ -60,19 +56,4 @@ public actor NetlinkIPVSKernel: IPVSKernel {
             try await client.startSyncDaemon(daemon)
         }
     }
-}
-
-/// A change the IPVS backend refused, and how many of the list went in before it.
-public struct IPVSKernelError: Error, Sendable, CustomStringConvertible {
-    public var change: IPVSChange
-    public var applied: Int
-    public var underlying: IPVSError
-
-    public init(change: IPVSChange, applied: Int, underlying: IPVSError) {
-        self.change = change
-        self.applied = applied
-        self.underlying = underlying
-    }
-
-    public var description: String { "\(change): \(underlying)" }
 }

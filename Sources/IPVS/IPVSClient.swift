@@ -228,5 +228,12 @@ public struct IPVSApplyError: Error, Sendable, CustomStringConvertible {
     public var change: IPVSChange
     public var applied: Int
     public var underlying: IPVSError
+
+    public init(change: IPVSChange, applied: Int, underlying: IPVSError) {
+        self.change = change
+        self.applied = applied
+        self.underlying = underlying
+    }
+
     public var description: String { "\(change): \(underlying)" }
 }

@@ -30,7 +30,8 @@ public struct GlobalSettings: Hashable, Sendable {
     public var monitorLinks: Bool = false
     /// `debug_level`: Piranha's log level word. Default `NONE`.
     public var debugLevel: String = "NONE"
-    /// `hard_shutdown`: Piranha's reboot-on-failure flag. Default 1; kept, unused by h2e.
+    /// `hard_shutdown`: default 1, as Piranha. h2e reads it as: a stopping director removes the services it programmed
+    /// (0 leaves the IPVS table in place across a stop).
     public var hardShutdown: Bool = true
     /// `ipvsadm`: path of ipvsadm. Default `/sbin/ipvsadm`; kept, unused (h2e talks netlink).
     public var ipvsadm: String = "/sbin/ipvsadm"
