@@ -24,6 +24,7 @@ public actor DirectorCore {
     private let now: @Sendable () -> NIODeadline
     private let wallClock: @Sendable () -> Double
     private var configLoadedAt: NIODeadline
+    private var lastCheckSource: (@Sendable () async -> [RealServerID: HealthCheckRecord])?
     private var reloadError: String?
     private var heartbeat: HeartbeatService?
     /// Timeouts and sync daemon as last set; nil when they must be set (again).
@@ -305,7 +306,13 @@ public actor DirectorCore {
         try await kernel.table()
     }
 
+    /// Where `status` reads each server's most recent check (the health engine), set once the engine runs.
+    public func setLastCheckSource(_ source: @escaping @Sendable () async -> [RealServerID: HealthCheckRecord]) {
+        lastCheckSource = source
+    }
+
     public func status() async -> StatusReport {
+        let lastChecks = await lastCheckSource?() ?? [:]
         let now = self.now()
         let seconds = { (from: NIODeadline) in Double((now - from).nanoseconds) / 1e9 }
         let statistics = await heartbeat?.statistics
@@ -357,6 +364,11 @@ public actor DirectorCore {
                     StatusReport.Server(
                         name: server.name, address: address, port: Int(virtual.port(of: server)), health: healthName,
                         healthDetail: detail, healthAgeSeconds: health.map { seconds($0.since) },
+                        lastCheck: lastChecks[id].map { $0.failure.map { "failed: \($0)" } ?? "passed" },
+                        lastCheckAgeSeconds: lastChecks[id].map { record in
+                            let age = record.completedAt.duration(to: .now).components
+                            return Double(age.seconds) + Double(age.attoseconds) / 1e18
+                        },
                         check: runtime.healthTargets[id].map { "\($0.check)" } ?? "none",
                         load: feedback?.lastLoad, loadAgeSeconds: feedback?.lastSampleAt.map(seconds),
                         loadError: loadError, configuredWeight: server.weight, weight: plan?.weight,

@@ -76,6 +76,8 @@ public enum DirectorDaemon {
             throw DirectorStartError.system("cannot open route netlink for the virtual addresses: \(error)")
         }
         let health = HealthService(runtime: runtime, core: core, logger: logger)
+        let engine = health.engine
+        await core.setLastCheckSource { await engine.lastChecks() }
         let role = RoleService(runtime: runtime, core: core, system: takeover, logger: logger)
         var services: [any Service] = [
             ReconcileService(core: core, logger: logger),

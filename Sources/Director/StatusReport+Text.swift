@@ -21,7 +21,7 @@ extension StatusReport {
         if let error = ipvs.lastError { ipvsLine += "; failing: \(error)" }
         lines.append(ipvsLine)
         if let error = director.reloadError { lines.append("last reload failed, running the previous configuration:\n\(error)") }
-        var rows: [[String]] = [["VIRTUAL", "SERVER", "ADDRESS", "HEALTH", "LOAD", "WEIGHT", "OVERRIDE", "REASON"]]
+        var rows: [[String]] = [["VIRTUAL", "SERVER", "ADDRESS", "HEALTH", "CHECKED", "LOAD", "WEIGHT", "OVERRIDE", "REASON"]]
         for virtual in virtuals {
             for server in virtual.servers {
                 var health = server.health
@@ -33,14 +33,18 @@ extension StatusReport {
                 } else if server.loadError != nil {
                     load = "error"
                 }
+                var checked = "-"
+                if let last = server.lastCheck, let age = server.lastCheckAgeSeconds {
+                    checked = (last == "passed" ? "ok" : "failed") + " \(Self.age(age))"
+                }
                 rows.append([
-                    virtual.name, server.name, "\(server.address):\(server.port)", health, load,
+                    virtual.name, server.name, "\(server.address):\(server.port)", health, checked, load,
                     server.weight.map(String.init) ?? "out", server.override ?? "-",
                     server.reason + (server.healthDetail.map { " [\($0)]" } ?? ""),
                 ])
             }
             if virtual.sorryServerInUse, let sorry = virtual.sorryServer {
-                rows.append([virtual.name, "(sorry)", sorry, "-", "-", "1", "-", "no real server is serving"])
+                rows.append([virtual.name, "(sorry)", sorry, "-", "-", "-", "1", "-", "no real server is serving"])
             }
         }
         lines += Self.table(rows)

@@ -61,6 +61,9 @@ public struct StatusReport: Codable, Sendable, Hashable {
         /// Why it is down (the failed check), nil otherwise.
         public var healthDetail: String?
         public var healthAgeSeconds: Double?
+        /// The most recent check: `passed`, or `failed: <reason>`; nil before the first one completes.
+        public var lastCheck: String? = nil
+        public var lastCheckAgeSeconds: Double? = nil
         /// The check: `tcp send "GET / HTTP/1.0\r\n\r\n" expect prefix "HTTP"`.
         public var check: String
         /// Last usable load per CPU, and how old that sample is.

@@ -64,6 +64,11 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
         await onLoop { $0.entries.mapValues { $0.machine.health } } ?? [:]
     }
 
+    /// The most recent completed check of every target that has had one.
+    public func lastChecks() async -> [ID: HealthCheckRecord] {
+        await onLoop { core in core.entries.compactMapValues(\.lastCheck) } ?? [:]
+    }
+
     /// Counters since the start or the last reset.
     public func statistics(reset: Bool = false) async -> HealthCheckStatistics {
         await onLoop { core in
@@ -100,6 +105,7 @@ final class EngineCore<ID: Hashable & Sendable> {
         var target: HealthTarget
         var machine: RiseFallStateMachine<Instant>
         var generation: UInt64
+        var lastCheck: HealthCheckRecord? = nil
     }
 
     private let loop: any EventLoop
@@ -233,6 +239,8 @@ final class EngineCore<ID: Hashable & Sendable> {
             if reason == .timeout { counters.timedOut += 1 }
             action = entry.machine.checkFailed(at: now, reason: reason)
         }
+        let failure: HealthCheckFailure? = if case .failed(let reason) = result { reason } else { nil }
+        entry.lastCheck = HealthCheckRecord(failure: failure, completedAt: now, duration: startedAt.duration(to: now))
         entries[due.id] = entry
 
         switch action {

@@ -39,6 +39,9 @@ final class DaemonTests: XCTestCase {
             return s?.server("web", "web1")?.health == "up" && s?.server("web", "web2")?.health == "up"
         }
         XCTAssertTrue(up, "both servers pass their checks")
+        let checked = try await fixture.status().server("web", "web1")
+        XCTAssertEqual(checked?.lastCheck, "passed", "status shows the last check")
+        XCTAssertLessThan(checked?.lastCheckAgeSeconds ?? 99, 10, "and how long ago it was")
 
         let drain = try fixture.cli(["server", "drain", "web", "127.0.0.2", "--socket", fixture.socket])
         XCTAssertEqual(drain.status, 0, drain.output)

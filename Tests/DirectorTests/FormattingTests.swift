@@ -49,7 +49,7 @@ final class FormattingTests: XCTestCase {
     func testStatusPageEscapesAndTextTableAligns() {
         let server = StatusReport.Server(
             name: "<web1>", address: "10.0.0.2", port: 80, health: "down", healthDetail: "timeout", healthAgeSeconds: 130,
-            check: "tcp connect", load: 1.5, loadAgeSeconds: 3, loadError: nil, configuredWeight: 32, weight: nil,
+            lastCheck: "failed: timeout", lastCheckAgeSeconds: 1, check: "tcp connect", load: 1.5, loadAgeSeconds: 3, loadError: nil, configuredWeight: 32, weight: nil,
             inTable: false, reason: "removed: health check failed: timeout", override: nil, overrideSince: nil,
             agentURL: "http://10.0.0.2:8181/")
         let report = StatusReport(
@@ -69,8 +69,8 @@ final class FormattingTests: XCTestCase {
             role backup (backup) since 5s: starting
             peer active (primary), failovers 0, rejected heartbeats 0
             ipvs netlink: 3 changes applied, 0 errors
-            VIRTUAL  SERVER  ADDRESS      HEALTH   LOAD     WEIGHT  OVERRIDE  REASON
-            web      <web1>  10.0.0.2:80  down 2m  1.50 3s  out     -         removed: health check failed: timeout [timeout]
+            VIRTUAL  SERVER  ADDRESS      HEALTH   CHECKED    LOAD     WEIGHT  OVERRIDE  REASON
+            web      <web1>  10.0.0.2:80  down 2m  failed 1s  1.50 3s  out     -         removed: health check failed: timeout [timeout]
 
             """)
     }
