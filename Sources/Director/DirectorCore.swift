@@ -31,6 +31,8 @@ public actor DirectorCore {
     private var appliedSyncDaemon: SyncDaemon??
     private var lastSettingsError: String?
     private var settingsFailures = 0
+    private var reconciling = false
+    private var reconcileAgain = false
     private var weightChanges = 0
     private var reloads = 0
     private var reloadFailures = 0
@@ -157,7 +159,23 @@ public actor DirectorCore {
 
     /// Brings the kernel to the desired table (and timeouts and sync daemon to the configuration and role); logs
     /// each change in words.
+    ///
+    /// Calls do not interleave (the actor is reentrant at every netlink await): a call made while one runs only asks
+    /// the running one to go round once more, with the model as it is then.
     public func reconcile() async {
+        if reconciling {
+            reconcileAgain = true
+            return
+        }
+        reconciling = true
+        defer { reconciling = false }
+        repeat {
+            reconcileAgain = false
+            await reconcileOnce()
+        } while reconcileAgain
+    }
+
+    private func reconcileOnce() async {
         await reconcileSettings()
         let desired = model.desired.table
         var step = reconcileState.next(desired: desired, now: now())

@@ -172,6 +172,14 @@ final class DaemonFixture {
         return process.terminationStatus
     }
 
+    /// SIGKILL, as a crash: nothing is cleaned up.
+    func crash() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
     /// Runs the h2e-director binary (a client command) and returns status and output.
     func cli(_ arguments: [String]) throws -> (status: Int32, output: String) {
         try shell(([Self.binary] + arguments).map(Self.quote).joined(separator: " "))

@@ -157,3 +157,25 @@ extension DirectorCoreTests {
         XCTAssertGreaterThanOrEqual(status.ipvs.errors, 1)
     }
 }
+
+extension DirectorCoreTests {
+    /// Inputs arriving while a reconcile waits on the kernel must not start a second, interleaved one (it would
+    /// add the same service twice and count a bogus error).
+    func testConcurrentInputsDoNotInterleaveReconciles() async throws {
+        let kernel = InMemoryIPVSKernel()
+        await kernel.setDelay(.milliseconds(20))
+        let core = DirectorCore(runtime: try runtime(), kernel: kernel)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await core.reconcile() }
+            group.addTask { await core.roleChanged(to: .active, reason: "test") }
+            let id = web1
+            group.addTask { await core.healthChanged(id, to: .up) }
+            group.addTask { await core.tick() }
+        }
+        await core.reconcile()
+        let status = await core.status()
+        XCTAssertEqual(status.ipvs.errors, 0, "\(status.ipvs)")
+        let services = await kernel.current.services.count
+        XCTAssertEqual(services, 2)
+    }
+}

@@ -111,3 +111,37 @@ final class FailoverTests: XCTestCase {
         XCTAssertEqual(r2, "active")
     }
 }
+
+extension FailoverTests {
+    /// kill -9: the backup waits for deadtime, then takes over; the killed primary's VIP stays behind until it
+    /// restarts, and the restart removes it (it starts as backup and the peer is active).
+    func testACrashedPrimaryIsReplacedAfterDeadtimeAndItsLeftoverVIPRemovedOnRestart() async throws {
+        try await lb1.start(metrics: false)
+        try await lb2.start(metrics: false)
+        let settled = await waitUntil(timeout: .seconds(15)) {
+            let r1 = await self.role(self.lb1)
+            let r2 = await self.role(self.lb2)
+            return r1 == "active" && r2 == "backup" && self.holdsVIP(self.lb1)
+        }
+        XCTAssertTrue(settled, "\(lb1.log)\n\(lb2.log)")
+
+        let crashed = ContinuousClock.now
+        lb1.crash()
+        let tookOver = await waitUntil(timeout: .seconds(10)) { await self.role(self.lb2) == "active" }
+        let elapsed = crashed.duration(to: .now)
+        XCTAssertTrue(tookOver, lb2.log)
+        // Deadtime counts from the last heartbeat heard, up to one keepalive (1 s) before the kill.
+        XCTAssertGreaterThanOrEqual(elapsed, .milliseconds(1500), "the backup waited for the silence (deadtime 3 s)")
+        let reason = try await lb2.status().director.roleReason
+        XCTAssertEqual(reason, "no heartbeat from the peer on any link within deadtime")
+        let vipOnBackup = await waitUntil(timeout: .seconds(5)) { self.holdsVIP(self.lb2) }
+        XCTAssertTrue(vipOnBackup)
+        XCTAssertTrue(holdsVIP(lb1), "kill -9 left the VIP behind on the primary")
+
+        try await lb1.start(metrics: false)
+        let cleaned = await waitUntil(timeout: .seconds(10)) { !self.holdsVIP(self.lb1) }
+        XCTAssertTrue(cleaned, "the restarted primary removed its leftover VIP: \(lb1.log)")
+        let r1 = await role(lb1)
+        XCTAssertEqual(r1, "backup")
+    }
+}
