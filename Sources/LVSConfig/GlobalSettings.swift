@@ -1,0 +1,110 @@
+/// The keywords outside any block. Defaults are Piranha's (lvsconfig.c `lvsParseConfig`) unless marked h2e.
+public struct GlobalSettings: Hashable, Sendable {
+    /// `serial_no`: a number the GUI bumps on every change. Default 0.
+    public var serialNumber: Int = 0
+    /// `primary`: the primary director's public address.
+    public var primary: IPAddress?
+    /// `primary_private`: the primary's address on a private heartbeat network.
+    public var primaryPrivate: IPAddress?
+    /// `primary_shared`: shared-storage (SCSI reservation) device of the primary; kept, unused by h2e.
+    public var primaryShared: String?
+    /// `backup`: the backup director's public address.
+    public var backup: IPAddress?
+    /// `backup_active`: 1 when a backup director runs. Default 0.
+    public var backupActive: Bool = false
+    /// `backup_private`: the backup's address on a private heartbeat network.
+    public var backupPrivate: IPAddress?
+    /// `backup_shared`: shared-storage device of the backup; kept, unused by h2e.
+    public var backupShared: String?
+    /// `reservation_conflict_action`: `preempt` or `nothing`; kept, unused by h2e.
+    public var reservationConflictAction: ReservationConflictAction?
+    /// `nat_router = IP dev[:alias]`: the real servers' gateway address the active director holds (NAT).
+    public var natRouter: InterfaceAddress?
+    /// `nat_nmask`: netmask of `nat_router`.
+    public var natNetmask: Netmask?
+    /// `active_cmd`: command run on becoming active.
+    public var activeCommand: String?
+    /// `inactive_cmd`: command run on becoming inactive.
+    public var inactiveCommand: String?
+    /// `monitor_links`: 1 blocks takeover while a monitored link is down. Default 0.
+    public var monitorLinks: Bool = false
+    /// `debug_level`: Piranha's log level word. Default `NONE`.
+    public var debugLevel: String = "NONE"
+    /// `hard_shutdown`: Piranha's reboot-on-failure flag. Default 1; kept, unused by h2e.
+    public var hardShutdown: Bool = true
+    /// `ipvsadm`: path of ipvsadm. Default `/sbin/ipvsadm`; kept, unused (h2e talks netlink).
+    public var ipvsadm: String = "/sbin/ipvsadm"
+    /// `keepalive`: seconds between heartbeats. Default 2.
+    public var keepalive: Int = 2
+    /// `deadtime`: seconds without heartbeat before the backup takes over. Default 5.
+    public var deadtime: Int = 5
+    /// `rsh_command`: remote shell for `load_monitor = uptime|rup|ruptime`. Default `rsh`.
+    public var rshCommand: String = "rsh"
+    /// `syncdaemon`: 1 runs the IPVS connection sync daemon. Default 0.
+    public var syncDaemon: Bool = false
+    /// `syncd_iface`: interface of the sync daemon. Default `eth0`.
+    public var syncDaemonInterface: String = "eth0"
+    /// `syncd_id`: sync daemon id (0-255). Default 0.
+    public var syncDaemonID: Int = 0
+    /// `tcp_timeout`: IPVS TCP timeout in seconds; 0 keeps the kernel's. Default 0.
+    public var tcpTimeout: Int = 0
+    /// `tcpfin_timeout`: IPVS TCP FIN timeout in seconds; 0 keeps the kernel's. Default 0.
+    public var tcpFinTimeout: Int = 0
+    /// `udp_timeout`: IPVS UDP timeout in seconds; 0 keeps the kernel's. Default 0.
+    public var udpTimeout: Int = 0
+    /// `heartbeat`: 1 runs the heartbeat. Default 0.
+    public var heartbeat: Bool = false
+    /// `heartbeat_port`: UDP port of the heartbeat. Default 539.
+    public var heartbeatPort: UInt16 = 539
+    /// `sync`: Piranha's config file sync flag. Default 0; kept, unused by h2e.
+    public var fileSync: Bool = false
+    /// `network`: forwarding method of every real server. Default `nat` (lvsconfig.c; see docs/lvs.cf.md).
+    public var network: ForwardingMethod = .nat
+    /// `service`: `lvs` (virtual servers) or `fos` (failover services). Default `lvs`.
+    public var service: ServiceType = .lvs
+
+    // h2e's own keywords.
+
+    /// `heartbeat_key` / `heartbeat_auth` (h2e): how heartbeats are authenticated.
+    public var heartbeatAuthentication: HeartbeatAuthentication = .unspecified
+    /// `agent_port` (h2e): TCP port of the h2e-agent on every real server. Default 8181.
+    public var agentPort: UInt16 = 8181
+    /// `weight_interval` (h2e): seconds between weight recomputations. Default 5.
+    public var weightInterval: Int = 5
+
+    public init() {}
+}
+
+/// `reservation_conflict_action`.
+public enum ReservationConflictAction: String, Hashable, Sendable, CaseIterable {
+    case preempt
+    case nothing
+}
+
+/// `network`: how IPVS forwards to real servers.
+public enum ForwardingMethod: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// Masquerading (IPVS MASQ).
+    case nat
+    /// Direct routing (IPVS DROUTE): the real servers hold the VIP on a non-ARPing interface.
+    case direct
+    /// IP-in-IP tunnelling (IPVS TUNNEL).
+    case tunnel
+
+    public var description: String { rawValue }
+}
+
+/// `service`: which kind of block pulse runs.
+public enum ServiceType: String, Hashable, Sendable, CaseIterable {
+    case lvs
+    case fos
+}
+
+/// How heartbeats between the directors are authenticated (h2e).
+public enum HeartbeatAuthentication: Hashable, Sendable {
+    /// Neither `heartbeat_key` nor `heartbeat_auth`: the director decides (see docs/lvs.cf.md).
+    case unspecified
+    /// `heartbeat_auth = none`: unauthenticated, Piranha's wire behaviour, chosen explicitly.
+    case none
+    /// `heartbeat_key = /path`: HMAC-SHA256 with the key read from that file.
+    case hmacSHA256(keyFile: String)
+}

@@ -1,2 +1,0 @@
-/// LVSConfig: see ../shared/DESIGN.md (module layout).
-public enum LVSConfigModule {}

@@ -1,0 +1,479 @@
+/// The blocks: global section, virtual, failover, server.
+extension Parser {
+    /// Where each keyword of a block was last set, for "set again" warnings and for later checks.
+    struct Seen {
+        private(set) var positions: [String: SourcePosition] = [:]
+
+        subscript(_ name: String) -> SourcePosition? { positions[name] }
+
+        /// Records `statement`, warning when its keyword was set before in the same block.
+        mutating func record(_ statement: Statement, sink: inout DiagnosticSink) {
+            if let earlier = positions[statement.name] {
+                sink.warning(
+                    statement.keyword.position,
+                    "'\(statement.name)' is set again (first at line \(earlier.line)); the last value wins, "
+                        + "as in Piranha")
+            }
+            positions[statement.name] = statement.keyword.position
+        }
+    }
+
+    /// A parsed block with the positions later checks point at.
+    struct Located<Value> {
+        var value: Value
+        var keyword: Token
+        var name: Token
+        var seen: Seen
+    }
+
+    static let placeholderAddress = InterfaceAddress(address: .v4(IPv4Address(rawValue: 0)), device: "")
+
+    // MARK: File and global section
+
+    mutating func parseFile() -> LVSConfiguration {
+        var configuration = LVSConfiguration()
+        var seen = Seen()
+        var virtuals: [Located<VirtualServer>] = []
+        var failovers: [Located<FailoverService>] = []
+        loop: while true {
+            switch nextItem() {
+            case .end:
+                break loop
+            case .close(let brace):
+                sink.error(brace.position, "this '}' closes no block; remove it")
+            case .open(let keyword, let arguments, let brace):
+                switch Keyword.blockOpeners[keyword.text] {
+                case .virtual:
+                    let name = blockName(keyword, arguments)
+                    if let virtual = parseVirtual(keyword: keyword, name: name, brace: brace) { virtuals.append(virtual) }
+                case .failover:
+                    failoverBlocks += 1
+                    let name = blockName(keyword, arguments)
+                    if let failover = parseFailover(keyword: keyword, name: name, brace: brace) {
+                        failovers.append(failover)
+                    }
+                default:
+                    misplacedBlock(keyword, brace: brace, in: .global, context: "the global section")
+                }
+            case .statement(let statement):
+                guard admit(statement.keyword, in: .global, context: "the global section"),
+                    requireEquals(statement)
+                else { continue }
+                seen.record(statement, sink: &sink)
+                applyGlobal(statement, to: &configuration.global, seen: seen)
+            }
+        }
+        checkGlobal(configuration.global, seen: seen, virtuals: virtuals, failovers: failovers)
+        configuration.virtualServers = virtuals.map(\.value)
+        configuration.failoverServices = failovers.map(\.value)
+        return configuration
+    }
+
+    /// The NAME of `keyword NAME {`; reports a missing or extra argument.
+    mutating func blockName(_ keyword: Token, _ arguments: [Token]) -> Token {
+        guard let name = arguments.first, name.isValue, !name.text.isEmpty else {
+            sink.error(
+                arguments.first?.position ?? endPosition(of: keyword),
+                "'\(keyword.text)' needs a name: \(keyword.text) NAME {")
+            return Token(kind: .word, text: "", position: keyword.position)
+        }
+        if arguments.count > 1 {
+            sink.error(
+                arguments[1].position,
+                "unexpected \(arguments[1].quotedForMessage) after '\(keyword.text) \(name.text)'; expected '{'")
+        }
+        return name
+    }
+
+    /// A block opener that does not belong where it is: report it and skip the block.
+    mutating func misplacedBlock(_ keyword: Token, brace: Token, in block: BlockKind, context: String) {
+        if let kind = Keyword.blockOpeners[keyword.text] {
+            if Keyword.byName[keyword.text]?.ignoredIn.contains(block) == true {
+                _ = admit(keyword, in: block, context: context)
+            } else {
+                let parent = kind == .server ? "a virtual block" : "the global section"
+                sink.error(keyword.position, "\(keyword.text) blocks belong in \(parent), not in \(context)")
+            }
+        } else if admit(keyword, in: block, context: context) {
+            sink.error(
+                keyword.position, "'\(keyword.text)' is not a block; write \(keyword.text) = VALUE on one line")
+        }
+        skipBlock(openedBy: brace)
+    }
+
+    mutating func applyGlobal(_ st: Statement, to g: inout GlobalSettings, seen: Seen) {
+        let int32 = 0...Int(Int32.max)
+        switch st.name {
+        case "serial_no": integer(st, in: Int(Int32.min)...Int(Int32.max)).map { g.serialNumber = $0 }
+        case "primary": address(st).map { g.primary = $0 }
+        case "primary_private": address(st).map { g.primaryPrivate = $0 }
+        case "primary_shared": string(st).map { g.primaryShared = $0 }
+        case "backup": address(st).map { g.backup = $0 }
+        case "backup_active": boolean(st).map { g.backupActive = $0 }
+        case "backup_private": address(st).map { g.backupPrivate = $0 }
+        case "backup_shared": string(st).map { g.backupShared = $0 }
+        case "reservation_conflict_action":
+            choice(st, of: ReservationConflictAction.self).map { g.reservationConflictAction = $0 }
+        case "nat_router": interfaceAddress(st).map { g.natRouter = $0 }
+        case "nat_nmask": netmask(st).map { g.natNetmask = $0 }
+        case "active_cmd": string(st).map { g.activeCommand = $0 }
+        case "inactive_cmd": string(st).map { g.inactiveCommand = $0 }
+        case "monitor_links": boolean(st, anyNumber: true).map { g.monitorLinks = $0 }
+        case "debug_level": string(st).map { g.debugLevel = $0 }
+        case "hard_shutdown": boolean(st).map { g.hardShutdown = $0 }
+        case "ipvsadm": string(st).map { g.ipvsadm = $0 }
+        case "keepalive": integer(st, in: 1...Int(Int32.max), unit: " seconds").map { g.keepalive = $0 }
+        case "deadtime": integer(st, in: 1...Int(Int32.max), unit: " seconds").map { g.deadtime = $0 }
+        case "rsh_command": string(st).map { g.rshCommand = $0 }
+        case "syncdaemon": boolean(st).map { g.syncDaemon = $0 }
+        case "syncd_iface":
+            if let token = single(st), let (device, _) = deviceLabel(token, of: st.name, allowAlias: false) {
+                g.syncDaemonInterface = device
+            }
+        case "syncd_id": integer(st, in: 0...255).map { g.syncDaemonID = $0 }
+        case "tcp_timeout": integer(st, in: int32, unit: " seconds").map { g.tcpTimeout = $0 }
+        case "tcpfin_timeout": integer(st, in: int32, unit: " seconds").map { g.tcpFinTimeout = $0 }
+        case "udp_timeout": integer(st, in: int32, unit: " seconds").map { g.udpTimeout = $0 }
+        case "heartbeat": boolean(st).map { g.heartbeat = $0 }
+        case "heartbeat_port": port(st, allowZero: false).map { g.heartbeatPort = $0 }
+        case "sync": boolean(st).map { g.fileSync = $0 }
+        case "network": choice(st, of: ForwardingMethod.self).map { g.network = $0 }
+        case "service": choice(st, of: ServiceType.self).map { g.service = $0 }
+        case "heartbeat_key":
+            guard let path = path(st) else { return }
+            if case .none = g.heartbeatAuthentication, let auth = seen["heartbeat_auth"] {
+                sink.error(
+                    st.keyword.position,
+                    "heartbeat_key contradicts 'heartbeat_auth = none' at line \(auth.line); keep one of them")
+            }
+            g.heartbeatAuthentication = .hmacSHA256(keyFile: path)
+        case "heartbeat_auth":
+            guard let token = single(st) else { return }
+            switch token.text {
+            case "none":
+                hmacRequested = nil
+                if case .hmacSHA256 = g.heartbeatAuthentication, let key = seen["heartbeat_key"] {
+                    sink.error(
+                        token.position,
+                        "'heartbeat_auth = none' contradicts heartbeat_key at line \(key.line); keep one of them")
+                }
+                g.heartbeatAuthentication = .none
+            case "hmac-sha256":
+                hmacRequested = token.position
+                // The key file decides; checked at the end of the file.
+                if case .none = g.heartbeatAuthentication { g.heartbeatAuthentication = .unspecified }
+            default:
+                sink.error(token.position, "'heartbeat_auth' must be none or hmac-sha256, not '\(token.text)'")
+            }
+        case "agent_port": port(st, allowZero: false).map { g.agentPort = $0 }
+        case "weight_interval": integer(st, in: 1...3600, unit: " seconds").map { g.weightInterval = $0 }
+        case "virtual", "failover":
+            sink.error(st.keyword.position, "'\(st.name)' opens a block: \(st.name) NAME {")
+        default: preconditionFailure("global keyword '\(st.name)' in Keyword.all but not parsed")
+        }
+    }
+
+    mutating func checkGlobal(
+        _ g: GlobalSettings, seen: Seen, virtuals: [Located<VirtualServer>], failovers: [Located<FailoverService>]
+    ) {
+        if let auth = hmacRequested, case .unspecified = g.heartbeatAuthentication {
+            sink.error(auth, "'heartbeat_auth = hmac-sha256' needs 'heartbeat_key = /path/of/key'")
+        }
+        if let at = seen["nat_nmask"], let mask = g.natNetmask, mask.prefixLength > (g.natRouter?.address.family ?? .ipv4).bitCount {
+            sink.error(at, "nat_nmask /\(mask.prefixLength) is longer than an address of nat_router")
+        }
+        if let at = seen["deadtime"] ?? seen["keepalive"], g.deadtime <= g.keepalive {
+            sink.warning(
+                at,
+                "deadtime (\(g.deadtime) s) is not longer than keepalive (\(g.keepalive) s): the backup will take "
+                    + "over after a single lost heartbeat")
+        }
+        if let at = seen["service"], g.service == .fos, failoverBlocks == 0 {
+            sink.warning(at, "service = fos but there is no failover block: nothing will run")
+        }
+        if g.service == .lvs, let first = failovers.first {
+            sink.warning(first.keyword.position, "failover blocks are ignored while service = lvs (the default)")
+        }
+        if g.service == .fos, let first = virtuals.first {
+            sink.warning(first.keyword.position, "virtual blocks are ignored while service = fos")
+        }
+        reportDuplicates(virtuals.map { ($0.value.name, $0.name.position) }, kind: "virtual")
+        reportDuplicates(failovers.map { ($0.value.name, $0.name.position) }, kind: "failover")
+        // Two active virtual servers on one IPVS service would fight over it.
+        var services: [String: (name: String, line: Int)] = [:]
+        for virtual in virtuals where virtual.value.active {
+            let v = virtual.value
+            let key =
+                v.firewallMark.map { "fwmark \($0) \(v.address.address.family)" }
+                ?? "\(v.protocol) \(v.address.address) port \(v.port)"
+            if let earlier = services[key] {
+                sink.error(
+                    virtual.name.position,
+                    "virtual '\(v.name)' is the same IPVS service (\(key)) as virtual '\(earlier.name)' at line "
+                        + "\(earlier.line); give one a different address, port or fwmark, or set active = 0")
+            } else {
+                services[key] = (v.name, virtual.name.position.line)
+            }
+        }
+    }
+
+    mutating func reportDuplicates(_ names: [(String, SourcePosition)], kind: String) {
+        var first: [String: SourcePosition] = [:]
+        for (name, position) in names where !name.isEmpty {
+            if let earlier = first[name] {
+                sink.error(position, "duplicate \(kind) name '\(name)' (first at line \(earlier.line)); names must be unique")
+            } else {
+                first[name] = position
+            }
+        }
+    }
+
+    // MARK: Virtual and failover blocks
+
+    /// Applies a keyword shared by virtual and failover blocks; false when `st` is not one of them.
+    mutating func applyShared<S: CheckedService>(_ st: Statement, to s: inout S) -> Bool {
+        switch st.name {
+        case "active": boolean(st).map { s.active = $0 }
+        case "address": interfaceAddress(st).map { s.address = $0 }
+        case "vip_nmask": netmask(st).map { s.vipNetmask = $0 }
+        case "port": port(st).map { s.port = $0 }
+        case "protocol": choice(st, of: TransportProtocol.self).map { s.protocol = $0 }
+        case "client_monitor": string(st).map { s.clientMonitor = $0 }
+        case "send_program": string(st).map { s.sendProgram = $0 }
+        case "send": checkString(st).map { s.send = $0 }
+        case "expect": checkString(st).map { s.expect = $0 }
+        case "use_regex": boolean(st).map { s.useRegex = $0 }
+        case "timeout": integer(st, in: 1...Int(Int32.max), unit: " seconds").map { s.timeout = $0 }
+        default: return false
+        }
+        return true
+    }
+
+    /// Checks shared by virtual and failover blocks, at the block's end.
+    mutating func checkShared<S: CheckedService>(_ s: S, kind: String, keyword: Token, seen: Seen) -> Bool {
+        guard seen["address"] != nil else {
+            sink.error(
+                keyword.position,
+                "\(kind) '\(s.name)' has no address; add address = IP DEVICE (e.g. address = 10.0.0.10 eth0:1)")
+            return false
+        }
+        if seen["active"] == nil {
+            sink.warning(
+                keyword.position,
+                "\(kind) '\(s.name)' has no 'active' line, so it is inactive (active = 0), as in Piranha; "
+                    + "add active = 1 to run it")
+        }
+        if let at = seen["vip_nmask"], let mask = s.vipNetmask, mask.prefixLength > s.address.address.family.bitCount {
+            sink.error(at, "vip_nmask /\(mask.prefixLength) is longer than an \(s.address.address.family) address")
+        }
+        if let at = seen["send_program"], seen["send"] != nil {
+            sink.warning(at, "send_program replaces send: the program's output is matched against expect")
+        }
+        return true
+    }
+
+    mutating func parseVirtual(keyword: Token, name: Token, brace: Token) -> Located<VirtualServer>? {
+        var v = VirtualServer(name: name.text, address: Self.placeholderAddress)
+        let context = "virtual '\(name.text)'"
+        var seen = Seen()
+        var servers: [Located<RealServer>] = []
+        var closed = false
+        loop: while true {
+            switch nextItem() {
+            case .end:
+                break loop
+            case .close:
+                closed = true
+                break loop
+            case .open(let opener, let arguments, let serverBrace):
+                if opener.text == "server" {
+                    let serverName = blockName(opener, arguments)
+                    if let server = parseServer(keyword: opener, name: serverName, brace: serverBrace) {
+                        servers.append(server)
+                    }
+                } else {
+                    misplacedBlock(opener, brace: serverBrace, in: .virtual, context: context)
+                }
+            case .statement(let st):
+                guard admit(st.keyword, in: .virtual, context: context), requireEquals(st) else { continue }
+                seen.record(st, sink: &sink)
+                if applyShared(st, to: &v) { continue }
+                switch st.name {
+                case "sorry_server": address(st).map { v.sorryServer = $0 }
+                case "fwmark": integer(st, in: 1...Int(UInt32.max)).map { v.firewallMark = UInt32($0) }
+                case "scheduler": choice(st, of: Scheduler.self).map { v.scheduler = $0 }
+                case "persistent":
+                    integer(st, in: 0...Int(Int32.max), unit: " seconds").map { v.persistence = $0 == 0 ? nil : $0 }
+                case "pmask": netmask(st).map { v.persistenceNetmask = $0 }
+                case "reentry": integer(st, in: 0...Int(Int32.max), unit: " seconds").map { v.reentry = $0 }
+                case "load_monitor": loadMonitor(st).map { v.loadMonitor = $0 }
+                case "quiesce_server": boolean(st).map { v.quiesceServer = $0 }
+                case "check_interval": integer(st, in: 1...3600, unit: " seconds").map { v.checkInterval = $0 }
+                case "fall": integer(st, in: 1...1000).map { v.fall = $0 }
+                case "server":
+                    sink.error(st.keyword.position, "'server' opens a block: server NAME {")
+                default: preconditionFailure("virtual keyword '\(st.name)' in Keyword.all but not parsed")
+                }
+            }
+        }
+        if !closed { sink.error(brace.position, "virtual '\(name.text)' is never closed; add the missing '}'") }
+        v.realServers = servers.map(\.value)
+        guard !name.text.isEmpty, checkShared(v, kind: "virtual", keyword: keyword, seen: seen) else { return nil }
+        checkVirtual(v, seen: seen, keyword: keyword, servers: servers)
+        // Piranha turns pmask 255.255.255.255 into "none": a single client address is IPVS's default anyway.
+        if v.persistenceNetmask?.prefixLength == v.address.address.family.bitCount { v.persistenceNetmask = nil }
+        return Located(value: v, keyword: keyword, name: name, seen: seen)
+    }
+
+    mutating func loadMonitor(_ st: Statement) -> LoadMonitor? {
+        guard let token = single(st) else { return nil }
+        switch token.text {
+        case "none": return LoadMonitor.none
+        case "h2e": return .h2e
+        case let text where text.hasPrefix("/"): return .program(text)
+        case let text:
+            if let remote = RemoteLoadCommand(rawValue: text) {
+                sink.warning(
+                    token.position,
+                    "load_monitor = \(text) runs '\(text)' against each real server through rsh_command, as Piranha "
+                        + "did; load_monitor = h2e asks the h2e-agent instead")
+                return .remote(remote)
+            }
+            sink.error(
+                token.position,
+                "'load_monitor' must be h2e, none, uptime, rup, ruptime or an absolute program path; not '\(text)'")
+            return nil
+        }
+    }
+
+    mutating func checkVirtual(_ v: VirtualServer, seen: Seen, keyword: Token, servers: [Located<RealServer>]) {
+        let family = v.address.address.family
+        if let at = seen["port"], v.port == 0, v.firewallMark == nil, v.persistence == nil {
+            sink.error(at, "port 0 (every port) needs persistent = SECONDS, as IPVS requires")
+        }
+        if let at = seen["pmask"], let mask = v.persistenceNetmask {
+            if mask.prefixLength > family.bitCount {
+                sink.error(at, "pmask /\(mask.prefixLength) is longer than an \(family) address")
+            }
+            if v.persistence == nil {
+                sink.warning(at, "pmask has no effect without persistent = SECONDS")
+            }
+        }
+        if let at = seen["sorry_server"], let sorry = v.sorryServer, sorry.family != family {
+            sink.error(at, "sorry_server \(sorry) is \(sorry.family) but virtual '\(v.name)' is \(family)")
+        }
+        if v.active, servers.isEmpty {
+            sink.warning(keyword.position, "virtual '\(v.name)' has no server block")
+        }
+        struct Destination: Hashable {
+            var address: IPAddress
+            var port: UInt16
+        }
+        var destinations: [Destination: Int] = [:]
+        var names: [String: Int] = [:]
+        for server in servers {
+            let s = server.value
+            let at = server.seen["address"] ?? server.keyword.position
+            if s.address.family != family {
+                sink.error(
+                    at,
+                    "server '\(s.name)' is \(s.address.family) but virtual '\(v.name)' is \(family); IPVS keeps one "
+                        + "family per service")
+            }
+            let destination = Destination(address: s.address, port: v.port(of: s))
+            if let line = destinations[destination] {
+                sink.error(
+                    at,
+                    "server '\(s.name)' repeats the destination \(s.address) port \(destination.port) of the server "
+                        + "at line \(line) in "
+                        + "virtual '\(v.name)'")
+            } else {
+                destinations[destination] = server.keyword.position.line
+            }
+            if !s.name.isEmpty, let line = names[s.name] {
+                sink.warning(server.name.position, "server name '\(s.name)' is also used at line \(line)")
+            } else {
+                names[s.name] = server.keyword.position.line
+            }
+        }
+    }
+
+    mutating func parseFailover(keyword: Token, name: Token, brace: Token) -> Located<FailoverService>? {
+        var f = FailoverService(name: name.text, address: Self.placeholderAddress)
+        let context = "failover '\(name.text)'"
+        var seen = Seen()
+        var closed = false
+        loop: while true {
+            switch nextItem() {
+            case .end:
+                break loop
+            case .close:
+                closed = true
+                break loop
+            case .open(let opener, _, let innerBrace):
+                misplacedBlock(opener, brace: innerBrace, in: .failover, context: context)
+            case .statement(let st):
+                guard admit(st.keyword, in: .failover, context: context), requireEquals(st) else { continue }
+                seen.record(st, sink: &sink)
+                if applyShared(st, to: &f) { continue }
+                switch st.name {
+                case "start_cmd": string(st).map { f.startCommand = $0 }
+                case "stop_cmd": string(st).map { f.stopCommand = $0 }
+                case "master": address(st).map { f.master = $0 }
+                case "dirs": list(st).map { f.directories = $0 }
+                default: preconditionFailure("failover keyword '\(st.name)' in Keyword.all but not parsed")
+                }
+            }
+        }
+        if !closed { sink.error(brace.position, "failover '\(name.text)' is never closed; add the missing '}'") }
+        guard !name.text.isEmpty, checkShared(f, kind: "failover", keyword: keyword, seen: seen) else { return nil }
+        return Located(value: f, keyword: keyword, name: name, seen: seen)
+    }
+
+    // MARK: Server blocks
+
+    mutating func parseServer(keyword: Token, name: Token, brace: Token) -> Located<RealServer>? {
+        var s = RealServer(name: name.text, address: .v4(IPv4Address(rawValue: 0)))
+        let context = "server '\(name.text)'"
+        var seen = Seen()
+        var closed = false
+        loop: while true {
+            switch nextItem() {
+            case .end:
+                break loop
+            case .close:
+                closed = true
+                break loop
+            case .open(let opener, _, let innerBrace):
+                misplacedBlock(opener, brace: innerBrace, in: .server, context: context)
+            case .statement(let st):
+                guard admit(st.keyword, in: .server, context: context), requireEquals(st) else { continue }
+                seen.record(st, sink: &sink)
+                switch st.name {
+                case "address": address(st).map { s.address = $0 }
+                case "active": boolean(st).map { s.active = $0 }
+                case "weight": integer(st, in: 0...65535).map { s.weight = $0 }
+                case "port": port(st).map { s.port = $0 }
+                case "max_weight": integer(st, in: 1...65535).map { s.maxWeight = $0 }
+                default: preconditionFailure("server keyword '\(st.name)' in Keyword.all but not parsed")
+                }
+            }
+        }
+        if !closed { sink.error(brace.position, "server '\(name.text)' is never closed; add the missing '}'") }
+        guard !name.text.isEmpty else { return nil }
+        guard seen["address"] != nil else {
+            sink.error(keyword.position, "server '\(name.text)' has no address; add address = IP")
+            return nil
+        }
+        if seen["active"] == nil {
+            sink.warning(
+                keyword.position,
+                "server '\(name.text)' has no 'active' line, so it is not used (active = 0), as in Piranha; "
+                    + "add active = 1")
+        }
+        if let at = seen["max_weight"], let maximum = s.maxWeight, maximum < s.weight {
+            sink.error(at, "max_weight \(maximum) is below weight \(s.weight)")
+        }
+        return Located(value: s, keyword: keyword, name: name, seen: seen)
+    }
+}

@@ -1,0 +1,102 @@
+/// A `virtual NAME { ... }` block: one IPVS service and its real servers.
+///
+/// Defaults are Piranha's (lvsconfig.c `lvsInitVirtualServer`) except `scheduler` (h2e: lblc) and the h2e keywords.
+public struct VirtualServer: Hashable, Sendable {
+    public var name: String
+    /// `active`: 1 to run this service. Default 0, as in Piranha: a block without `active = 1` is not run.
+    public var active: Bool = false
+    /// `address = IP dev[:alias]`: the VIP and where the active director puts it. Required.
+    public var address: InterfaceAddress
+    /// `vip_nmask`: netmask the VIP is added with.
+    public var vipNetmask: Netmask?
+    /// `port`: service port, by number or name. Default 80. With `fwmark` it is the port health checks use.
+    public var port: UInt16 = 80
+    /// `protocol`: `tcp` or `udp`. Default tcp.
+    public var `protocol`: TransportProtocol = .tcp
+    /// `fwmark`: a firewall-mark service instead of address/protocol/port.
+    public var firewallMark: UInt32?
+    /// `scheduler`: IPVS scheduler. Default lblc (h2e; Piranha's default is wlc).
+    public var scheduler: Scheduler = .lblc
+    /// `persistent`: persistence timeout in seconds; nil (or 0) for none.
+    public var persistence: Int?
+    /// `pmask`: persistence netmask; nil is a single client address (`/32`, `/128`).
+    public var persistenceNetmask: Netmask?
+    /// `sorry_server`: the server used while no real server is up.
+    public var sorryServer: IPAddress?
+    /// `client_monitor`: Piranha's monitor program (nanny); kept, unused by h2e.
+    public var clientMonitor: String?
+    /// `send`: bytes sent by the health check (escapes already decoded). Default nil: Piranha's
+    /// `GET / HTTP/1.0\r\n\r\n` for port 80 is up to the health checker.
+    public var send: String?
+    /// `expect`: bytes the reply must start with, or a regex with `use_regex`; `*` accepts any reply.
+    public var expect: String?
+    /// `use_regex`: `expect` is a regular expression. Default 0.
+    public var useRegex: Bool = false
+    /// `send_program`: a program run instead of `send`/`expect` (`%h` is the server address).
+    public var sendProgram: String?
+    /// `timeout`: seconds a check may take (and, with `reentry`, the success count to readmit). Default 10.
+    public var timeout: Int = 10
+    /// `reentry`: seconds a failed server must pass checks before it is readmitted. Default 180.
+    public var reentry: Int = 180
+    /// `quiesce_server`: 1 sets a failed server's weight to 0 instead of removing it. Default 0.
+    public var quiesceServer: Bool = false
+    /// `load_monitor`: where a server's load comes from. Default none (static weights, as Piranha).
+    public var loadMonitor: LoadMonitor = .none
+    /// `check_interval` (h2e): seconds between health checks of each server. Default 2.
+    public var checkInterval: Int = 2
+    /// `fall` (h2e): consecutive failed checks before a server is taken out. Default 1 (Piranha).
+    public var fall: Int = 1
+    public var realServers: [RealServer] = []
+
+    public init(name: String, address: InterfaceAddress) {
+        self.name = name
+        self.address = address
+    }
+
+    /// The port a real server is reached on: its own `port`, else this service's.
+    public func port(of server: RealServer) -> UInt16 { server.port ?? port }
+}
+
+/// `protocol`.
+public enum TransportProtocol: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case tcp
+    case udp
+
+    /// The IP protocol number IPVS wants.
+    public var number: UInt16 { self == .tcp ? 6 : 17 }
+    public var description: String { rawValue }
+}
+
+/// `scheduler`: the IPVS scheduler name. Piranha knew rr wrr lc wlc lblc lblcr dh sh; h2e also takes the newer
+/// kernel schedulers.
+public enum Scheduler: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    case rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos
+
+    public var description: String { rawValue }
+}
+
+/// `load_monitor`.
+public enum LoadMonitor: Hashable, Sendable, CustomStringConvertible {
+    /// `none` (or no keyword): configured weights stay as they are.
+    case none
+    /// `h2e`: the load the h2e-agent on the real server reports (h2e).
+    case h2e
+    /// `uptime`, `rup` or `ruptime`: Piranha's remote load probes, run through `rsh_command`.
+    case remote(RemoteLoadCommand)
+    /// An absolute program path, run with the server address; it prints a load figure (Piranha, h2e-piranha).
+    case program(String)
+
+    public var description: String {
+        switch self {
+        case .none: "none"
+        case .h2e: "h2e"
+        case .remote(let command): command.rawValue
+        case .program(let path): path
+        }
+    }
+}
+
+/// Piranha's built-in load probes.
+public enum RemoteLoadCommand: String, Hashable, Sendable, CaseIterable {
+    case uptime, rup, ruptime
+}

@@ -1,0 +1,154 @@
+import NIOCore
+import NIOPosix
+
+/// Fetches `GET /load.json` from real servers' h2e-agents: a small HTTP/1.1 client on SwiftNIO.
+///
+/// Every fetch is bounded: the TCP connect by ``Configuration/connectTimeout``, the whole exchange (connect included)
+/// by ``Configuration/deadline``, the answer by ``Configuration/maximumSize`` bytes. A fetch never throws and never
+/// blocks a thread: whatever goes wrong becomes ``LoadReading/failed(_:)`` with the reason. Fetches of many servers
+/// run concurrently on the event loop group.
+public struct AgentClient: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        /// Limit for the TCP connect.
+        public var connectTimeout: TimeAmount
+        /// Limit for the whole exchange, connect included.
+        public var deadline: TimeAmount
+        /// Largest answer read (head and body); a longer one is a failure.
+        public var maximumSize: Int
+        /// Oldest sample accepted, whatever the agent's own `stale` flag says. The agent samples every minute.
+        public var maximumAge: TimeAmount
+        /// The request path.
+        public var path: String
+
+        public init(
+            connectTimeout: TimeAmount = .seconds(1),
+            deadline: TimeAmount = .seconds(3),
+            maximumSize: Int = 64 * 1024,
+            maximumAge: TimeAmount = .seconds(180),
+            path: String = "/load.json"
+        ) {
+            self.connectTimeout = connectTimeout
+            self.deadline = deadline
+            self.maximumSize = maximumSize
+            self.maximumAge = maximumAge
+            self.path = path
+        }
+    }
+
+    /// One agent to ask.
+    public struct Target: Sendable, Hashable, CustomStringConvertible {
+        public var host: String
+        public var port: Int
+        /// The server id the answer must carry, if known.
+        public var expectedServer: String?
+
+        public init(host: String, port: Int, expectedServer: String? = nil) {
+            self.host = host
+            self.port = port
+            self.expectedServer = expectedServer
+        }
+
+        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    }
+
+    public let configuration: Configuration
+    private let group: any EventLoopGroup
+
+    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, configuration: Configuration = .init()) {
+        self.group = group
+        self.configuration = configuration
+    }
+
+    /// The load of one server.
+    public func fetch(_ target: Target) async -> LoadReading {
+        // The future never fails: every error is mapped to a reading.
+        (try? await self.fetchFuture(target).get()) ?? .failed(.unreachable("internal error"))
+    }
+
+    /// The loads of many servers, fetched concurrently.
+    public func fetch(_ targets: [Target]) async -> [Target: LoadReading] {
+        let futures = targets.map { ($0, self.fetchFuture($0)) }
+        var readings: [Target: LoadReading] = [:]
+        for (target, future) in futures {
+            readings[target] = (try? await future.get()) ?? .failed(.unreachable("internal error"))
+        }
+        return readings
+    }
+
+    /// One fetch as a future that always succeeds with a reading.
+    public func fetchFuture(_ target: Target) -> EventLoopFuture<LoadReading> {
+        let configuration = self.configuration
+        let eventLoop = self.group.next()
+        let answer = eventLoop.makePromise(of: ByteBuffer.self)
+        let deadline = eventLoop.scheduleTask(in: configuration.deadline) {
+            answer.fail(LoadFailure.timedOut(configuration.deadline))
+        }
+        let hostHeader = target.description
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(min(configuration.connectTimeout, configuration.deadline))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    try channel.pipeline.syncOperations.addHandler(
+                        AgentResponseHandler(
+                            host: hostHeader, path: configuration.path, limit: configuration.maximumSize,
+                            answer: answer))
+                }
+            }
+        let connected: EventLoopFuture<any Channel>
+        if let address = try? SocketAddress(ipAddress: target.host, port: target.port) {
+            connected = bootstrap.connect(to: address)
+        } else {
+            connected = bootstrap.connect(host: target.host, port: target.port)
+        }
+        connected.whenComplete { result in
+            switch result {
+            case .success(let channel):
+                // Whoever completes the answer first (handler, deadline), the connection goes.
+                answer.futureResult.whenComplete { _ in channel.close(promise: nil) }
+            case .failure(let error):
+                answer.fail(LoadFailure(connectError: error))
+            }
+        }
+        return answer.futureResult
+            .map { body in
+                AgentLoadReport.decode(body).map {
+                    $0.reading(
+                        receivedAt: .now(), maximumAge: configuration.maximumAge,
+                        expectedServer: target.expectedServer)
+                }.reduce()
+            }
+            .recover { error in .failed(error as? LoadFailure ?? .unreachable("\(error)")) }
+            .always { _ in deadline.cancel() }
+    }
+}
+
+extension Result where Success == LoadReading, Failure == LoadFailure {
+    /// Collapses a decode result into one reading.
+    func reduce() -> LoadReading {
+        switch self {
+        case .success(let reading): return reading
+        case .failure(let failure): return .failed(failure)
+        }
+    }
+}
+
+extension LoadFailure {
+    /// Maps a connect error to the failure shown to the operator.
+    init(connectError error: any Error) {
+        switch error {
+        case ChannelError.connectTimeout(let limit):
+            self = .timedOut(limit)
+        case let error as IOError:
+            self = .unreachable(errnoText(error.errnoCode))
+        case let error as NIOConnectionError:
+            if let first = error.connectionErrors.first {
+                self = LoadFailure(connectError: first.error)
+            } else {
+                self = .unreachable("\(error)")
+            }
+        default:
+            self = .unreachable("\(error)")
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import NIOCore
+
+/// One real server's load feedback: readings in, weight decisions out. A value type; time is passed in.
+///
+/// It counts readings and failures, recognises a sample already counted (the agent samples once a minute and is
+/// asked more often), turns a sample older than ``WeightPolicy/maximumSampleAge`` into a ``LoadFailure/stale(ageSeconds:)``
+/// failure, and asks ``WeightPolicy`` for the weight.
+public struct LoadFeedbackState: Sendable, Hashable {
+    public struct Counters: Sendable, Hashable {
+        /// Readings applied, usable or not.
+        public var readings = 0
+        /// Distinct load samples used.
+        public var samples = 0
+        /// Failed readings, in all and by ``LoadFailure/kind``.
+        public var failures = 0
+        public var failuresByKind: [String: Int] = [:]
+        /// Failed readings since the last usable one.
+        public var consecutiveFailures = 0
+        public var lastFailure: LoadFailure?
+    }
+
+    public private(set) var baseWeight: Int
+    public var policy: WeightPolicy
+    /// The weight decided last.
+    public private(set) var weight: Int
+    /// Why, as a sentence.
+    public private(set) var reason: String
+    /// The weight as a multiple of ``baseWeight``, unrounded: the policy's state.
+    public private(set) var factor: Double = 1
+    /// When the server was (re)admitted; nil if it was serving when the director started (no slow start).
+    public private(set) var admittedAt: NIODeadline?
+    /// The last usable load per CPU and when it was measured.
+    public private(set) var lastLoad: Double?
+    public private(set) var lastSampleAt: NIODeadline?
+    public private(set) var counters = Counters()
+    /// Start of the current stretch without usable load: creation, or the last usable reading.
+    private var lastUsableAt: NIODeadline
+
+    /// - Parameters:
+    ///   - admittedAt: when the server was admitted, to start it slowly; nil for a server already serving.
+    ///   - now: the current time.
+    public init(baseWeight: Int, policy: WeightPolicy = .init(), admittedAt: NIODeadline?, now: NIODeadline) {
+        self.baseWeight = baseWeight
+        self.policy = policy
+        self.admittedAt = admittedAt
+        self.lastUsableAt = now
+        self.weight = 0
+        self.reason = ""
+        _ = decideWithoutReading(now: now)
+    }
+
+    /// The server comes back (health checks passed again): start slowly from weight 1, forget the old factor.
+    @discardableResult
+    public mutating func readmit(at now: NIODeadline) -> WeightDecision {
+        admittedAt = now
+        factor = 1
+        lastUsableAt = now
+        lastSampleAt = nil
+        lastLoad = nil
+        return decideWithoutReading(now: now)
+    }
+
+    /// The weight now without a new reading: follows the slow start and the configured weight.
+    @discardableResult
+    public mutating func decideWithoutReading(now: NIODeadline) -> WeightDecision {
+        decide(.none, now: now)
+    }
+
+    /// The configured weight changed (reload): the factor is kept, so the weight scales with it.
+    public mutating func reconfigure(baseWeight: Int, policy: WeightPolicy) {
+        self.baseWeight = baseWeight
+        self.policy = policy
+    }
+
+    /// Whether the server is still in its slow start.
+    public func inSlowStart(at now: NIODeadline) -> Bool {
+        guard let admittedAt else { return false }
+        return now - admittedAt < policy.slowStart
+    }
+
+    /// The load per CPU of `reading` if it is usable now (a load, not older than the policy allows).
+    public func usableLoad(_ reading: LoadReading, now: NIODeadline) -> Double? {
+        if case .success(let (load, _)) = classify(reading, now: now) { return load }
+        return nil
+    }
+
+    /// Takes a reading and decides the weight.
+    ///
+    /// - Parameter reference: the load per CPU to compare with (``LoadFeedbackGroup`` passes its peers' geometric
+    ///   mean); nil compares with ``WeightPolicy/targetLoad``.
+    public mutating func apply(_ reading: LoadReading, now: NIODeadline, reference: Double? = nil) -> WeightDecision {
+        counters.readings += 1
+        let sinceAdmission = admittedAt.map { now - $0 }
+        let evidence: WeightPolicy.Evidence
+        switch classify(reading, now: now) {
+        case .success(let (load, at)):
+            counters.consecutiveFailures = 0
+            lastUsableAt = now
+            let accountsFor: TimeAmount
+            if let last = lastSampleAt {
+                accountsFor = at - last >= policy.sameSampleWindow ? at - last : .zero
+            } else {
+                // The first sample since (re)admission stands for the time since then, at most one time constant.
+                accountsFor = min(sinceAdmission ?? policy.timeConstant, policy.timeConstant)
+            }
+            if accountsFor > .zero || lastSampleAt == nil {
+                lastSampleAt = at
+                lastLoad = load
+                counters.samples += 1
+            }
+            evidence = .load(perCPU: load, reference: reference ?? policy.targetLoad, accountsFor: accountsFor)
+        case .failure(let failure):
+            counters.failures += 1
+            counters.consecutiveFailures += 1
+            counters.failuresByKind[failure.kind, default: 0] += 1
+            counters.lastFailure = failure
+            evidence = .missing(since: now - lastUsableAt, failure: failure)
+        }
+        return decide(evidence, now: now)
+    }
+
+    private mutating func decide(_ evidence: WeightPolicy.Evidence, now: NIODeadline) -> WeightDecision {
+        let outcome = policy.decide(
+            .init(baseWeight: baseWeight, factor: factor, sinceAdmission: admittedAt.map { now - $0 }, evidence: evidence))
+        let changed = outcome.weight != weight
+        factor = outcome.factor
+        weight = outcome.weight
+        reason = outcome.reason
+        return WeightDecision(weight: weight, reason: reason, changed: changed)
+    }
+
+    private func classify(_ reading: LoadReading, now: NIODeadline) -> Result<(Double, NIODeadline), LoadFailure> {
+        switch reading {
+        case .failed(let failure):
+            return .failure(failure)
+        case .load(let load, let at):
+            if now - at > policy.maximumSampleAge { return .failure(.stale(ageSeconds: (now - at).seconds)) }
+            guard load.isFinite, load >= 0, load <= LoadReading.maximumLoad else { return .failure(.implausible(load)) }
+            return .success((load, at))
+        }
+    }
+}

@@ -1,2 +1,0 @@
-/// LoadFeedback: see ../shared/DESIGN.md (module layout).
-public enum LoadFeedbackModule {}

@@ -1,0 +1,189 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import NIOCore
+
+/// The weight policy: from a server's load per CPU, the load of its peers, its configured weight, its previous
+/// weight and the time since it was (re)admitted, to a new weight and a sentence saying why. Pure: no clock, no
+/// I/O; docs/weights.md explains every number.
+///
+/// In short, with `base` the configured weight and `f` the weight as a multiple of it (`weight = base * f`):
+/// - The goal is the same load per CPU on every server of a virtual service. The reference is the geometric mean
+///   of the peers' loads (``LoadFeedbackGroup``), or ``targetLoad`` for a server on its own. Loads below
+///   ``loadFloor`` count as the floor: idle servers are equally idle.
+/// - A server whose load differs from the reference by less than ``tolerance`` keeps its weight (hysteresis).
+///   Otherwise `f` moves towards the weight that would bring its load to the reference, assuming load follows
+///   weight: `f *= (reference / load) ^ alpha`, with `alpha = 1 - exp(-dt / timeConstant)` for the time `dt`
+///   between two samples, at most ``maximumStep``. Each new sample counts once.
+/// - `f` stays within ``minimumFactor`` ... ``maximumFactor``, the weight is at least 1: load alone never takes a
+///   server out.
+/// - A server (re)admitted less than ``slowStart`` ago gets at most `base * elapsed / slowStart` (at least 1), and
+///   its `f` stays at most 1 meanwhile.
+/// - Without a usable load the weight is held; after ``holdTimeout`` it returns to `base`.
+public struct WeightPolicy: Sendable, Hashable {
+    /// Lowest weight as a fraction of the configured weight (1/4: 8 for 32).
+    public var minimumFactor: Double
+    /// Highest weight as a multiple of the configured weight (4: 128 for 32).
+    public var maximumFactor: Double
+    /// Loads per CPU below this count as this: below it servers are all "idle" and nothing is moved.
+    public var loadFloor: Double
+    /// Reference load per CPU for a server judged on its own (no peers with a usable load).
+    public var targetLoad: Double
+    /// Relative load difference ignored (0.1: a load within 10% of the reference keeps the weight).
+    public var tolerance: Double
+    /// Time constant of the correction: after a sample `dt` seconds after the previous one, the weight moves a
+    /// fraction `1 - exp(-dt / timeConstant)` of the way (in ratio) towards the weight that would equalise the load.
+    public var timeConstant: TimeAmount
+    /// The largest fraction moved on one sample (1/4: the most a loop delayed by one sample takes without
+    /// overshooting).
+    public var maximumStep: Double
+    /// Length of the slow start after a (re)admission.
+    public var slowStart: TimeAmount
+    /// How long the last weight is held without a usable load before returning to the configured weight.
+    public var holdTimeout: TimeAmount
+    /// Oldest load sample used.
+    public var maximumSampleAge: TimeAmount
+    /// Samples measured closer together than this are the same sample (the agent samples once a minute and is
+    /// asked more often).
+    public var sameSampleWindow: TimeAmount
+
+    public init(
+        minimumFactor: Double = 0.25,
+        maximumFactor: Double = 4,
+        loadFloor: Double = 0.2,
+        targetLoad: Double = 0.7,
+        tolerance: Double = 0.1,
+        timeConstant: TimeAmount = .seconds(240),
+        maximumStep: Double = 0.25,
+        slowStart: TimeAmount = .seconds(60),
+        holdTimeout: TimeAmount = .seconds(180),
+        maximumSampleAge: TimeAmount = .seconds(180),
+        sameSampleWindow: TimeAmount = .seconds(5)
+    ) {
+        self.minimumFactor = minimumFactor
+        self.maximumFactor = maximumFactor
+        self.loadFloor = loadFloor
+        self.targetLoad = targetLoad
+        self.tolerance = tolerance
+        self.timeConstant = timeConstant
+        self.maximumStep = maximumStep
+        self.slowStart = slowStart
+        self.holdTimeout = holdTimeout
+        self.maximumSampleAge = maximumSampleAge
+        self.sameSampleWindow = sameSampleWindow
+    }
+
+    /// What is known about the server's load this time.
+    public enum Evidence: Sendable, Hashable {
+        /// A usable load per CPU, the reference it is compared with, and the time it accounts for: the interval
+        /// since the previous sample for a new sample, zero for one already counted.
+        case load(perCPU: Double, reference: Double, accountsFor: TimeAmount)
+        /// No usable load for `since`, the last failure being `failure`.
+        case missing(since: TimeAmount, failure: LoadFailure)
+        /// No new reading: just created, readmitted or reconfigured, or only the slow start moves on.
+        case none
+    }
+
+    public struct Input: Sendable, Hashable {
+        /// The configured weight.
+        public var baseWeight: Int
+        /// The previous weight as a multiple of the configured one, unrounded (1 at first).
+        public var factor: Double
+        /// Time since the server was (re)admitted; nil for a server already serving when the director started.
+        public var sinceAdmission: TimeAmount?
+        public var evidence: Evidence
+
+        public init(baseWeight: Int, factor: Double, sinceAdmission: TimeAmount?, evidence: Evidence) {
+            self.baseWeight = baseWeight
+            self.factor = factor
+            self.sinceAdmission = sinceAdmission
+            self.evidence = evidence
+        }
+    }
+
+    public struct Outcome: Sendable, Hashable {
+        /// The new factor, to be passed back next time.
+        public var factor: Double
+        public var weight: Int
+        /// Why, e.g. `weight 18: load 1.70/cpu vs 0.95 reference, base 32`.
+        public var reason: String
+    }
+
+    public func decide(_ input: Input) -> Outcome {
+        let base = input.baseWeight
+        guard base > 0 else {
+            return Outcome(factor: 1, weight: 0, reason: "weight 0: configured weight 0")
+        }
+        var factor = input.factor
+        var why: String
+        switch input.evidence {
+        case .load(let load, let reference, let accountsFor):
+            let effectiveLoad = max(load, loadFloor)
+            let effectiveReference = max(reference, loadFloor)
+            let ratio = effectiveReference / effectiveLoad
+            let comparison = "load \(fixed(load))/cpu vs \(fixed(reference)) reference"
+            if abs(log(ratio)) < log(1 + tolerance) {
+                factor = min(maximumFactor, max(minimumFactor, factor))
+                why = "\(comparison), within \(percent(tolerance))"
+            } else {
+                let alpha = min(maximumStep, 1 - exp(-accountsFor.seconds / timeConstant.seconds))
+                factor = min(maximumFactor, max(minimumFactor, factor * pow(ratio, alpha)))
+                why = comparison
+                if factor == minimumFactor {
+                    why += ", at the lowest (\(fraction(minimumFactor)) of base)"
+                } else if factor == maximumFactor {
+                    why += ", at the highest (\(fixed(maximumFactor)) x base)"
+                }
+            }
+        case .missing(let since, let failure):
+            if since < holdTimeout {
+                why = "held, no usable load for \(Int(since.seconds)) s: \(failure)"
+            } else {
+                factor = 1
+                why = "configured, no usable load for \(Int(since.seconds)) s: \(failure)"
+            }
+        case .none:
+            factor = min(maximumFactor, max(minimumFactor, factor))
+            why = factor == 1 ? "configured" : "kept at \(fixed(factor)) x base"
+        }
+        var effective = factor
+        if let elapsed = input.sinceAdmission, elapsed < slowStart {
+            // Anti-windup: a newcomer is idle by design; its state stays at most at the configured weight, so the
+            // weight continues from there after the slow start instead of jumping.
+            factor = min(factor, 1)
+            effective = factor
+            let ramp = max(elapsed.seconds / slowStart.seconds, 1 / Double(base))
+            if factor > ramp {
+                effective = ramp
+                why = "slow start \(Int(elapsed.seconds)) of \(Int(slowStart.seconds)) s"
+            }
+        }
+        let weight = max(1, Int((Double(base) * effective).rounded()))
+        return Outcome(factor: factor, weight: weight, reason: "weight \(weight): \(why), base \(base)")
+    }
+}
+
+extension TimeAmount {
+    var seconds: Double { Double(nanoseconds) / 1e9 }
+}
+
+/// "1.70": two decimals, for reasons.
+func fixed(_ value: Double) -> String {
+    guard value.isFinite else { return "\(value)" }
+    let hundredths = Int((abs(value) * 100).rounded())
+    let fraction = hundredths % 100
+    return (value < 0 ? "-" : "") + "\(hundredths / 100)." + (fraction < 10 ? "0" : "") + "\(fraction)"
+}
+
+/// "10%".
+func percent(_ value: Double) -> String { "\(Int((value * 100).rounded()))%" }
+
+/// "1/4" for 0.25, else two decimals.
+func fraction(_ value: Double) -> String {
+    let inverse = 1 / value
+    return inverse == inverse.rounded() ? "1/\(Int(inverse))" : fixed(value)
+}

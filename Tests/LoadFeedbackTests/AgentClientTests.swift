@@ -1,0 +1,160 @@
+import LoadFeedback
+import NIOCore
+import XCTest
+
+/// The agent client against a real HTTP server on 127.0.0.1.
+final class AgentClientTests: XCTestCase {
+    static let goodJSON = """
+        {"server":"web1","time":1700000000,"age":12,"stale":false,"load":0.42,"version":"2.1",\
+        "metrics":{"load1":1.68,"load5":1.2,"load15":1.1,"cpus":4,"cpu_util":0.4,"mem_used":1000000000,\
+        "mem_available":3000000000,"tcp_established":120,"busy_workers":null,"future_metric":7}}
+        """
+
+    let client = AgentClient(
+        configuration: .init(connectTimeout: .milliseconds(500), deadline: .seconds(2), maximumSize: 4096))
+
+    func fetch(_ behaviour: TestAgentServer.Behaviour, expectedServer: String? = nil) async throws -> LoadReading {
+        let server = try await TestAgentServer.start(behaviour)
+        let reading = await client.fetch(.init(host: "127.0.0.1", port: server.port, expectedServer: expectedServer))
+        try await server.stop()
+        return reading
+    }
+
+    func testGoodReportGivesTheLoadPerCPUMeasuredAgeSecondsAgo() async throws {
+        let server = try await TestAgentServer.start(TestAgentServer.ok(Self.goodJSON))
+        let before = NIODeadline.now()
+        let reading = await client.fetch(.init(host: "127.0.0.1", port: server.port, expectedServer: "web1"))
+        let after = NIODeadline.now()
+        try await server.stop()
+        guard case .load(let load, let at) = reading else { return XCTFail("\(reading)") }
+        XCTAssertEqual(load, 0.42)
+        XCTAssertTrue(at >= before - .seconds(12) && at <= after - .seconds(12), "sample instant not now - age")
+        let request = try XCTUnwrap(server.requests.first)
+        XCTAssertTrue(request.hasPrefix("GET /load.json HTTP/1.1\r\n"), request)
+        XCTAssertTrue(request.contains("Host: 127.0.0.1:\(server.port)\r\n"), request)
+    }
+
+    func testBodyDelimitedByCloseIsRead() async throws {
+        let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n\(Self.goodJSON)"
+        let reading = try await fetch(.answer(answer))
+        XCTAssertEqual(reading.loadValue, 0.42)
+    }
+
+    func testStaleFlagIsAFailure() async throws {
+        let json = #"{"server":"web1","time":1700000000,"age":300,"stale":true,"load":0.42}"#
+        let result = try await fetch(TestAgentServer.ok(json))
+        XCTAssertEqual(result, .failed(.stale(ageSeconds: 300)))
+    }
+
+    func testOldSampleIsStaleEvenWithoutTheFlag() async throws {
+        let json = #"{"server":"web1","time":1700000000,"age":400,"stale":false,"load":0.42}"#
+        let result = try await fetch(TestAgentServer.ok(json))
+        XCTAssertEqual(result, .failed(.stale(ageSeconds: 400)))
+    }
+
+    func testGarbageBodyIsMalformed() async throws {
+        let result = try await fetch(TestAgentServer.ok("<html>It works!</html>")).failure?.kind
+        XCTAssertEqual(result, "malformed")
+    }
+
+    func testWrongTypesAreMalformed() async throws {
+        let json = #"{"server":"web1","time":1700000000,"age":1,"stale":false,"load":"high"}"#
+        let failure = try await fetch(TestAgentServer.ok(json)).failure
+        XCTAssertEqual(failure?.kind, "malformed")
+        XCTAssertTrue("\(failure!)".contains("load"), "\(failure!)")
+    }
+
+    func testMissingLoadIsMalformed() async throws {
+        let json = #"{"server":"web1","time":1700000000,"age":1,"stale":false}"#
+        let result = try await fetch(TestAgentServer.ok(json)).failure?.kind
+        XCTAssertEqual(result, "malformed")
+    }
+
+    func testImplausibleLoadsAreFailures() async throws {
+        for load in ["-0.5", "1e9"] {
+            let json = #"{"server":"web1","time":1700000000,"age":1,"stale":false,"load":\#(load)}"#
+            let result = try await fetch(TestAgentServer.ok(json)).failure?.kind
+            XCTAssertEqual(result, "implausible", load)
+        }
+    }
+
+    func testTruncatedJSONIsMalformed() async throws {
+        let cut = String(Self.goodJSON.prefix(60))
+        let failure = try await fetch(TestAgentServer.ok(cut)).failure
+        XCTAssertEqual(failure?.kind, "malformed")
+        XCTAssertTrue("\(failure!)".contains("truncated"), "\(failure!)")
+    }
+
+    func testBodyShorterThanContentLengthIsMalformed() async throws {
+        let answer = "HTTP/1.1 200 OK\r\nContent-Length: 500\r\n\r\n" + String(Self.goodJSON.prefix(60))
+        let result = try await fetch(.answer(answer)).failure?.kind
+        XCTAssertEqual(result, "malformed")
+    }
+
+    func testNotHTTPIsMalformed() async throws {
+        let result = try await fetch(.answer("SSH-2.0-OpenSSH_9.2\r\n")).failure?.kind
+        XCTAssertEqual(result, "malformed")
+    }
+
+    func testOversizedAnswerIsRefusedByContentLength() async throws {
+        let big = String(repeating: " ", count: 10_000) + Self.goodJSON
+        let result = try await fetch(TestAgentServer.ok(big))
+        XCTAssertEqual(result, .failed(.tooLarge(limit: 4096)))
+    }
+
+    func testOversizedAnswerWithoutContentLengthIsCutOff() async throws {
+        let big = String(repeating: " ", count: 10_000) + Self.goodJSON
+        let answer = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n\(big)"
+        let result = try await fetch(.answer(answer))
+        XCTAssertEqual(result, .failed(.tooLarge(limit: 4096)))
+    }
+
+    func testHTTPErrorStatusIsAFailure() async throws {
+        let result = try await fetch(TestAgentServer.ok("{}", status: "503 Service Unavailable"))
+        XCTAssertEqual(result, .failed(.httpStatus(503)))
+    }
+
+    func testSilentAgentTimesOut() async throws {
+        let result = try await fetch(.silent)
+        XCTAssertEqual(result, .failed(.timedOut(.seconds(2))))
+    }
+
+    func testAnswerSlowerThanTheDeadlineTimesOut() async throws {
+        let body = Self.goodJSON
+        let head = "HTTP/1.1 200 OK\r\nContent-Length: \(body.utf8.count)\r\n\r\n"
+        let reading = try await fetch(.answerSlowly(head: head, rest: body, delay: .seconds(10)))
+        XCTAssertEqual(reading, .failed(.timedOut(.seconds(2))))
+    }
+
+    func testConnectionRefusedIsUnreachable() async throws {
+        let port = try await TestAgentServer.closedPort()
+        let reading = await client.fetch(.init(host: "127.0.0.1", port: port))
+        guard case .failed(.unreachable(let why)) = reading else { return XCTFail("\(reading)") }
+        XCTAssertTrue(why.contains("refused"), why)
+    }
+
+    func testAnswerFromAnotherServerIsRejected() async throws {
+        let reading = try await fetch(TestAgentServer.ok(Self.goodJSON), expectedServer: "web2")
+        XCTAssertEqual(reading, .failed(.wrongServer(expected: "web2", got: "web1")))
+    }
+
+    func testManyAgentsAreAskedConcurrentlyAndEachGetsItsAnswer() async throws {
+        let good = try await TestAgentServer.start(TestAgentServer.ok(Self.goodJSON))
+        let silent = try await TestAgentServer.start(.silent)
+        let refused = try await TestAgentServer.closedPort()
+        let targets = [good.port, silent.port, refused].map { AgentClient.Target(host: "127.0.0.1", port: $0) }
+        let readings = await client.fetch(targets)
+        try await good.stop()
+        try await silent.stop()
+        XCTAssertEqual(readings[targets[0]]?.loadValue, 0.42)
+        XCTAssertEqual(readings[targets[1]], .failed(.timedOut(.seconds(2))))
+        XCTAssertEqual(readings[targets[2]]?.failure?.kind, "unreachable")
+    }
+}
+
+extension LoadReading {
+    var loadValue: Double? {
+        if case .load(let value, _) = self { return value }
+        return nil
+    }
+}

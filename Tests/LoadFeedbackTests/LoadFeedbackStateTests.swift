@@ -1,0 +1,152 @@
+import LoadFeedback
+import NIOCore
+import XCTest
+
+final class LoadFeedbackStateTests: XCTestCase {
+    let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
+
+    func at(_ seconds: Int64) -> NIODeadline { t0 + .seconds(seconds) }
+
+    func testAServerAlreadyServingStartsAtItsConfiguredWeight() {
+        let state = LoadFeedbackState(baseWeight: 32, admittedAt: nil, now: t0)
+        XCTAssertEqual(state.weight, 32)
+        XCTAssertEqual(state.reason, "weight 32: configured, base 32")
+    }
+
+    func testAnAdmittedServerStartsSlowly() {
+        var state = LoadFeedbackState(baseWeight: 32, admittedAt: t0, now: t0)
+        XCTAssertEqual(state.weight, 1)
+        let decision = state.decideWithoutReading(now: at(30))
+        XCTAssertEqual(decision, WeightDecision(weight: 16, reason: "weight 16: slow start 30 of 60 s, base 32", changed: true))
+        XCTAssertEqual(state.decideWithoutReading(now: at(61)).weight, 32)
+    }
+
+    func testTheSameAgentSampleCountsOnce() {
+        var state = LoadFeedbackState(baseWeight: 32, admittedAt: nil, now: t0)
+        let sample = LoadReading.load(perCPU: 2, at: at(-10))
+        let first = state.apply(sample, now: at(0), reference: 1)
+        XCTAssertTrue(first.changed)
+        // The same sample fetched again 5 s later (its age said 14.6 s instead of 10 s).
+        let again = state.apply(.load(perCPU: 2, at: at(-9)), now: at(5), reference: 1)
+        XCTAssertEqual(again.weight, first.weight)
+        XCTAssertFalse(again.changed)
+        XCTAssertEqual(state.counters.samples, 1)
+        XCTAssertEqual(state.counters.readings, 2)
+        // The next minute's sample counts.
+        let next = state.apply(.load(perCPU: 2, at: at(50)), now: at(60), reference: 1)
+        XCTAssertLessThan(next.weight, first.weight)
+        XCTAssertEqual(state.counters.samples, 2)
+    }
+
+    func testFailuresAreCountedByKindAndTheWeightHeld() {
+        var state = LoadFeedbackState(baseWeight: 32, admittedAt: nil, now: t0)
+        var weight = 32
+        for minute in Int64(0)..<5 {
+            weight = state.apply(.load(perCPU: 3, at: at(minute * 60)), now: at(minute * 60), reference: 1).weight
+        }
+        XCTAssertLessThan(weight, 32)
+        let timeout = state.apply(.failed(.timedOut(.seconds(3))), now: at(300))
+        XCTAssertEqual(timeout.weight, weight)
+        XCTAssertFalse(timeout.changed)
+        _ = state.apply(.load(perCPU: .nan, at: at(305)), now: at(305))
+        _ = state.apply(.load(perCPU: 1, at: at(0)), now: at(310))  // 310 s old: stale
+        XCTAssertEqual(state.counters.failures, 3)
+        XCTAssertEqual(state.counters.consecutiveFailures, 3)
+        XCTAssertEqual(state.counters.failuresByKind, ["timeout": 1, "implausible": 1, "stale": 1])
+        XCTAssertEqual(state.counters.lastFailure, .stale(ageSeconds: 310))
+        XCTAssertEqual(state.weight, weight)
+        _ = state.apply(.load(perCPU: 1, at: at(315)), now: at(315), reference: 1)
+        XCTAssertEqual(state.counters.consecutiveFailures, 0)
+    }
+
+    func testWithoutUsableLoadForTheHoldTimeoutTheConfiguredWeightReturns() {
+        var state = LoadFeedbackState(baseWeight: 32, admittedAt: nil, now: t0)
+        _ = state.apply(.load(perCPU: 0.1, at: at(0)), now: at(0), reference: 1)
+        let raised = state.apply(.load(perCPU: 0.1, at: at(60)), now: at(60), reference: 1).weight
+        XCTAssertGreaterThan(raised, 32)
+        XCTAssertEqual(state.apply(.failed(.unreachable("connection refused")), now: at(239)).weight, raised)
+        let reset = state.apply(.failed(.unreachable("connection refused")), now: at(240))
+        XCTAssertEqual(reset.weight, 32)
+        XCTAssertTrue(reset.changed)
+        XCTAssertTrue(reset.reason.contains("configured, no usable load for 180 s: agent unreachable"), reset.reason)
+    }
+
+    func testReadmissionRestartsSlowlyAndForgetsTheFactor() {
+        var state = LoadFeedbackState(baseWeight: 32, admittedAt: nil, now: t0)
+        for minute in Int64(0)..<10 {
+            _ = state.apply(.load(perCPU: 0.1, at: at(minute * 60)), now: at(minute * 60), reference: 1)
+        }
+        XCTAssertGreaterThan(state.weight, 64)
+        let back = state.readmit(at: at(1000))
+        XCTAssertEqual(back.weight, 1)
+        XCTAssertEqual(state.factor, 1)
+        XCTAssertTrue(state.inSlowStart(at: at(1059)))
+        XCTAssertFalse(state.inSlowStart(at: at(1060)))
+    }
+
+    func testWithoutReferenceTheTargetLoadIsUsed() {
+        var state = LoadFeedbackState(baseWeight: 10, admittedAt: nil, now: t0)
+        let decision = state.apply(.load(perCPU: 1.4, at: at(0)), now: at(0))
+        XCTAssertTrue(decision.reason.contains("vs 0.70 reference"), decision.reason)
+        XCTAssertLessThan(decision.weight, 10)
+    }
+}
+
+final class LoadFeedbackGroupTests: XCTestCase {
+    let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
+
+    func testTheReferenceIsTheGeometricMeanOfEstablishedServers() {
+        var group = LoadFeedbackGroup<String>()
+        group.add("a", baseWeight: 32, admittedAt: nil, now: t0)
+        group.add("b", baseWeight: 32, admittedAt: nil, now: t0)
+        group.add("new", baseWeight: 32, admittedAt: t0, now: t0)
+        let readings: [String: LoadReading] = [
+            "a": .load(perCPU: 1, at: t0), "b": .load(perCPU: 4, at: t0), "new": .load(perCPU: 0, at: t0),
+        ]
+        XCTAssertEqual(group.reference(for: readings, now: t0)!, 2, accuracy: 1e-9)
+        XCTAssertEqual(group.reference(for: ["new": .load(perCPU: 0.8, at: t0)], now: t0)!, 0.8, accuracy: 1e-9)
+        XCTAssertNil(group.reference(for: ["a": .failed(.timedOut(.seconds(1)))], now: t0))
+    }
+
+    func testLoadMovesFromTheBusyServerToTheIdleOneAndTheScaleStays() {
+        var group = LoadFeedbackGroup<String>()
+        group.add("busy", baseWeight: 32, admittedAt: nil, now: t0)
+        group.add("idle", baseWeight: 32, admittedAt: nil, now: t0)
+        var decisions: [String: WeightDecision] = [:]
+        for minute in Int64(0)..<5 {
+            let now = t0 + .seconds(minute * 60)
+            decisions = group.apply(["busy": .load(perCPU: 2, at: now), "idle": .load(perCPU: 0.5, at: now)], now: now)
+        }
+        let busy = decisions["busy"]!.weight
+        let idle = decisions["idle"]!.weight
+        XCTAssertLessThan(busy, 32)
+        XCTAssertGreaterThan(idle, 32)
+        XCTAssertEqual(Double(busy * idle), 32 * 32, accuracy: 32 * 32 * 0.05, "product of weights kept")
+        XCTAssertTrue(decisions["busy"]!.reason.contains("load 2.00/cpu vs 1.00 reference"), decisions["busy"]!.reason)
+    }
+
+    func testServersWithoutAReadingKeepTheirWeightAndUnknownKeysAreIgnored() {
+        var group = LoadFeedbackGroup<String>()
+        group.add("a", baseWeight: 32, admittedAt: nil, now: t0)
+        group.add("b", baseWeight: 20, admittedAt: nil, now: t0)
+        let decisions = group.apply(["a": .load(perCPU: 3, at: t0), "ghost": .load(perCPU: 0, at: t0)], now: t0)
+        XCTAssertEqual(Set(decisions.keys), ["a"])
+        XCTAssertEqual(group.states["b"]?.weight, 20)
+    }
+
+    func testReconfiguringTheBaseWeightKeepsTheFactor() {
+        var group = LoadFeedbackGroup<String>()
+        group.add("a", baseWeight: 32, admittedAt: nil, now: t0)
+        group.add("b", baseWeight: 32, admittedAt: nil, now: t0)
+        for minute in Int64(0)..<5 {
+            let now = t0 + .seconds(minute * 60)
+            _ = group.apply(["a": .load(perCPU: 2, at: now), "b": .load(perCPU: 0.5, at: now)], now: now)
+        }
+        let factor = group.states["a"]!.factor
+        let decision = group.add("a", baseWeight: 64, admittedAt: nil, now: t0 + .seconds(300))
+        XCTAssertEqual(decision.weight, Int((64 * factor).rounded()))
+        XCTAssertTrue(decision.changed)
+        group.remove("b")
+        XCTAssertNil(group.states["b"])
+    }
+}
