@@ -110,7 +110,10 @@ struct FailoverCluster {
 
     /// Starts `h2e-director run` in namespace `name`, its output appended to DIR/NAME.log.
     func start(_ name: String) throws {
-        try mustRun("(ip netns exec \(name) \(director.path) run --config \(directory)/lvs.cf </dev/null >>\(directory)/\(name).log 2>&1 &)")
+        try mustRun(
+            "mkdir -p \(directory)/\(name).state && (ip netns exec \(name) \(director.path) run --config \(directory)/lvs.cf "
+                + "--socket \(directory)/\(name).sock --state-dir \(directory)/\(name).state "
+                + "</dev/null >>\(directory)/\(name).log 2>&1 &)")
     }
 
     /// The pids of the processes in namespace `name` (the director, and whatever it runs).
