@@ -74,6 +74,7 @@ struct FailoverCluster {
             scheduler = lblc
             protocol = tcp
             timeout = 1
+            reentry = 0
             server web1 {
                 address = 10.0.0.21
                 active = 1
