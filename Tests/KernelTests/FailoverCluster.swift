@@ -165,6 +165,24 @@ struct FailoverCluster {
         try mustRun(topology("topology_link sw \(name)\(interface.dropFirst(3)) \(up ? "up" : "down")"))
     }
 
+    /// `h2e-director status --json` of the director in namespace `name`: its `director` object.
+    func status(_ name: String) throws -> [String: Any] {
+        let json = try mustRun("\(director.path) status --json --socket \(directory)/\(name).sock")
+        guard let report = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any],
+            let director = report["director"] as? [String: Any]
+        else {
+            XCTFail("status --json of \(name) has no director object: \(json)")
+            throw CancellationError()
+        }
+        return director
+    }
+
+    /// The role `status` reports (`active`, `backup`, ...).
+    func role(_ name: String) throws -> String { try status(name)["role"] as? String ?? "(none)" }
+
+    /// The heartbeat datagrams the director in `name` has rejected.
+    func heartbeatRejects(_ name: String) throws -> Int { try status(name)["heartbeatRejects"] as? Int ?? -1 }
+
     /// The IPVS connection table of a director namespace (`ipvsadm -Lnc`).
     func connections(_ name: String) throws -> String {
         try mustRun("ip netns exec \(name) ipvsadm -Lnc")

@@ -94,10 +94,14 @@ final class FailoverKernelTests: XCTestCase {
     /// from the primary's own address to the backup, changes nothing: the backup does not take over.
     func testForgedHeartbeatChangesNothing() async throws {
         let cluster = try await startCluster()
+        let rejectsBefore = try cluster.heartbeatRejects("lb2")
+        XCTAssertEqual(try cluster.role("lb2"), "backup")
         let forged = try mustRun("ip netns exec lb1 python3 - <<'EOF'\n\(Self.heartbeatTool)\nforge()\nEOF")
         XCTAssertTrue(forged.contains("sent"), forged)
         let steady = try await cluster.holds(for: deadtime * 2) { try cluster.vipHolders() == ["lb1"] }
         XCTAssertTrue(steady, "a forged heartbeat moved the VIP: now on \(cluster.observed { try $0.vipHolders() })\n\(cluster.logs)")
+        XCTAssertEqual(try cluster.role("lb2"), "backup")
+        XCTAssertGreaterThanOrEqual(try cluster.heartbeatRejects("lb2") - rejectsBefore, 10, "the forged datagrams did not reach lb2's heartbeat")
         XCTAssertNotNil(try cluster.fetch())
     }
 
@@ -115,6 +119,7 @@ final class FailoverKernelTests: XCTestCase {
             try cluster.vipHolders().contains("lb2")
         }
         XCTAssertTrue(tookOver, "lb2 did not take over\n\(cluster.logs)")
+        let rejectsBefore = try cluster.heartbeatRejects("lb2")
 
         try mustRun("""
             (ip netns exec lb1 python3 - <<'EOF'
@@ -129,6 +134,8 @@ final class FailoverKernelTests: XCTestCase {
             ((try? String(contentsOfFile: "\(cluster.directory)/replay.out", encoding: .utf8)) ?? "").contains("replayed")
         }
         XCTAssertTrue(replayed, "the replay did not run: \((try? String(contentsOfFile: "\(cluster.directory)/replay.out", encoding: .utf8)) ?? "")")
+        XCTAssertEqual(try cluster.role("lb2"), "active")
+        XCTAssertGreaterThanOrEqual(try cluster.heartbeatRejects("lb2") - rejectsBefore, count, "the replayed datagrams did not reach lb2's heartbeat")
     }
 
     /// With a private heartbeat network, losing either one of the two links is not the peer's death: no takeover.
@@ -165,6 +172,8 @@ final class FailoverKernelTests: XCTestCase {
         let stable = try await cluster.holds(for: deadtime * 2) { try cluster.vipHolders() == holders }
         XCTAssertTrue(stable, "the active director changed again: \(holders) then \(cluster.observed { try $0.vipHolders() })\n\(cluster.logs)")
         guard let active = holders.first else { return }
+        XCTAssertEqual(try FailoverCluster.directors.map { try cluster.role($0) }.sorted(), ["active", "backup"])
+        XCTAssertEqual(try cluster.role(active), "active")
         let served = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(200)) {
             try cluster.clientNeighbourMAC() == cluster.mac(active) && cluster.fetch(timeout: 0.5) != nil
         }
