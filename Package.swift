@@ -79,8 +79,8 @@ let package = Package(
                 "Director", "LVSConfig", "IPVS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+        // Benchmarks (scripts/bench-ipvs, scripts/bench-healthcheck).
         .executableTarget(name: "h2e-bench-ipvs", dependencies: ["IPVS"]),
-        // Benchmark of the health check engine (scripts/bench-healthcheck).
         .executableTarget(
             name: "h2e-bench-healthcheck",
             dependencies: [
@@ -105,6 +105,8 @@ let package = Package(
         .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat"]),
         .testTarget(name: "LoadAgentTests", dependencies: ["LoadAgent"]),
         .testTarget(name: "DirectorTests", dependencies: ["Director"]),
+        // Runs the built executables as operators do.
+        .testTarget(name: "CommandLineTests", dependencies: ["h2e-director"]),
         .testTarget(name: "KernelTests", dependencies: ["IPVS", "Director"]),
     ]
 )

@@ -26,6 +26,13 @@ public actor DirectorCore {
     private var configLoadedAt: NIODeadline
     private var reloadError: String?
     private var heartbeat: HeartbeatService?
+    /// Timeouts and sync daemon as last set; nil when they must be set (again).
+    private var appliedTimeouts: IPVSTimeouts?
+    private var appliedSyncDaemon: SyncDaemon??
+    private var lastSettingsError: String?
+    private var settingsFailures = 0
+    private var reconciling = false
+    private var reconcileAgain = false
     private var weightChanges = 0
     private var reloads = 0
     private var reloadFailures = 0
@@ -150,8 +157,26 @@ public actor DirectorCore {
 
     // MARK: Reconcile
 
-    /// Brings the kernel to the desired table; logs each change in words.
+    /// Brings the kernel to the desired table (and timeouts and sync daemon to the configuration and role); logs
+    /// each change in words.
+    ///
+    /// Calls do not interleave (the actor is reentrant at every netlink await): a call made while one runs only asks
+    /// the running one to go round once more, with the model as it is then.
     public func reconcile() async {
+        if reconciling {
+            reconcileAgain = true
+            return
+        }
+        reconciling = true
+        defer { reconciling = false }
+        repeat {
+            reconcileAgain = false
+            await reconcileOnce()
+        } while reconcileAgain
+    }
+
+    private func reconcileOnce() async {
+        await reconcileSettings()
         let desired = model.desired.table
         var step = reconcileState.next(desired: desired, now: now())
         if step == .readKernel {
@@ -181,6 +206,57 @@ public actor DirectorCore {
                 fail("\(error)", applied: 0)
             }
         }
+    }
+
+    /// `tcp_timeout`/`tcpfin_timeout`/`udp_timeout` when any is set, and with `syncdaemon = 1` the connection sync
+    /// daemon: master on the active director, backup on the backup, on `syncd_iface` with `syncd_id`.
+    private func reconcileSettings() async {
+        let global = model.configuration.global
+        let timeouts = IPVSTimeouts(
+            tcp: UInt32(max(global.tcpTimeout, 0)), tcpFin: UInt32(max(global.tcpFinTimeout, 0)),
+            udp: UInt32(max(global.udpTimeout, 0)))
+        if appliedTimeouts != timeouts {
+            if timeouts != IPVSTimeouts(tcp: 0, tcpFin: 0, udp: 0) {
+                do {
+                    try await kernel.setTimeouts(timeouts)
+                    lastSettingsError = nil
+                    logger.info("ipvs: timeouts tcp \(timeouts.tcp) tcpfin \(timeouts.tcpFin) udp \(timeouts.udp) (0: kernel's)")
+                    appliedTimeouts = timeouts
+                } catch {
+                    settingsFailed("setting IPVS timeouts: \(error)")
+                }
+            } else {
+                appliedTimeouts = timeouts
+            }
+        }
+        var daemon: SyncDaemon?
+        if global.syncDaemon, let role = model.role.role {
+            daemon = SyncDaemon(
+                state: role == .active ? .master : .backup, interface: global.syncDaemonInterface,
+                syncID: UInt8(clamping: global.syncDaemonID))
+        }
+        if appliedSyncDaemon != .some(daemon) {
+            if global.syncDaemon || appliedSyncDaemon != nil {
+                do {
+                    try await kernel.setSyncDaemon(daemon)
+                    lastSettingsError = nil
+                    logger.info("ipvs: sync daemon \(daemon.map { "\($0.state) on \($0.interface) id \($0.syncID)" } ?? "stopped")")
+                    appliedSyncDaemon = .some(daemon)
+                } catch {
+                    settingsFailed("setting the IPVS sync daemon: \(error)")
+                }
+            } else {
+                appliedSyncDaemon = .some(daemon)
+            }
+        }
+    }
+
+    /// A timeout or sync daemon setting failed: logged once per new error, counted, retried on the next tick; the
+    /// table is reconciled regardless.
+    private func settingsFailed(_ message: String) {
+        if lastSettingsError != message { logger.error("ipvs: \(message); retrying every second") }
+        lastSettingsError = message
+        settingsFailures += 1
     }
 
     private func fail(_ message: String, applied: Int) {
@@ -219,7 +295,7 @@ public actor DirectorCore {
 
     public var counters: Counters {
         Counters(
-            weightChanges: weightChanges, failovers: model.failovers, netlinkErrors: reconcileState.failures,
+            weightChanges: weightChanges, failovers: model.failovers, netlinkErrors: reconcileState.failures + settingsFailures,
             changesApplied: reconcileState.changesApplied, reloads: reloads, reloadFailures: reloadFailures,
             role: model.role.role)
     }
@@ -253,8 +329,9 @@ public actor DirectorCore {
             heartbeatRejects: statistics?.rejections.values.reduce(0, +) ?? 0, configFile: runtime.file,
             configAgeSeconds: seconds(configLoadedAt), reloadError: reloadError, pid: getpid())
         let ipvs = StatusReport.IPVS(
-            backend: backend, changesApplied: reconcileState.changesApplied, errors: reconcileState.failures,
-            consecutiveErrors: reconcileState.consecutiveFailures, lastError: reconcileState.lastError)
+            backend: backend, changesApplied: reconcileState.changesApplied,
+            errors: reconcileState.failures + settingsFailures, consecutiveErrors: reconcileState.consecutiveFailures,
+            lastError: reconcileState.lastError ?? lastSettingsError)
         var virtuals: [StatusReport.Virtual] = []
         for virtual in configuration.virtualServers where virtual.active {
             var servers: [StatusReport.Server] = []

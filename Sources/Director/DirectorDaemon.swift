@@ -114,7 +114,7 @@ public enum DirectorDaemon {
             }
             let snapshot = MetricsText.Snapshot(
                 counters: await core.counters, health: await health.engine.statistics(),
-                heartbeat: await core.heartbeatStatistics(), table: try? await core.kernelTable(), serversUp: up,
+                heartbeat: await core.heartbeatStatistics().map(MetricsText.HeartbeatCounters.init), table: try? await core.kernelTable(), serversUp: up,
                 serversConfigured: configured)
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", MetricsText.render(snapshot))
         case "/", "/index.html":

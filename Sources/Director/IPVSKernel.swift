@@ -8,6 +8,10 @@ public protocol IPVSKernel: Sendable {
     /// Applies changes in order; on failure throws an ``IPVSKernelError`` saying which change failed and how many
     /// went in before it.
     func apply(_ changes: [IPVSChange]) async throws
+    /// Sets the connection timeouts (0 leaves one as it is).
+    func setTimeouts(_ timeouts: IPVSTimeouts) async throws
+    /// Makes the connection sync daemon run in this state only (nil: none).
+    func setSyncDaemon(_ daemon: SyncDaemon?) async throws
 }
 
 /// The kernel's IPVS over generic netlink. The socket is opened on first use and again after it could not be
@@ -40,6 +44,20 @@ public actor NetlinkIPVSKernel: IPVSKernel {
             try await client.apply(changes)
         } catch let error as IPVSApplyError {
             throw IPVSKernelError(change: error.change, applied: error.applied, underlying: error.underlying)
+        }
+    }
+
+    public func setTimeouts(_ timeouts: IPVSTimeouts) async throws {
+        try await connected().setTimeouts(timeouts)
+    }
+
+    public func setSyncDaemon(_ daemon: SyncDaemon?) async throws {
+        let client = try connected()
+        for running in try await client.syncDaemons() where running != daemon {
+            try await client.stopSyncDaemon(running.state)
+        }
+        if let daemon, !(try await client.syncDaemons()).contains(daemon) {
+            try await client.startSyncDaemon(daemon)
         }
     }
 }

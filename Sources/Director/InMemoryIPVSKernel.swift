@@ -16,17 +16,42 @@ public actor InMemoryIPVSKernel: IPVSKernel {
         self.current = table
     }
 
+    public private(set) var timeouts = IPVSTimeouts(tcp: 900, tcpFin: 120, udp: 300)
+    public private(set) var syncDaemon: SyncDaemon?
+
+    /// When set, every read and apply waits this long first (a slow kernel, for tests of concurrent inputs).
+    public private(set) var delay: Duration?
+
     public func setFailure(_ failure: IPVSError?) { self.failure = failure }
+
+    public func setDelay(_ delay: Duration?) { self.delay = delay }
+
+    public func setTimeouts(_ timeouts: IPVSTimeouts) throws {
+        calls += 1
+        if let failure { throw failure }
+        self.timeouts = IPVSTimeouts(
+            tcp: timeouts.tcp == 0 ? self.timeouts.tcp : timeouts.tcp,
+            tcpFin: timeouts.tcpFin == 0 ? self.timeouts.tcpFin : timeouts.tcpFin,
+            udp: timeouts.udp == 0 ? self.timeouts.udp : timeouts.udp)
+    }
+
+    public func setSyncDaemon(_ daemon: SyncDaemon?) throws {
+        calls += 1
+        if let failure { throw failure }
+        syncDaemon = daemon
+    }
 
     public func setTable(_ table: IPVSTable) { current = table }
 
-    public func table() throws -> IPVSTable {
+    public func table() async throws -> IPVSTable {
+        if let delay { try await Task.sleep(for: delay) }
         calls += 1
         if let failure { throw failure }
         return current
     }
 
-    public func apply(_ changes: [IPVSChange]) throws {
+    public func apply(_ changes: [IPVSChange]) async throws {
+        if let delay { try await Task.sleep(for: delay) }
         for (index, change) in changes.enumerated() {
             calls += 1
             do {

@@ -8,7 +8,7 @@ public struct MetricsText {
     public struct Snapshot: Sendable {
         public var counters: DirectorCore.Counters
         public var health: HealthCheckStatistics?
-        public var heartbeat: HeartbeatStatistics?
+        public var heartbeat: HeartbeatCounters?
         /// The kernel table with statistics, nil when it could not be read.
         public var table: IPVSTable?
         /// Servers in the desired table per virtual server, and those with health up.
@@ -16,7 +16,7 @@ public struct MetricsText {
         public var serversConfigured: [String: Int]
 
         public init(
-            counters: DirectorCore.Counters, health: HealthCheckStatistics?, heartbeat: HeartbeatStatistics?,
+            counters: DirectorCore.Counters, health: HealthCheckStatistics?, heartbeat: HeartbeatCounters?,
             table: IPVSTable?, serversUp: [String: Int] = [:], serversConfigured: [String: Int] = [:]
         ) {
             self.counters = counters
@@ -25,6 +25,23 @@ public struct MetricsText {
             self.table = table
             self.serversUp = serversUp
             self.serversConfigured = serversConfigured
+        }
+    }
+
+    /// The heartbeat's counters (``HeartbeatStatistics`` has no public initialiser, and metrics need only these).
+    public struct HeartbeatCounters: Sendable {
+        public var sent: Int
+        public var accepted: Int
+        public var rejections: [HeartbeatRejection: Int]
+
+        public init(sent: Int = 0, accepted: Int = 0, rejections: [HeartbeatRejection: Int] = [:]) {
+            self.sent = sent
+            self.accepted = accepted
+            self.rejections = rejections
+        }
+
+        public init(_ statistics: HeartbeatStatistics) {
+            self.init(sent: statistics.sent, accepted: statistics.accepted, rejections: statistics.rejections)
         }
     }
 
@@ -50,7 +67,7 @@ public struct MetricsText {
             text.metric("h2e_heartbeats_accepted_total", "counter", "Valid heartbeats received.", heartbeat.accepted)
             text.header("h2e_heartbeat_rejects_total", "counter", "Heartbeats rejected, by reason.")
             for reason in HeartbeatRejection.allCases {
-                text.sample("h2e_heartbeat_rejects_total", ["reason": String(reflecting: reason).split(separator: ".").last.map(String.init) ?? "\(reason)"], heartbeat.rejections[reason] ?? 0)
+                text.sample("h2e_heartbeat_rejects_total", ["reason": Self.label(reason)], heartbeat.rejections[reason] ?? 0)
             }
         }
         text.header("h2e_servers_up", "gauge", "Real servers whose health checks pass, per virtual server.")
@@ -99,6 +116,21 @@ public struct MetricsText {
             labels.isEmpty
             ? "" : "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",") + "}"
         lines.append("\(name)\(labelText) \(value)")
+    }
+
+    /// A short label for a rejection (its description is a sentence).
+    static func label(_ rejection: HeartbeatRejection) -> String {
+        switch rejection {
+        case .wrongLength: "wrongLength"
+        case .badMagic: "badMagic"
+        case .malformed: "malformed"
+        case .badMAC: "badMAC"
+        case .replay: "replay"
+        case .outsideTimeWindow: "outsideTimeWindow"
+        case .wrongLink: "wrongLink"
+        case .unexpectedSource: "unexpectedSource"
+        case .ownSenderID: "ownSenderID"
+        }
     }
 
     /// Label values escape backslash, double quote and newline.

@@ -43,7 +43,12 @@ public enum StatusPage {
                     load = "error: " + error
                 }
                 let health = server.health + (server.healthDetail.map { ": \($0)" } ?? "")
-                let graphs = server.agentURL.map { "<a href=\"\(escape($0))\">agent</a>" } ?? ""
+                let graphs =
+                    server.agentURL.map { url in
+                        let u = escape(url)
+                        return "<a href=\"\(u)\">agent</a> <a href=\"\(u)report\">report</a> "
+                            + "<a href=\"\(u)graph/load.png?period=day\">load (day)</a>"
+                    } ?? ""
                 html += "<tr><td>\(escape(server.name))</td><td>\(escape(server.address)):\(server.port)</td>"
                 html += "<td class=\"\(escape(server.health))\">\(escape(health))</td><td>\(escape(load))</td>"
                 html += "<td>\(server.weight.map(String.init) ?? "out")</td><td>\(escape(server.override ?? ""))</td>"

@@ -54,11 +54,11 @@ where Instant.Duration == Duration {
         compactIfNeeded()
     }
 
-    /// Removes and returns every target whose deadline is at or before `now`, earliest first. A returned target is
-    /// no longer scheduled: schedule it again when its check completes.
-    public mutating func popDue(now: Instant) -> [Due] {
+    /// Removes and returns the targets whose deadline is at or before `now` (at most `limit` of them), earliest
+    /// first. A returned target is no longer scheduled: schedule it again when its check completes.
+    public mutating func popDue(now: Instant, limit: Int = .max) -> [Due] {
         var due: [Due] = []
-        while let top = heap.first, top.deadline <= now {
+        while due.count < limit, let top = heap.first, top.deadline <= now {
             removeTop()
             live[top.id] = nil
             due.append(Due(id: top.id, deadline: top.deadline))

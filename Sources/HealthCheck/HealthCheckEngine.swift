@@ -25,16 +25,24 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
     ///     of its group.
     ///   - logger: gets one `notice` line per transition.
     ///   - random: spreads intervals by each target's `jitter`; inject a seeded generator for reproducible runs.
+    ///   - maximumChecksInFlight: checks running at once, at most. When the director is overloaded, due checks wait
+    ///     (and show as lateness) instead of piling up connections that would all time out and take healthy
+    ///     servers out. Every target has at most one check in flight, so a limit above the number of targets
+    ///     never binds.
     public init(
         checker: HealthChecker = HealthChecker(),
         logger: Logger = Logger(label: "h2e.health"),
-        random: some RandomNumberGenerator & Sendable = SystemRandomNumberGenerator()
+        random: some RandomNumberGenerator & Sendable = JitterRandom(),
+        maximumChecksInFlight: Int = 2_048
     ) {
+        precondition(maximumChecksInFlight >= 1, "maximumChecksInFlight must be at least 1")
         let (stream, continuation) = AsyncStream.makeStream(of: HealthTransition<ID>.self)
         self.transitions = stream
         self.loop = checker.group.next()
         self.core = NIOLoopBoundBox.makeBoxSendingValue(
-            EngineCore(loop: loop, checker: checker, logger: logger, random: random, continuation: continuation),
+            EngineCore(
+                loop: loop, checker: checker, logger: logger, random: random, continuation: continuation,
+                maximumChecksInFlight: maximumChecksInFlight),
             as: EngineCore<ID>.self, eventLoop: loop)
     }
 
@@ -43,17 +51,17 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
     /// and report nothing more (a check of theirs still in flight is ignored); unchanged targets keep their state
     /// and schedule.
     public func setTargets(_ targets: [ID: HealthTarget]) async {
-        await onLoop { $0.setTargets(targets) }
+        _ = await onLoop { $0.setTargets(targets) }
     }
 
     /// The current verdict on `id`, or nil when it is not a target.
     public func health(of id: ID) async -> HealthState? {
-        await onLoop { $0.entries[id]?.machine.health }
+        await onLoop { $0.entries[id]?.machine.health } ?? nil
     }
 
     /// Every target's current verdict.
     public func healthSnapshot() async -> [ID: HealthState] {
-        await onLoop { $0.entries.mapValues { $0.machine.health } }
+        await onLoop { $0.entries.mapValues { $0.machine.health } } ?? [:]
     }
 
     /// Counters since the start or the last reset.
@@ -61,7 +69,7 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
         await onLoop { core in
             defer { if reset { core.counters = HealthCheckStatistics() } }
             return core.counters
-        }
+        } ?? HealthCheckStatistics()
     }
 
     /// Runs the checks until the calling task is cancelled, then finishes `transitions`. Call it once.
@@ -76,10 +84,11 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
         }
     }
 
-    private func onLoop<Result: Sendable>(_ body: @escaping @Sendable (EngineCore<ID>) -> Result) async -> Result {
+    /// Runs `body` on the engine's loop; nil when the loop is already shut down (the group's owner stopped it
+    /// before the engine: there is no state left to read or change).
+    private func onLoop<Result: Sendable>(_ body: @escaping @Sendable (EngineCore<ID>) -> Result) async -> Result? {
         let core = self.core
-        // `submit` only fails when the loop is shut down, which the owner of the group does after the engine.
-        return try! await loop.submit { body(core.value) }.get()
+        return try? await loop.submit { body(core.value) }.get()
     }
 }
 
@@ -98,6 +107,8 @@ final class EngineCore<ID: Hashable & Sendable> {
     private let logger: Logger
     private var random: any RandomNumberGenerator & Sendable
     private let continuation: AsyncStream<HealthTransition<ID>>.Continuation
+    private let maximumChecksInFlight: Int
+    private var checksInFlight = 0
 
     var entries: [ID: Entry] = [:]
     var counters = HealthCheckStatistics()
@@ -115,8 +126,9 @@ final class EngineCore<ID: Hashable & Sendable> {
 
     init(
         loop: any EventLoop, checker: HealthChecker, logger: Logger, random: any RandomNumberGenerator & Sendable,
-        continuation: AsyncStream<HealthTransition<ID>>.Continuation
+        continuation: AsyncStream<HealthTransition<ID>>.Continuation, maximumChecksInFlight: Int
     ) {
+        self.maximumChecksInFlight = maximumChecksInFlight
         self.loop = loop
         self.checker = checker
         self.logger = logger
@@ -171,8 +183,10 @@ final class EngineCore<ID: Hashable & Sendable> {
         timerDeadline = nil
         guard running else { return }
         let now = ContinuousClock.now
-        for due in scheduler.popDue(now: now) {
+        for due in scheduler.popDue(now: now, limit: maximumChecksInFlight - checksInFlight) {
             guard let entry = entries[due.id] else { continue }
+            checksInFlight += 1
+            counters.peakInFlight = max(counters.peakInFlight, checksInFlight)
             counters.started += 1
             counters.lateness.record(due.deadline.duration(to: now))
             let generation = entry.generation
@@ -187,9 +201,10 @@ final class EngineCore<ID: Hashable & Sendable> {
         armTimer()
     }
 
-    /// Makes sure a timer fires at the earliest deadline.
+    /// Makes sure a timer fires at the earliest deadline (not while the in-flight limit is reached: the next
+    /// completion re-arms it).
     private func armTimer() {
-        guard running, let next = scheduler.nextDeadline else { return }
+        guard running, checksInFlight < maximumChecksInFlight, let next = scheduler.nextDeadline else { return }
         if let timerDeadline, timerDeadline <= next { return }
         timer?.cancel()
         timerDeadline = next
@@ -201,7 +216,11 @@ final class EngineCore<ID: Hashable & Sendable> {
     private func complete(
         _ due: CheckScheduler<ID, Instant>.Due, generation: UInt64, startedAt: Instant, result: HealthCheckResult
     ) {
-        guard running, var entry = entries[due.id], entry.generation == generation else { return }
+        checksInFlight -= 1
+        guard running, var entry = entries[due.id], entry.generation == generation else {
+            armTimer()
+            return
+        }
         let now = ContinuousClock.now
         counters.durations.record(startedAt.duration(to: now))
         let action: RiseFallStateMachine<Instant>.Action

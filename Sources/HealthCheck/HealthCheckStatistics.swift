@@ -8,6 +8,8 @@ public struct HealthCheckStatistics: Hashable, Sendable {
     public var failed = 0
     /// Checks that failed by timing out.
     public var timedOut = 0
+    /// Most checks that were in flight at once.
+    public var peakInFlight = 0
     /// How late each check started against its deadline.
     public var lateness = LatencyHistogram()
     /// How long each check took, from its start to its result reaching the engine.

@@ -61,7 +61,6 @@ public struct HealthChecker: Sendable {
         let timer = loop.scheduleTask(in: TimeAmount(timeout)) { promise.succeed(.failed(.timeout)) }
         let connected = ClientBootstrap(group: loop)
             .connectTimeout(TimeAmount(timeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(

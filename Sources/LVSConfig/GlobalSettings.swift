@@ -34,10 +34,10 @@ public struct GlobalSettings: Hashable, Sendable {
     public var hardShutdown: Bool = true
     /// `ipvsadm`: path of ipvsadm. Default `/sbin/ipvsadm`; kept, unused (h2e talks netlink).
     public var ipvsadm: String = "/sbin/ipvsadm"
-    /// `keepalive`: seconds between heartbeats. Default 2.
-    public var keepalive: Int = 2
-    /// `deadtime`: seconds without heartbeat before the backup takes over. Default 5.
-    public var deadtime: Int = 5
+    /// `keepalive`: seconds between heartbeats, fractions allowed (h2e; Piranha took whole seconds). Default 2.
+    public var keepalive: Double = 2
+    /// `deadtime`: seconds without heartbeat before the backup takes over, fractions allowed. Default 5.
+    public var deadtime: Double = 5
     /// `rsh_command`: remote shell for `load_monitor = uptime|rup|ruptime`. Default `rsh`.
     public var rshCommand: String = "rsh"
     /// `syncdaemon`: 1 runs the IPVS connection sync daemon. Default 0.

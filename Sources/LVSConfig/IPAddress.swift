@@ -68,7 +68,9 @@ public struct IPv4Address: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The four bytes in network order.
-    public var bytes: [UInt8] { [UInt8(rawValue >> 24), UInt8(rawValue >> 16 & 0xFF), UInt8(rawValue >> 8 & 0xFF), UInt8(rawValue & 0xFF)] }
+    public var bytes: [UInt8] {
+        [UInt8(rawValue >> 24), UInt8(rawValue >> 16 & 0xFF), UInt8(rawValue >> 8 & 0xFF), UInt8(rawValue & 0xFF)]
+    }
 
     public var description: String { bytes.map { String($0) }.joined(separator: ".") }
 

@@ -1,9 +1,9 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 extension LVSConfigParser {
@@ -19,7 +19,9 @@ extension LVSConfigParser {
         case .failure(let failure):
             return LVSConfigParseResult(
                 configuration: nil,
-                diagnostics: [LVSDiagnostic(severity: .error, file: path, line: nil, column: nil, message: failure.description)])
+                diagnostics: [
+                    LVSDiagnostic(severity: .error, file: path, line: nil, column: nil, message: failure.description)
+                ])
         }
     }
 

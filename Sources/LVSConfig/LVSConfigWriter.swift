@@ -103,7 +103,9 @@ public enum LVSConfigWriter {
         let special: Set<Character> = [" ", "\t", "\"", "'", "\\", "#", "=", "{", "}", "[", "]"]
         let bare =
             !always && !text.isEmpty
-            && !text.contains { special.contains($0) || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F } }
+            && !text.contains {
+                special.contains($0) || $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+            }
         if bare { return text }
         var out = "\""
         for scalar in text.unicodeScalars {
@@ -131,19 +133,22 @@ public enum LVSConfigWriter {
         mutating func line(_ key: String, _ value: IPAddress?) { line(key, value?.description) }
         mutating func line(_ key: String, _ value: Int?) { line(key, value.map(String.init)) }
         mutating func line(_ key: String, _ value: Bool) { line(key, value ? "1" : "0") }
+        mutating func line(_ key: String, _ value: Double) { line(key, formatSeconds(value)) }
 
         mutating func line<T: Equatable>(_ key: String, _ value: T, unless defaultValue: T) {
             guard value != defaultValue else { return }
             switch value {
             case let b as Bool: line(key, b)
             case let i as Int: line(key, i)
+            case let d as Double: line(key, d)
             case let s as String: line(key, s)
             default: preconditionFailure("no lvs.cf form for \(T.self)")
             }
         }
 
         mutating func open(_ keyword: String, _ name: String) {
-            text += (depth == 0 ? "\n" : "\n" + String(repeating: "\t", count: depth))
+            text +=
+                (depth == 0 ? "\n" : "\n" + String(repeating: "\t", count: depth))
                 + "\(keyword) \(LVSConfigWriter.quote(name)) {\n"
             depth += 1
         }

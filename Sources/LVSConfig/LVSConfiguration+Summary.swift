@@ -10,7 +10,8 @@ extension LVSConfiguration {
         for v in virtualServers where !schedulers.contains(v.scheduler) { schedulers.append(v.scheduler) }
         if !schedulers.isEmpty {
             parts.append(
-                (schedulers.count == 1 ? "scheduler " : "schedulers ") + schedulers.map(\.rawValue).joined(separator: ", "))
+                (schedulers.count == 1 ? "scheduler " : "schedulers ")
+                    + schedulers.map(\.rawValue).joined(separator: ", "))
         }
         if global.service == .fos { parts.append("service fos") }
         return "\(file): " + parts.joined(separator: ", ")

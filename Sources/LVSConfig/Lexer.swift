@@ -37,15 +37,23 @@ struct Token: Hashable, Sendable {
 /// - `"..."` and `'...'` are strings with the escapes `\r \n \t \\ \" \'` (another backslash stays as it is). A
 ///   quote only opens a string at the start of a word.
 /// - `#` starts a comment at the start of a line, as in Piranha, and also (h2e) where it begins a word after the
-///   value of a `key = value` line or after a `{` or `}`, so `port = 80  # http` works while `expect = #1` stays a value.
-/// - Lines end in `\n`, `\r\n` or a lone `\r`.
+///   value of a `key = value` line or after a `{` or `}`, so `port = 80  # http` works while `expect = #1` stays
+///   a value.
+/// - Lines end in `\n`, `\r\n` or a lone `\r`. A leading UTF-8 byte order mark is skipped.
 struct Lexer {
     private let bytes: [UInt8]
     private var index = 0
     private var line = 1
     private var lineStart = 0
 
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+        // A UTF-8 byte order mark (some editors write one) is not part of the first keyword.
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) {
+            index = 3
+            lineStart = 3
+        }
+    }
 
     /// All tokens; lexical problems go to `sink`.
     mutating func tokenize(into sink: inout DiagnosticSink) -> [Token] {
@@ -76,7 +84,8 @@ struct Lexer {
                 atLineStart = false
                 if sawEquals { valuesAfterEquals += 1 }
             case let punctuation
-            where (punctuation == UInt8(ascii: "=") || punctuation == UInt8(ascii: "{")
+            where
+                (punctuation == UInt8(ascii: "=") || punctuation == UInt8(ascii: "{")
                 || punctuation == UInt8(ascii: "}")) && (!sawEquals || isStandalone(at: index)):
                 index += 1
                 atLineStart = false
@@ -110,7 +119,9 @@ struct Lexer {
         while index < bytes.count {
             let byte = bytes[index]
             if isBlank(byte) || isLineEnd(byte) { break }
-            if stopAtPunctuation && (byte == UInt8(ascii: "=") || byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}")) {
+            if stopAtPunctuation
+                && (byte == UInt8(ascii: "=") || byte == UInt8(ascii: "{") || byte == UInt8(ascii: "}"))
+            {
                 break
             }
             index += 1

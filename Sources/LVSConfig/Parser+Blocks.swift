@@ -28,6 +28,32 @@ extension Parser {
 
     static let placeholderAddress = InterfaceAddress(address: .v4(IPv4Address(rawValue: 0)), device: "")
 
+    /// Runs the items of a block up to its `}` (the end of the file for the global section, `brace == nil`):
+    /// each statement is admitted (known keyword, right block, has `=`), recorded in `seen` and handed to `apply`
+    /// with it; each nested block goes to `open`. Reports a `}` closing nothing and a block the file ends inside.
+    mutating func parseBody(
+        _ kind: BlockKind, context: String, brace: Token?, seen: inout Seen,
+        open: (inout Parser, _ keyword: Token, _ arguments: [Token], _ brace: Token) -> Void,
+        apply: (inout Parser, Statement, _ seen: Seen) -> Void
+    ) {
+        while true {
+            switch nextItem() {
+            case .end:
+                if let brace { sink.error(brace.position, "\(context) is never closed; add the missing '}'") }
+                return
+            case .close(let close):
+                guard brace == nil else { return }
+                sink.error(close.position, "this '}' closes no block; remove it")
+            case .open(let keyword, let arguments, let innerBrace):
+                open(&self, keyword, arguments, innerBrace)
+            case .statement(let statement):
+                guard admit(statement.keyword, in: kind, context: context), requireEquals(statement) else { continue }
+                seen.record(statement, sink: &sink)
+                apply(&self, statement, seen)
+            }
+        }
+    }
+
     // MARK: File and global section
 
     mutating func parseFile() -> LVSConfiguration {
@@ -35,34 +61,28 @@ extension Parser {
         var seen = Seen()
         var virtuals: [Located<VirtualServer>] = []
         var failovers: [Located<FailoverService>] = []
-        loop: while true {
-            switch nextItem() {
-            case .end:
-                break loop
-            case .close(let brace):
-                sink.error(brace.position, "this '}' closes no block; remove it")
-            case .open(let keyword, let arguments, let brace):
+        parseBody(
+            .global, context: "the global section", brace: nil, seen: &seen,
+            open: { parser, keyword, arguments, brace in
                 switch Keyword.blockOpeners[keyword.text] {
                 case .virtual:
-                    let name = blockName(keyword, arguments)
-                    if let virtual = parseVirtual(keyword: keyword, name: name, brace: brace) { virtuals.append(virtual) }
+                    let name = parser.blockName(keyword, arguments)
+                    if let virtual = parser.parseVirtual(keyword: keyword, name: name, brace: brace) {
+                        virtuals.append(virtual)
+                    }
                 case .failover:
-                    failoverBlocks += 1
-                    let name = blockName(keyword, arguments)
-                    if let failover = parseFailover(keyword: keyword, name: name, brace: brace) {
+                    parser.failoverBlocks += 1
+                    let name = parser.blockName(keyword, arguments)
+                    if let failover = parser.parseFailover(keyword: keyword, name: name, brace: brace) {
                         failovers.append(failover)
                     }
                 default:
-                    misplacedBlock(keyword, brace: brace, in: .global, context: "the global section")
+                    parser.misplacedBlock(keyword, brace: brace, in: .global, context: "the global section")
                 }
-            case .statement(let statement):
-                guard admit(statement.keyword, in: .global, context: "the global section"),
-                    requireEquals(statement)
-                else { continue }
-                seen.record(statement, sink: &sink)
-                applyGlobal(statement, to: &configuration.global, seen: seen)
-            }
-        }
+            },
+            apply: { parser, statement, seen in
+                parser.applyGlobal(statement, to: &configuration.global, seen: seen)
+            })
         checkGlobal(configuration.global, seen: seen, virtuals: virtuals, failovers: failovers)
         configuration.virtualServers = virtuals.map(\.value)
         configuration.failoverServices = failovers.map(\.value)
@@ -122,8 +142,8 @@ extension Parser {
         case "debug_level": string(st).map { g.debugLevel = $0 }
         case "hard_shutdown": boolean(st).map { g.hardShutdown = $0 }
         case "ipvsadm": string(st).map { g.ipvsadm = $0 }
-        case "keepalive": integer(st, in: 1...Int(Int32.max), unit: " seconds").map { g.keepalive = $0 }
-        case "deadtime": integer(st, in: 1...Int(Int32.max), unit: " seconds").map { g.deadtime = $0 }
+        case "keepalive": seconds(st, in: 0.01...86_400).map { g.keepalive = $0 }
+        case "deadtime": seconds(st, in: 0.01...86_400).map { g.deadtime = $0 }
         case "rsh_command": string(st).map { g.rshCommand = $0 }
         case "syncdaemon": boolean(st).map { g.syncDaemon = $0 }
         case "syncd_iface":
@@ -179,13 +199,15 @@ extension Parser {
         if let auth = hmacRequested, case .unspecified = g.heartbeatAuthentication {
             sink.error(auth, "'heartbeat_auth = hmac-sha256' needs 'heartbeat_key = /path/of/key'")
         }
-        if let at = seen["nat_nmask"], let mask = g.natNetmask, mask.prefixLength > (g.natRouter?.address.family ?? .ipv4).bitCount {
+        if let at = seen["nat_nmask"], let mask = g.natNetmask,
+            mask.prefixLength > (g.natRouter?.address.family ?? .ipv4).bitCount
+        {
             sink.error(at, "nat_nmask /\(mask.prefixLength) is longer than an address of nat_router")
         }
         if let at = seen["deadtime"] ?? seen["keepalive"], g.deadtime <= g.keepalive {
             sink.warning(
                 at,
-                "deadtime (\(g.deadtime) s) is not longer than keepalive (\(g.keepalive) s): the backup will take "
+                "deadtime (\(formatSeconds(g.deadtime)) s) is not longer than keepalive (\(formatSeconds(g.keepalive)) s): the backup will take "
                     + "over after a single lost heartbeat")
         }
         if let at = seen["service"], g.service == .fos, failoverBlocks == 0 {
@@ -221,7 +243,8 @@ extension Parser {
         var first: [String: SourcePosition] = [:]
         for (name, position) in names where !name.isEmpty {
             if let earlier = first[name] {
-                sink.error(position, "duplicate \(kind) name '\(name)' (first at line \(earlier.line)); names must be unique")
+                sink.error(
+                    position, "duplicate \(kind) name '\(name)' (first at line \(earlier.line)); names must be unique")
             } else {
                 first[name] = position
             }
@@ -277,46 +300,38 @@ extension Parser {
         let context = "virtual '\(name.text)'"
         var seen = Seen()
         var servers: [Located<RealServer>] = []
-        var closed = false
-        loop: while true {
-            switch nextItem() {
-            case .end:
-                break loop
-            case .close:
-                closed = true
-                break loop
-            case .open(let opener, let arguments, let serverBrace):
-                if opener.text == "server" {
-                    let serverName = blockName(opener, arguments)
-                    if let server = parseServer(keyword: opener, name: serverName, brace: serverBrace) {
-                        servers.append(server)
-                    }
-                } else {
-                    misplacedBlock(opener, brace: serverBrace, in: .virtual, context: context)
+        parseBody(
+            .virtual, context: context, brace: brace, seen: &seen,
+            open: { parser, opener, arguments, serverBrace in
+                guard opener.text == "server" else {
+                    return parser.misplacedBlock(opener, brace: serverBrace, in: .virtual, context: context)
                 }
-            case .statement(let st):
-                guard admit(st.keyword, in: .virtual, context: context), requireEquals(st) else { continue }
-                seen.record(st, sink: &sink)
-                if applyShared(st, to: &v) { continue }
+                let serverName = parser.blockName(opener, arguments)
+                if let server = parser.parseServer(keyword: opener, name: serverName, brace: serverBrace) {
+                    servers.append(server)
+                }
+            },
+            apply: { parser, st, _ in
+                if parser.applyShared(st, to: &v) { return }
                 switch st.name {
-                case "sorry_server": address(st).map { v.sorryServer = $0 }
-                case "fwmark": integer(st, in: 1...Int(UInt32.max)).map { v.firewallMark = UInt32($0) }
-                case "scheduler": choice(st, of: Scheduler.self).map { v.scheduler = $0 }
+                case "sorry_server": parser.address(st).map { v.sorryServer = $0 }
+                case "fwmark": parser.integer(st, in: 1...Int(UInt32.max)).map { v.firewallMark = UInt32($0) }
+                case "scheduler": parser.choice(st, of: Scheduler.self).map { v.scheduler = $0 }
                 case "persistent":
-                    integer(st, in: 0...Int(Int32.max), unit: " seconds").map { v.persistence = $0 == 0 ? nil : $0 }
-                case "pmask": netmask(st).map { v.persistenceNetmask = $0 }
-                case "reentry": integer(st, in: 0...Int(Int32.max), unit: " seconds").map { v.reentry = $0 }
-                case "load_monitor": loadMonitor(st).map { v.loadMonitor = $0 }
-                case "quiesce_server": boolean(st).map { v.quiesceServer = $0 }
-                case "check_interval": integer(st, in: 1...3600, unit: " seconds").map { v.checkInterval = $0 }
-                case "fall": integer(st, in: 1...1000).map { v.fall = $0 }
-                case "server":
-                    sink.error(st.keyword.position, "'server' opens a block: server NAME {")
+                    parser.integer(st, in: 0...Int(Int32.max), unit: " seconds").map {
+                        v.persistence = $0 == 0 ? nil : $0
+                    }
+                case "pmask": parser.netmask(st).map { v.persistenceNetmask = $0 }
+                case "reentry": parser.integer(st, in: 0...Int(Int32.max), unit: " seconds").map { v.reentry = $0 }
+                case "load_monitor": parser.loadMonitor(st).map { v.loadMonitor = $0 }
+                case "quiesce_server": parser.boolean(st).map { v.quiesceServer = $0 }
+                case "check_interval":
+                    parser.integer(st, in: 1...3600, unit: " seconds").map { v.checkInterval = $0 }
+                case "fall": parser.integer(st, in: 1...1000).map { v.fall = $0 }
+                case "server": parser.sink.error(st.keyword.position, "'server' opens a block: server NAME {")
                 default: preconditionFailure("virtual keyword '\(st.name)' in Keyword.all but not parsed")
                 }
-            }
-        }
-        if !closed { sink.error(brace.position, "virtual '\(name.text)' is never closed; add the missing '}'") }
+            })
         v.realServers = servers.map(\.value)
         guard !name.text.isEmpty, checkShared(v, kind: "virtual", keyword: keyword, seen: seen) else { return nil }
         checkVirtual(v, seen: seen, keyword: keyword, servers: servers)
@@ -402,30 +417,21 @@ extension Parser {
         var f = FailoverService(name: name.text, address: Self.placeholderAddress)
         let context = "failover '\(name.text)'"
         var seen = Seen()
-        var closed = false
-        loop: while true {
-            switch nextItem() {
-            case .end:
-                break loop
-            case .close:
-                closed = true
-                break loop
-            case .open(let opener, _, let innerBrace):
-                misplacedBlock(opener, brace: innerBrace, in: .failover, context: context)
-            case .statement(let st):
-                guard admit(st.keyword, in: .failover, context: context), requireEquals(st) else { continue }
-                seen.record(st, sink: &sink)
-                if applyShared(st, to: &f) { continue }
+        parseBody(
+            .failover, context: context, brace: brace, seen: &seen,
+            open: { parser, opener, _, innerBrace in
+                parser.misplacedBlock(opener, brace: innerBrace, in: .failover, context: context)
+            },
+            apply: { parser, st, _ in
+                if parser.applyShared(st, to: &f) { return }
                 switch st.name {
-                case "start_cmd": string(st).map { f.startCommand = $0 }
-                case "stop_cmd": string(st).map { f.stopCommand = $0 }
-                case "master": address(st).map { f.master = $0 }
-                case "dirs": list(st).map { f.directories = $0 }
+                case "start_cmd": parser.string(st).map { f.startCommand = $0 }
+                case "stop_cmd": parser.string(st).map { f.stopCommand = $0 }
+                case "master": parser.address(st).map { f.master = $0 }
+                case "dirs": parser.list(st).map { f.directories = $0 }
                 default: preconditionFailure("failover keyword '\(st.name)' in Keyword.all but not parsed")
                 }
-            }
-        }
-        if !closed { sink.error(brace.position, "failover '\(name.text)' is never closed; add the missing '}'") }
+            })
         guard !name.text.isEmpty, checkShared(f, kind: "failover", keyword: keyword, seen: seen) else { return nil }
         return Located(value: f, keyword: keyword, name: name, seen: seen)
     }
@@ -436,30 +442,21 @@ extension Parser {
         var s = RealServer(name: name.text, address: .v4(IPv4Address(rawValue: 0)))
         let context = "server '\(name.text)'"
         var seen = Seen()
-        var closed = false
-        loop: while true {
-            switch nextItem() {
-            case .end:
-                break loop
-            case .close:
-                closed = true
-                break loop
-            case .open(let opener, _, let innerBrace):
-                misplacedBlock(opener, brace: innerBrace, in: .server, context: context)
-            case .statement(let st):
-                guard admit(st.keyword, in: .server, context: context), requireEquals(st) else { continue }
-                seen.record(st, sink: &sink)
+        parseBody(
+            .server, context: context, brace: brace, seen: &seen,
+            open: { parser, opener, _, innerBrace in
+                parser.misplacedBlock(opener, brace: innerBrace, in: .server, context: context)
+            },
+            apply: { parser, st, _ in
                 switch st.name {
-                case "address": address(st).map { s.address = $0 }
-                case "active": boolean(st).map { s.active = $0 }
-                case "weight": integer(st, in: 0...65535).map { s.weight = $0 }
-                case "port": port(st).map { s.port = $0 }
-                case "max_weight": integer(st, in: 1...65535).map { s.maxWeight = $0 }
+                case "address": parser.address(st).map { s.address = $0 }
+                case "active": parser.boolean(st).map { s.active = $0 }
+                case "weight": parser.integer(st, in: 0...65535).map { s.weight = $0 }
+                case "port": parser.port(st).map { s.port = $0 }
+                case "max_weight": parser.integer(st, in: 1...65535).map { s.maxWeight = $0 }
                 default: preconditionFailure("server keyword '\(st.name)' in Keyword.all but not parsed")
                 }
-            }
-        }
-        if !closed { sink.error(brace.position, "server '\(name.text)' is never closed; add the missing '}'") }
+            })
         guard !name.text.isEmpty else { return nil }
         guard seen["address"] != nil else {
             sink.error(keyword.position, "server '\(name.text)' has no address; add address = IP")

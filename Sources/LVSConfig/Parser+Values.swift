@@ -31,7 +31,8 @@ extension Parser {
     mutating func path(_ statement: Statement) -> String? {
         guard let token = single(statement) else { return nil }
         guard token.text.hasPrefix("/") else {
-            sink.error(token.position, "'\(statement.name)' must be an absolute path (starting with '/'), not '\(token.text)'")
+            sink.error(
+                token.position, "'\(statement.name)' must be an absolute path (starting with '/'), not '\(token.text)'")
             return nil
         }
         return token.text
@@ -60,6 +61,26 @@ extension Parser {
             sink.warning(
                 token.position,
                 "'\(token.text)' has a leading zero, so it is octal (\(value)), as Piranha read it; write \(value)")
+        }
+        return value
+    }
+
+    /// A duration in seconds: a whole number or a decimal fraction (`0.2`), within `range`. Piranha read whole
+    /// seconds; sub-second heartbeats are h2e's extension, so `2` means what it always meant.
+    mutating func seconds(_ statement: Statement, in range: ClosedRange<Double>) -> Double? {
+        guard let token = single(statement) else { return nil }
+        let text = token.text
+        let isDecimal = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+            && text.filter { $0 == "." }.count <= 1 && text.first != "." && text.last != "."
+        guard isDecimal, let value = Double(text) else {
+            sink.error(token.position, "'\(statement.name)' must be a number of seconds such as 2 or 0.5, not '\(text)'")
+            return nil
+        }
+        guard range.contains(value) else {
+            sink.error(
+                token.position,
+                "'\(statement.name)' must be \(formatSeconds(range.lowerBound))...\(formatSeconds(range.upperBound)) seconds, not \(text)")
+            return nil
         }
         return value
     }
@@ -129,7 +150,8 @@ extension Parser {
         case .success(let mask):
             return mask
         case .failure(.notContiguous):
-            sink.error(token.position, "'\(statement.name)' \(token.text) is not a contiguous netmask (ones, then zeros)")
+            sink.error(
+                token.position, "'\(statement.name)' \(token.text) is not a contiguous netmask (ones, then zeros)")
         case .failure(.notAMask):
             sink.error(
                 token.position,
@@ -143,7 +165,8 @@ extension Parser {
     mutating func interfaceAddress(_ statement: Statement) -> InterfaceAddress? {
         guard let first = statement.values.first else {
             let at = statement.equals.map { endPosition(of: $0) } ?? endPosition(of: statement.keyword)
-            sink.error(at, "'\(statement.name)' needs an address and a device, e.g. \(statement.name) = 10.0.0.10 eth0:1")
+            sink.error(
+                at, "'\(statement.name)' needs an address and a device, e.g. \(statement.name) = 10.0.0.10 eth0:1")
             return nil
         }
         let address = address(first, of: statement.name)
@@ -171,7 +194,11 @@ extension Parser {
         let device = parts[0]
         let alias = parts.count > 1 ? parts[1] : nil
         func valid(_ s: String, extra: String) -> Bool {
-            !s.isEmpty && s.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0))) || extra.unicodeScalars.contains($0) }
+            !s.isEmpty
+                && s.unicodeScalars.allSatisfy {
+                    ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                        || extra.unicodeScalars.contains($0)
+                }
         }
         guard valid(device, extra: "_.-"), device.utf8.count <= 15, alias == nil || allowAlias,
             alias.map({ valid($0, extra: "_-") }) ?? true, token.text.utf8.count <= 15
@@ -270,4 +297,9 @@ extension Parser {
         }
         return (negative ? -magnitude : magnitude, radix == 8)
     }
+}
+
+/// Seconds as lvs.cf writes them: `2`, not `2.0`; `0.2` as typed (Swift's shortest round-tripping form).
+func formatSeconds(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
 }

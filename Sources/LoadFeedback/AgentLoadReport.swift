@@ -23,8 +23,8 @@ public struct AgentLoadReport: Sendable, Hashable, Decodable {
     public var age: Double
     /// The agent's own verdict that its sample is too old to use.
     public var stale: Bool
-    /// 1-minute load average per CPU.
-    public var load: Double
+    /// 1-minute load average per CPU; null when the agent could not compute it (unknown load average or CPU count).
+    public var load: Double?
     public var metrics: Metrics?
 
     public struct Metrics: Sendable, Hashable, Decodable {
@@ -69,6 +69,9 @@ public struct AgentLoadReport: Sendable, Hashable, Decodable {
         }
         guard age.isFinite, age >= 0, age < 1e9 else { return .failed(.malformed("sample age \(age) s")) }
         if stale || age > Double(maximumAge.nanoseconds) / 1e9 { return .failed(.stale(ageSeconds: age)) }
+        guard let load else {
+            return .failed(.malformed("the agent has no load figure (unknown load average or CPU count)"))
+        }
         return LoadReading.checked(perCPU: load, at: receivedAt - .nanoseconds(Int64(age * 1e9)))
     }
 }
@@ -92,5 +95,14 @@ extension DecodingError {
         @unknown default:
             return "\(self)"
         }
+    }
+}
+
+/// The body of an agent's error answer, e.g. `{"server":"web1","error":"no sample yet"}`.
+struct AgentErrorAnswer: Decodable {
+    var error: String
+
+    static func decode(_ bytes: ByteBuffer) -> Result<AgentErrorAnswer, any Error> {
+        Result { try JSONDecoder().decode(AgentErrorAnswer.self, from: Data(bytes.readableBytesView)) }
     }
 }

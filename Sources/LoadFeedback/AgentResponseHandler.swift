@@ -15,6 +15,8 @@ final class AgentResponseHandler: ChannelInboundHandler, RemovableChannelHandler
     private let answer: EventLoopPromise<ByteBuffer>
     private var body: ByteBuffer?
     private var received = 0
+    /// The status of an answer other than 200 OK, whose body is read for its explanation.
+    private var status: Int?
     private var done = false
 
     init(host: String, path: String, limit: Int, answer: EventLoopPromise<ByteBuffer>) {
@@ -40,9 +42,7 @@ final class AgentResponseHandler: ChannelInboundHandler, RemovableChannelHandler
         guard !done else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
-            guard head.status == .ok else {
-                return finish(context, .failure(.httpStatus(Int(head.status.code))))
-            }
+            if head.status != .ok { status = Int(head.status.code) }
             if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > limit {
                 return finish(context, .failure(.tooLarge(limit: limit)))
             }
@@ -52,6 +52,9 @@ final class AgentResponseHandler: ChannelInboundHandler, RemovableChannelHandler
             guard received <= limit else { return finish(context, .failure(.tooLarge(limit: limit))) }
             body?.writeBuffer(&part)
         case .end:
+            if let status {
+                return finish(context, .failure(.httpStatus(status, detail: Self.detail(body ?? ByteBuffer()))))
+            }
             finish(context, .success(body ?? ByteBuffer()))
         }
     }
@@ -72,6 +75,17 @@ final class AgentResponseHandler: ChannelInboundHandler, RemovableChannelHandler
             failure = .malformed("\(error)")
         }
         finish(context, .failure(failure))
+    }
+
+    /// What an error answer says: its JSON `error` field, or its first line; at most 200 characters.
+    static func detail(_ body: ByteBuffer) -> String {
+        let text: String
+        if case .success(let answer) = AgentErrorAnswer.decode(body) {
+            text = answer.error
+        } else {
+            text = String(buffer: body).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
+        }
+        return text.count > 200 ? String(text.prefix(200)) + "..." : text
     }
 
     private func finish(_ context: ChannelHandlerContext, _ result: Result<ByteBuffer, LoadFailure>) {

@@ -9,8 +9,9 @@ public enum LoadFailure: Error, Sendable, Hashable, CustomStringConvertible {
     case timedOut(TimeAmount)
     /// The answer was larger than the limit; the rest was not read.
     case tooLarge(limit: Int)
-    /// The agent answered with an HTTP status other than 200.
-    case httpStatus(Int)
+    /// The agent answered with an HTTP status other than 200; `detail` is what it said (its `error` field or the
+    /// first line of its body, shortened).
+    case httpStatus(Int, detail: String)
     /// The answer could not be understood: not JSON of the agent schema, truncated, or no number in a program's output.
     case malformed(String)
     /// The figure is not a plausible load per CPU: NaN, infinite, negative or above ``LoadReading/maximumLoad``.
@@ -30,8 +31,9 @@ public enum LoadFailure: Error, Sendable, Hashable, CustomStringConvertible {
             return "no complete answer within \(limit.secondsText): server or network too slow, or the deadline too short"
         case .tooLarge(let limit):
             return "answer larger than \(limit) bytes: is the load source really an h2e agent?"
-        case .httpStatus(let status):
-            return "agent answered HTTP \(status) instead of 200: check the agent version and its log"
+        case .httpStatus(let status, let detail):
+            let said = detail.isEmpty ? "" : " (\(detail))"
+            return "agent answered HTTP \(status)\(said) instead of 200: check the agent, its sampling cron job and its log"
         case .malformed(let why):
             return "unreadable load answer: \(why)"
         case .implausible(let value):

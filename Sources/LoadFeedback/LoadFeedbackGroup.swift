@@ -11,8 +11,8 @@ import NIOCore
 /// with its peers'. A value type keyed by whatever identifies a real server for the caller.
 ///
 /// Each round, the reference load is the geometric mean of the usable loads (floored at
-/// ``WeightPolicy/loadFloor``) of the servers past their slow start; a server in its slow start is underloaded by
-/// design and would pull the reference down. With the geometric mean the corrections of the servers cancel out in
+/// ``WeightPolicy/loadFloor``) of the servers past their slow start and configured with a weight above 0; a server
+/// in its slow start or at weight 0 is underloaded by design and would pull the reference down. With the geometric mean the corrections of the servers cancel out in
 /// the product of the weights: the weights move load from server to server and stay on the scale of the configured
 /// weights.
 public struct LoadFeedbackGroup<Key: Hashable & Sendable>: Sendable {
@@ -53,7 +53,10 @@ public struct LoadFeedbackGroup<Key: Hashable & Sendable>: Sendable {
         var established: [Double] = []
         var starting: [Double] = []
         for (key, reading) in readings {
-            guard let state = states[key], let load = state.usableLoad(reading, now: now) else { continue }
+            // A server configured at weight 0 takes no new work: its low load says nothing about the others.
+            guard let state = states[key], state.baseWeight > 0, let load = state.usableLoad(reading, now: now) else {
+                continue
+            }
             if state.inSlowStart(at: now) {
                 starting.append(max(load, policy.loadFloor))
             } else {

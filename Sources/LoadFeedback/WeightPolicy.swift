@@ -118,9 +118,12 @@ public struct WeightPolicy: Sendable, Hashable {
         guard base > 0 else {
             return Outcome(factor: 1, weight: 0, reason: "weight 0: configured weight 0")
         }
-        var factor = input.factor
+        var factor = input.factor.isFinite && input.factor > 0 ? input.factor : 1
         var why: String
         switch input.evidence {
+        case .load(let load, let reference, _) where !(load.isFinite && load >= 0 && reference.isFinite && reference >= 0):
+            // Readings are validated before; a total function all the same: never NaN into a weight.
+            why = "held, implausible load \(load) or reference \(reference)"
         case .load(let load, let reference, let accountsFor):
             let effectiveLoad = max(load, loadFloor)
             let effectiveReference = max(reference, loadFloor)
@@ -162,7 +165,8 @@ public struct WeightPolicy: Sendable, Hashable {
                 why = "slow start \(Int(elapsed.seconds)) of \(Int(slowStart.seconds)) s"
             }
         }
-        let weight = max(1, Int((Double(base) * effective).rounded()))
+        // IPVS weights are 32-bit signed in the kernel.
+        let weight = max(1, Int(min((Double(base) * effective).rounded(), Double(Int32.max))))
         return Outcome(factor: factor, weight: weight, reason: "weight \(weight): \(why), base \(base)")
     }
 }

@@ -12,6 +12,7 @@ import Glibc
 ///     h2e-bench-healthcheck serve [--addresses N] [--ports M] [--base-port P] [--threads T] [--ready FILE]
 ///     h2e-bench-healthcheck check [--targets N] [--interval S] [--duration S] [--warmup S] [--addresses N]
 ///                                 [--ports M] [--base-port P] [--threads T] [--server-pid PID]
+///                                 [--max-in-flight N]
 ///
 /// `serve` runs the servers until killed; `check` runs the engine against them and prints checks/s, CPU and the
 /// lateness of checks against their schedule. scripts/bench-healthcheck runs both.
@@ -51,7 +52,7 @@ struct BenchHealthCheck {
             try await check(
                 targets: int("targets", 10_000), interval: double("interval", 1), duration: double("duration", 20),
                 warmup: double("warmup", 5), addresses: addresses, ports: ports, basePort: basePort, group: group,
-                serverPID: options["server-pid"].flatMap(Int32.init))
+                serverPID: options["server-pid"].flatMap(Int32.init), maximumInFlight: int("max-in-flight", 2_048))
         default:
             usage()
         }
@@ -59,11 +60,12 @@ struct BenchHealthCheck {
 
     static func check(
         targets count: Int, interval: Double, duration: Double, warmup: Double, addresses: Int, ports: Int,
-        basePort: Int, group: MultiThreadedEventLoopGroup, serverPID: Int32?
+        basePort: Int, group: MultiThreadedEventLoopGroup, serverPID: Int32?, maximumInFlight: Int
     ) async throws {
         var logger = Logger(label: "h2e.bench")
         logger.logLevel = .warning  // thousands of "[ active ] making ... available" lines otherwise
-        let engine = HealthCheckEngine<Int>(checker: HealthChecker(group: group), logger: logger)
+        let engine = HealthCheckEngine<Int>(
+            checker: HealthChecker(group: group), logger: logger, maximumChecksInFlight: maximumInFlight)
         let timing = try HealthCheckTiming(
             timeout: .seconds(2), interval: .seconds(interval), fall: 1, reentry: .seconds(180), jitter: 0.1)
         let check = try HealthCheck.piranha(port: 80)
@@ -96,7 +98,7 @@ struct BenchHealthCheck {
         let up = health.values.filter { $0 == .up }.count
         print("checks started  \(statistics.started) in \(format(elapsed)) s = \(format(Double(statistics.started) / elapsed)) checks/s")
         print("checks passed   \(statistics.passed), failed \(statistics.failed) (timeouts \(statistics.timedOut)); "
-            + "servers up \(up)/\(count)")
+            + "servers up \(up)/\(count); peak in flight \(statistics.peakInFlight)")
         print("checker CPU     \(format(cpu)) s = \(format(100 * cpu / elapsed))% of one core"
             + " (\(format(1e6 * cpu / Double(max(1, statistics.started)))) us per check, "
             + "\(format(100 * systemCPU / max(cpu, 1e-9)))% in the kernel)")

@@ -2,11 +2,11 @@ import ArgumentParser
 import LVSConfig
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// `h2e-director check-config`: validate lvs.cf. Exit 0 with a one-line summary (warnings on stderr), or exit 1

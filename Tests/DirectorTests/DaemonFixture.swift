@@ -14,6 +14,8 @@ final class DaemonFixture {
     let configPath: String
     let logPath: String
     let metricsPort: Int
+    /// Whether `stop()` deletes the namespace (false when it belongs to a ``DirectorPair``).
+    private let ownsNamespace: Bool
     private var process: Process?
 
     static var binary: String {
@@ -37,16 +39,22 @@ final class DaemonFixture {
         }
     }
 
-    init() throws {
+    /// - Parameter namespace: an existing namespace to run in; nil creates one with a veth pair `vip0`/`vip0p`.
+    init(namespace existing: String? = nil) throws {
         let id = String(UUID().uuidString.prefix(8)).lowercased()
         directory = "/tmp/h2e-director-test-\(id)"
-        namespace = "h2edir\(id)"
+        namespace = existing ?? "h2edir\(id)"
+        ownsNamespace = existing == nil
         socket = directory + "/director.sock"
         stateDirectory = directory + "/state"
         configPath = directory + "/lvs.cf"
         logPath = directory + "/director.log"
         metricsPort = Int.random(in: 20000...40000)
         try FileManager.default.createDirectory(atPath: directory + "/marks", withIntermediateDirectories: true)
+        let loadScript = directory + "/load"
+        try "#!/bin/sh\ncat \(directory)/marks/load-$1 2>/dev/null || echo 0.5\n".write(toFile: loadScript, atomically: true, encoding: .utf8)
+        chmod(loadScript, 0o755)
+        guard existing == nil else { return }
         try run("ip netns add \(namespace)")
         do {
             try run("ip -n \(namespace) link set lo up")
@@ -57,9 +65,6 @@ final class DaemonFixture {
             stop()
             throw error
         }
-        let loadScript = directory + "/load"
-        try "#!/bin/sh\ncat \(directory)/marks/load-$1 2>/dev/null || echo 0.5\n".write(toFile: loadScript, atomically: true, encoding: .utf8)
-        chmod(loadScript, 0o755)
     }
 
     /// A configuration: virtual `web` on 10.0.0.10:80 (VIP on vip0) with real servers web1 127.0.0.2 (weight 32)
@@ -111,13 +116,13 @@ final class DaemonFixture {
     }
 
     /// Starts the daemon in the namespace; returns once its control socket answers.
-    func start(extraArguments: [String] = []) async throws {
+    func start(metrics: Bool = true) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
         process.arguments = [
             "netns", "exec", namespace, Self.binary, "run", "--config", configPath, "--socket", socket, "--state-dir",
-            stateDirectory, "--ipvs", "memory", "--metrics", "127.0.0.1:\(metricsPort)",
-        ] + extraArguments
+            stateDirectory, "--ipvs", "memory",
+        ] + (metrics ? ["--metrics", "127.0.0.1:\(metricsPort)"] : [])
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
@@ -167,6 +172,14 @@ final class DaemonFixture {
         return process.terminationStatus
     }
 
+    /// SIGKILL, as a crash: nothing is cleaned up.
+    func crash() {
+        guard let process else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
     /// Runs the h2e-director binary (a client command) and returns status and output.
     func cli(_ arguments: [String]) throws -> (status: Int32, output: String) {
         try shell(([Self.binary] + arguments).map(Self.quote).joined(separator: " "))
@@ -182,7 +195,7 @@ final class DaemonFixture {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
         }
-        _ = try? shell("ip netns del \(namespace)")
+        if ownsNamespace { _ = try? shell("ip netns del \(namespace)") }
         try? FileManager.default.removeItem(atPath: directory)
     }
 

@@ -188,3 +188,47 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(apply.output.hasPrefix(fixture.configPath + ":2:"), apply.output)
     }
 }
+
+extension DaemonTests {
+    /// `load_monitor = h2e` against real h2e-agents (one per real server, on its address in the namespace).
+    func testLoadFromRealAgents() async throws {
+        let agent = URL(fileURLWithPath: DaemonFixture.binary).deletingLastPathComponent().appendingPathComponent("h2e-agent").path
+        guard FileManager.default.isExecutableFile(atPath: agent) else {
+            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI: h2e-agent not built") }
+            throw XCTSkip("needs \(agent): swift build first")
+        }
+        var agents: [Process] = []
+        defer { for process in agents where process.isRunning { process.terminate(); process.waitUntilExit() } }
+        for (name, address) in [("web1", "127.0.0.2"), ("web2", "127.0.0.3")] {
+            let dir = fixture.directory + "/agent-" + name
+            let sample = try fixture.inNamespace("\(agent) sample --dir \(dir) --server-id \(name)")
+            XCTAssertEqual(sample.status, 0, sample.output)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", fixture.namespace, agent, "serve", "--dir", dir, "--server-id", name, "--listen", "\(address):18181"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            agents.append(process)
+        }
+        let serving = await waitUntil(timeout: .seconds(10)) {
+            (try? self.fixture.inNamespace("curl -sf http://127.0.0.3:18181/load.json"))?.status == 0
+        }
+        XCTAssertTrue(serving)
+        let text = fixture.configuration(extraGlobal: "agent_port = 18181")
+            .replacing("load_monitor = \(fixture.directory)/load", with: "load_monitor = h2e")
+        try fixture.writeConfiguration(text)
+        try await fixture.start()
+        let loaded = await waitUntil(timeout: .seconds(15)) {
+            let s = try? await self.fixture.status()
+            return s?.server("web", "web1")?.load != nil && s?.server("web", "web2")?.load != nil
+        }
+        let status = try await fixture.status()
+        XCTAssertTrue(loaded, "loads from both agents: \(status.virtuals)")
+        let web1 = try XCTUnwrap(status.server("web", "web1"))
+        XCTAssertEqual(status.virtuals.first?.loadMonitor, "h2e")
+        XCTAssertEqual(web1.agentURL, "http://127.0.0.2:18181/")
+        XCTAssertNil(web1.loadError)
+        XCTAssertTrue(web1.reason.contains("/cpu"), web1.reason)
+    }
+}

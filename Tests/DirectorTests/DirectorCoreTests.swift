@@ -123,3 +123,59 @@ final class DirectorCoreTests: XCTestCase {
         XCTAssertEqual(left, [stray.key])
     }
 }
+
+extension DirectorCoreTests {
+    func testTimeoutsAndSyncDaemonFollowConfigurationAndRole() async throws {
+        let text = TestConfigurations.web.replacing(
+            "service = lvs", with: "service = lvs\ntcp_timeout = 600\nsyncdaemon = 1\nsyncd_iface = eth1\nsyncd_id = 7")
+        let kernel = InMemoryIPVSKernel()
+        let core = DirectorCore(runtime: try runtime(text), kernel: kernel)
+        await core.reconcile()
+        var timeouts = await kernel.timeouts
+        XCTAssertEqual(timeouts, IPVSTimeouts(tcp: 600, tcpFin: 120, udp: 300), "0 keeps the kernel's value")
+        var daemon = await kernel.syncDaemon
+        XCTAssertNil(daemon, "no role yet: no sync daemon")
+        await core.roleChanged(to: .backup, reason: "starting")
+        daemon = await kernel.syncDaemon
+        XCTAssertEqual(daemon, SyncDaemon(state: .backup, interface: "eth1", syncID: 7))
+        await core.roleChanged(to: .active, reason: "peer dead")
+        daemon = await kernel.syncDaemon
+        XCTAssertEqual(daemon, SyncDaemon(state: .master, interface: "eth1", syncID: 7))
+
+        // A failing setting is retried but does not hold the table back.
+        await kernel.setFailure(.netlink(operation: "x", code: 19, message: "No such device"))
+        await core.roleChanged(to: .backup, reason: "peer outranks")
+        await kernel.setFailure(nil)
+        await core.healthChanged(web1, to: .down(.timeout))
+        daemon = await kernel.syncDaemon
+        XCTAssertEqual(daemon?.state, .backup, "retried on the next reconcile")
+        let destinations = await kernel.current[webKey]?.destinations.count
+        XCTAssertEqual(destinations, 1)
+        timeouts = await kernel.timeouts
+        XCTAssertEqual(timeouts.tcp, 600)
+        let status = await core.status()
+        XCTAssertGreaterThanOrEqual(status.ipvs.errors, 1)
+    }
+}
+
+extension DirectorCoreTests {
+    /// Inputs arriving while a reconcile waits on the kernel must not start a second, interleaved one (it would
+    /// add the same service twice and count a bogus error).
+    func testConcurrentInputsDoNotInterleaveReconciles() async throws {
+        let kernel = InMemoryIPVSKernel()
+        await kernel.setDelay(.milliseconds(20))
+        let core = DirectorCore(runtime: try runtime(), kernel: kernel)
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await core.reconcile() }
+            group.addTask { await core.roleChanged(to: .active, reason: "test") }
+            let id = web1
+            group.addTask { await core.healthChanged(id, to: .up) }
+            group.addTask { await core.tick() }
+        }
+        await core.reconcile()
+        let status = await core.status()
+        XCTAssertEqual(status.ipvs.errors, 0, "\(status.ipvs)")
+        let services = await kernel.current.services.count
+        XCTAssertEqual(services, 2)
+    }
+}

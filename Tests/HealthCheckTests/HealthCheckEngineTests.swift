@@ -99,6 +99,27 @@ final class HealthCheckEngineTests: XCTestCase {
         XCTAssertEqual(remaining.count, 30)
     }
 
+    func testTheInFlightLimitQueuesChecksInsteadOfPilingThemUp() async throws {
+        let silent = try await TCPTestServer.start(host: "127.0.0.7", behaviour: .silent)
+        defer { Task { try await silent.stop() } }
+        let timing = try HealthCheckTiming(timeout: .milliseconds(200), interval: .milliseconds(50), reentry: .zero)
+        var targets: [String: HealthTarget] = [:]
+        for index in 0..<3 {
+            targets["silent\(index)"] = HealthTarget(endpoint: try silent.endpoint, check: .sendExpect(send: [], expect: .anything), timing: timing)
+        }
+        let engine = HealthCheckEngine<String>(logger: LogCapture().logger, maximumChecksInFlight: 1)
+        await engine.setTargets(targets)
+        let running = Task { await engine.run() }
+        defer { running.cancel() }
+        let allDown = await eventually(within: .seconds(5)) {
+            await engine.healthSnapshot().values.allSatisfy { $0 == .down(.timeout) }
+        }
+        XCTAssertTrue(allDown)
+        let statistics = await engine.statistics()
+        XCTAssertEqual(statistics.peakInFlight, 1)
+        XCTAssertGreaterThanOrEqual(statistics.started, 3)
+    }
+
     func testCancellingRunFinishesTheTransitionStream() async throws {
         let engine = HealthCheckEngine<Int>(logger: LogCapture().logger)
         let running = Task { await engine.run() }

@@ -107,6 +107,12 @@ final class HealthCheckerTests: XCTestCase {
         XCTAssertEqual(endpoint.description, "[::1]:\(server.port)")
         let result = await checker.run(nannyHTTP, against: endpoint, timeout: .seconds(2))
         XCTAssertEqual(result, .passed)
+
+        let udp = try await UDPTestServer.start(host: "::1", answer: "PONG")
+        defer { Task { try await udp.stop() } }
+        let check = try HealthCheck.piranha(protocol: .udp, port: 9, send: "PING", expect: "PONG")
+        let udpResult = await checker.run(check, against: try HealthEndpoint(host: "::1", port: udp.port), timeout: .seconds(2))
+        XCTAssertEqual(udpResult, .passed)
     }
 
     func testUDPSendExpect() async throws {

@@ -57,6 +57,7 @@ final class DirectorKernelTests: XCTestCase {
             address = 10.0.0.11 vip0:2
             fwmark = 100
             persistent = 300
+            send_program = "/bin/true"
             server m1 {
                 active = 1
                 address = 10.0.1.5
@@ -117,7 +118,11 @@ final class DirectorKernelTests: XCTestCase {
         try mustRun("ip netns exec \(namespace) sh -c 'ipvsadm -A -t 10.0.0.10:80 -s lblc && ipvsadm -a -t 10.0.0.10:80 -r 10.0.1.2:80 -g -w 32'")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", namespace, binary, "run", "--config", config, "--socket", directory + "/sock", "--state-dir", directory + "/state"]
+        let port = Int.random(in: 20000...40000)
+        process.arguments = [
+            "netns", "exec", namespace, binary, "run", "--config", config, "--socket", directory + "/sock", "--state-dir",
+            directory + "/state", "--metrics", "127.0.0.1:\(port)",
+        ]
         let logPath = directory + "/log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
@@ -128,11 +133,21 @@ final class DirectorKernelTests: XCTestCase {
         let logText = { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
         let programmed = await waitUntil(timeout: .seconds(15)) {
-            (try? self.inNamespace("ipvsadm -Ln"))?.output.contains("FWM  100 lblc persistent 300") == true
+            (try? self.inNamespace("ipvsadm -Ln"))?.output.contains("FWM  100 lblc persistent 300\n  -> 10.0.1.5:0") == true
         }
         XCTAssertTrue(programmed, logText())
         XCTAssertFalse(logText().contains("add server 10.0.1.2:80"), "web1 was adopted: \(logText())")
         XCTAssertTrue(logText().contains("ipvs: add server 10.0.1.3:80 to TCP 10.0.0.10:80 route weight 16"), logText())
+
+        // ipvsadm shows the FWM service as soon as it exists; its destination follows a moment later.
+        var metrics = ""
+        let complete = await waitUntil(timeout: .seconds(5)) {
+            metrics = (try? self.inNamespace("curl -sS http://127.0.0.1:\(port)/metrics").output) ?? ""
+            return metrics.contains(#"h2e_ipvs_destination_connections_total{server="10.0.1.5:0",service="FWM 100"} 0"#)
+        }
+        XCTAssertTrue(complete, metrics)
+        XCTAssertTrue(metrics.contains(#"h2e_ipvs_destination_weight{server="10.0.1.2:80",service="TCP 10.0.0.10:80"} 32"#), metrics)
+        XCTAssertTrue(metrics.contains("\nh2e_netlink_errors_total 0\n"), metrics)
 
         try "".write(toFile: directory + "/marks/down-10.0.1.3", atomically: true, encoding: .utf8)
         let removed = await waitUntil(timeout: .seconds(10)) {

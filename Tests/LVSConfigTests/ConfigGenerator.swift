@@ -86,8 +86,8 @@ struct ConfigGenerator {
         if chance(0.3) { g.debugLevel = text() }
         g.hardShutdown = chance(0.7)
         if chance(0.2) { g.ipvsadm = path() }
-        if chance(0.3) { g.keepalive = int(1...10) }
-        if chance(0.3) { g.deadtime = int(11...60) }
+        if chance(0.3) { g.keepalive = chance(0.5) ? Double(int(1...10)) : Double(int(1...99)) / 100 }
+        if chance(0.3) { g.deadtime = chance(0.5) ? Double(int(11...60)) : Double(int(100...999)) / 1000 }
         if chance(0.2) { g.rshCommand = text() }
         g.syncDaemon = chance(0.3)
         if chance(0.3) { g.syncDaemonInterface = pick(["eth1", "bond0", "ens3"]) }
@@ -163,7 +163,9 @@ struct ConfigGenerator {
         var services = Set<String>()
         for index in 0..<int(0...3) {
             var v = virtualServer(named: chance(0.7) ? "vs\(index)" : text(allowEmpty: false) + "\(index)")
-            let key = v.firewallMark.map { "fwmark \($0) \(v.address.address.family)" } ?? "\(v.protocol) \(v.address.address) port \(v.port)"
+            let key =
+                v.firewallMark.map { "fwmark \($0) \(v.address.address.family)" }
+                ?? "\(v.protocol) \(v.address.address) port \(v.port)"
             if v.active, !services.insert(key).inserted { v.active = false }
             c.virtualServers.append(v)
         }

@@ -12,7 +12,9 @@ final class DiagnosticTests: XCTestCase {
             diagnostics(virtualBlock("    schedular = lblc")),
             ["lvs.cf:4:5: unknown keyword 'schedular' in virtual 'web'; did you mean 'scheduler'?"])
         XCTAssertEqual(
-            diagnostics("virtual web {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n  wieght = 3\n  active = 1\n }\n}\n"),
+            diagnostics(
+                "virtual web {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n  wieght = 3\n  active = 1\n }\n}\n"
+            ),
             ["lvs.cf:6:3: unknown keyword 'wieght' in server 's'; did you mean 'weight'?"])
         XCTAssertEqual(
             diagnostics("completely_unrelated = 1\n"),
@@ -54,22 +56,43 @@ final class DiagnosticTests: XCTestCase {
 
     func testBadValuesSayWhatIsAllowed() {
         let cases: [(String, String)] = [
-            ("scheduler = fastest", "lvs.cf:4:17: 'scheduler' must be one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos; not 'fastest'"),
+            (
+                "scheduler = fastest",
+                "lvs.cf:4:17: 'scheduler' must be one of rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos; not 'fastest'"
+            ),
             ("protocol = sctp", "lvs.cf:4:16: 'protocol' must be one of tcp, udp; not 'sctp'"),
             ("timeout = soon", "lvs.cf:4:15: 'timeout' must be a whole number (1 or more seconds), not 'soon'"),
             ("timeout = 0", "lvs.cf:4:15: 'timeout' must be 1 or more seconds, not 0"),
             ("check_interval = 7200", "lvs.cf:4:22: 'check_interval' must be 1...3600 seconds, not 7200"),
             ("use_regex = yes", "lvs.cf:4:17: 'use_regex' must be 0 or 1, not 'yes'"),
             ("quiesce_server = 2", "lvs.cf:4:22: 'quiesce_server' must be 0 or 1, not '2'"),
-            ("port = web", "lvs.cf:4:12: 'port' must be a port number (0...65535) or a service name such as http, https, smtp; 'web' is neither"),
+            (
+                "port = web",
+                "lvs.cf:4:12: 'port' must be a port number (0...65535) or a service name such as http, https, smtp; 'web' is neither"
+            ),
             ("port = 70000", "lvs.cf:4:12: 'port' must be 0...65535, not 70000"),
-            ("sorry_server = sorry.example.com", "lvs.cf:4:20: 'sorry_server' must be an IPv4 or IPv6 address, not 'sorry.example.com' (h2e does not resolve host names in lvs.cf; write the address)"),
+            (
+                "sorry_server = sorry.example.com",
+                "lvs.cf:4:20: 'sorry_server' must be an IPv4 or IPv6 address, not 'sorry.example.com' (h2e does not resolve host names in lvs.cf; write the address)"
+            ),
             ("sorry_server = 0.0.0.0", "lvs.cf:4:20: 'sorry_server' cannot be the unspecified address 0.0.0.0"),
-            ("vip_nmask = 255.0.255.0", "lvs.cf:4:17: 'vip_nmask' 255.0.255.0 is not a contiguous netmask (ones, then zeros)"),
-            ("pmask = wide", "lvs.cf:4:13: 'pmask' must be a netmask such as 255.255.255.0 or a prefix length 0...128, not 'wide'"),
-            ("load_monitor = rrdtool", "lvs.cf:4:20: 'load_monitor' must be h2e, none, uptime, rup, ruptime or an absolute program path; not 'rrdtool'"),
+            (
+                "vip_nmask = 255.0.255.0",
+                "lvs.cf:4:17: 'vip_nmask' 255.0.255.0 is not a contiguous netmask (ones, then zeros)"
+            ),
+            (
+                "pmask = wide",
+                "lvs.cf:4:13: 'pmask' must be a netmask such as 255.255.255.0 or a prefix length 0...128, not 'wide'"
+            ),
+            (
+                "load_monitor = rrdtool",
+                "lvs.cf:4:20: 'load_monitor' must be h2e, none, uptime, rup, ruptime or an absolute program path; not 'rrdtool'"
+            ),
             ("fwmark = 0", "lvs.cf:4:14: 'fwmark' must be 1...4294967295, not 0"),
-            ("start_cmd = x", "lvs.cf:4:5: warning: 'start_cmd' means nothing in a virtual block (Piranha took it and did nothing with it); h2e ignores it"),
+            (
+                "start_cmd = x",
+                "lvs.cf:4:5: warning: 'start_cmd' means nothing in a virtual block (Piranha took it and did nothing with it); h2e ignores it"
+            ),
         ]
         for (line, expected) in cases {
             XCTAssertEqual(diagnostics(virtualBlock("    " + line)), [expected], line)
@@ -77,14 +100,26 @@ final class DiagnosticTests: XCTestCase {
         let globals: [(String, String)] = [
             ("network = routed", "lvs.cf:1:11: 'network' must be one of nat, direct, tunnel; not 'routed'"),
             ("service = both", "lvs.cf:1:11: 'service' must be one of lvs, fos; not 'both'"),
-            ("heartbeat_key = key.txt", "lvs.cf:1:17: 'heartbeat_key' must be an absolute path (starting with '/'), not 'key.txt'"),
+            (
+                "heartbeat_key = key.txt",
+                "lvs.cf:1:17: 'heartbeat_key' must be an absolute path (starting with '/'), not 'key.txt'"
+            ),
             ("heartbeat_auth = md5", "lvs.cf:1:18: 'heartbeat_auth' must be none or hmac-sha256, not 'md5'"),
             ("agent_port = 0", "lvs.cf:1:14: 'agent_port' must be 1...65535, not 0"),
-            ("syncd_iface = eth0:1", "lvs.cf:1:15: 'eth0:1' is not an interface name for 'syncd_iface': letters, digits, '_', '.', '-', at most 15 bytes (e.g. eth0)"),
-            ("nat_router = 10.0.0.1", "lvs.cf:1:22: 'nat_router' needs a device after the address, e.g. nat_router = 10.0.0.1 eth0:1"),
+            (
+                "syncd_iface = eth0:1",
+                "lvs.cf:1:15: 'eth0:1' is not an interface name for 'syncd_iface': letters, digits, '_', '.', '-', at most 15 bytes (e.g. eth0)"
+            ),
+            (
+                "nat_router = 10.0.0.1",
+                "lvs.cf:1:22: 'nat_router' needs a device after the address, e.g. nat_router = 10.0.0.1 eth0:1"
+            ),
             ("nat_router = 10.0.0.1 eth0 extra", "lvs.cf:1:28: unexpected 'extra' after 'nat_router = ADDRESS DEVICE'"),
             ("primary = 0.0.0.0", "lvs.cf:1:11: 'primary' cannot be the unspecified address 0.0.0.0"),
-            ("reservation_conflict_action = fight", "lvs.cf:1:31: 'reservation_conflict_action' must be one of preempt, nothing; not 'fight'"),
+            (
+                "reservation_conflict_action = fight",
+                "lvs.cf:1:31: 'reservation_conflict_action' must be one of preempt, nothing; not 'fight'"
+            ),
         ]
         for (line, expected) in globals {
             XCTAssertEqual(diagnostics(line + "\n"), [expected], line)
@@ -119,7 +154,9 @@ final class DiagnosticTests: XCTestCase {
 
     func testUnbalancedBraces() {
         XCTAssertEqual(
-            diagnostics("virtual web {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n  active = 1\n}\n"),
+            diagnostics(
+                "virtual web {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n  active = 1\n}\n"
+            ),
             ["lvs.cf:1:13: virtual 'web' is never closed; add the missing '}'"])
         XCTAssertEqual(diagnostics("network = nat\n}\n"), ["lvs.cf:2:1: this '}' closes no block; remove it"])
         XCTAssertEqual(
@@ -147,13 +184,18 @@ final class DiagnosticTests: XCTestCase {
 
     func testDuplicates() {
         let two = virtualBlock("", name: "web") + virtualBlock("    port = 443", name: "web")
-        XCTAssertEqual(diagnostics(two), ["lvs.cf:10:9: duplicate virtual name 'web' (first at line 1); names must be unique"])
+        XCTAssertEqual(
+            diagnostics(two), ["lvs.cf:10:9: duplicate virtual name 'web' (first at line 1); names must be unique"])
         XCTAssertEqual(
             diagnostics(virtualBlock("    server web2 {\n        address = 10.0.0.2\n        active = 1\n    }")),
-            ["lvs.cf:9:9: server 'web1' repeats the destination 10.0.0.2 port 80 of the server at line 4 in virtual 'web'"])
+            [
+                "lvs.cf:9:9: server 'web1' repeats the destination 10.0.0.2 port 80 of the server at line 4 in virtual 'web'"
+            ])
         // The same address on another port is another destination.
         XCTAssertEqual(
-            diagnostics(virtualBlock("    server web2 {\n        address = 10.0.0.2\n        port = 8080\n        active = 1\n    }")),
+            diagnostics(
+                virtualBlock(
+                    "    server web2 {\n        address = 10.0.0.2\n        port = 8080\n        active = 1\n    }")),
             [])
         let sameService = virtualBlock("", name: "a") + virtualBlock("", name: "b")
         XCTAssertEqual(
@@ -176,10 +218,14 @@ final class DiagnosticTests: XCTestCase {
             diagnostics(virtualBlock("    sorry_server = 2001:db8::9")),
             ["lvs.cf:4:5: sorry_server 2001:db8::9 is IPv6 but virtual 'web' is IPv4"])
         XCTAssertEqual(
-            diagnostics("virtual web {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 2001:db8::2\n  active = 1\n }\n}\n"),
+            diagnostics(
+                "virtual web {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 2001:db8::2\n  active = 1\n }\n}\n"
+            ),
             ["lvs.cf:5:3: server 's' is IPv6 but virtual 'web' is IPv4; IPVS keeps one family per service"])
         XCTAssertEqual(
-            diagnostics("virtual web {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n  weight = 10\n  max_weight = 5\n  active = 1\n }\n}\n"),
+            diagnostics(
+                "virtual web {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n  weight = 10\n  max_weight = 5\n  active = 1\n }\n}\n"
+            ),
             ["lvs.cf:7:3: max_weight 5 is below weight 10"])
         XCTAssertEqual(
             diagnostics("heartbeat_key = /k\nheartbeat_auth = none\n"),
@@ -192,7 +238,9 @@ final class DiagnosticTests: XCTestCase {
             ["lvs.cf:1:18: 'heartbeat_auth = hmac-sha256' needs 'heartbeat_key = /path/of/key'"])
         XCTAssertEqual(
             diagnostics("keepalive = 5\ndeadtime = 5\n"),
-            ["lvs.cf:2:1: warning: deadtime (5 s) is not longer than keepalive (5 s): the backup will take over after a single lost heartbeat"])
+            [
+                "lvs.cf:2:1: warning: deadtime (5 s) is not longer than keepalive (5 s): the backup will take over after a single lost heartbeat"
+            ])
         XCTAssertEqual(
             diagnostics(virtualBlock("    send_program = /bin/check\n    send = x")),
             ["lvs.cf:4:5: warning: send_program replaces send: the program's output is matched against expect"])
@@ -212,8 +260,11 @@ final class DiagnosticTests: XCTestCase {
             diagnostics("virtual v {\n active = 1\n address = 10.0.0.1 eth0\n}\n"),
             ["lvs.cf:1:1: warning: virtual 'v' has no server block"])
         XCTAssertEqual(
-            diagnostics("virtual v {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n }\n}\n"),
-            ["lvs.cf:4:2: warning: server 's' has no 'active' line, so it is not used (active = 0), as in Piranha; add active = 1"])
+            diagnostics(
+                "virtual v {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n }\n}\n"),
+            [
+                "lvs.cf:4:2: warning: server 's' has no 'active' line, so it is not used (active = 0), as in Piranha; add active = 1"
+            ])
     }
 
     func testEveryProblemInOnePass() {

@@ -6,18 +6,21 @@ import XCTest
 /// The parser must not crash or hang, every diagnostic must point into the file, and whatever it accepts must
 /// survive a write/parse round trip.
 final class FuzzTests: XCTestCase {
+    /// Runs 3 s (or `LVSCONFIG_FUZZ_SECONDS`) from seed 0x1F2E3D4C (or `LVSCONFIG_FUZZ_SEED`) for longer local runs.
     func testMutatedConfigurationsNeverCrashAndPointIntoTheFile() {
-        var rng = SeededGenerator(seed: 0x1F2E_3D4C)
+        let environment = ProcessInfo.processInfo.environment
+        let seconds = environment["LVSCONFIG_FUZZ_SECONDS"].flatMap(Int.init) ?? 3
+        var rng = SeededGenerator(seed: environment["LVSCONFIG_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x1F2E_3D4C)
         var seeds = [Fixtures.kb114327, Fixtures.piranhaSample].map { Array($0.utf8) }
         for seed in UInt64(1)...20 {
             var generator = ConfigGenerator(seed: seed)
             seeds.append(Array(LVSConfigWriter.write(generator.configuration()).utf8))
         }
         let interesting: [UInt8] = Array("{}=\"'#\\\n\r\t :[]0.x".utf8) + [0x00, 0x7F, 0xC3, 0xFF]
-        let deadline = ContinuousClock.now + .seconds(3)
+        let deadline = ContinuousClock.now + .seconds(seconds)
         var iterations = 0
         var accepted = 0
-        while iterations < 20_000, ContinuousClock.now < deadline {
+        while iterations < 2_000 * seconds + 10_000, ContinuousClock.now < deadline {
             iterations += 1
             var bytes = seeds[Int.random(in: 0..<seeds.count, using: &rng)]
             for _ in 0..<Int.random(in: 1...8, using: &rng) {
@@ -29,8 +32,9 @@ final class FuzzTests: XCTestCase {
                 guard let line = diagnostic.line, let column = diagnostic.column, line >= 1, line <= lines.count,
                     column >= 1, column <= lines[line - 1] + 1
                 else {
-                    XCTFail("iteration \(iterations): \(diagnostic) is outside the file (\(lines.count) lines):\n"
-                        + String(decoding: bytes, as: UTF8.self))
+                    XCTFail(
+                        "iteration \(iterations): \(diagnostic) is outside the file (\(lines.count) lines):\n"
+                            + String(decoding: bytes, as: UTF8.self))
                     return
                 }
             }
@@ -63,6 +67,19 @@ final class FuzzTests: XCTestCase {
 
     private func mutate(_ bytes: inout [UInt8], interesting: [UInt8], rng: inout SeededGenerator) {
         let position = bytes.isEmpty ? 0 : Int.random(in: 0..<bytes.count, using: &rng)
+        // Whole-line edits keep more inputs valid, so the accepted-input round trip gets exercised too.
+        if Int.random(in: 0..<3, using: &rng) == 0 {
+            var lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false).map(Array.init)
+            let a = Int.random(in: 0..<lines.count, using: &rng)
+            let b = Int.random(in: 0..<lines.count, using: &rng)
+            switch Int.random(in: 0..<3, using: &rng) {
+            case 0: lines.remove(at: a)
+            case 1: lines.insert(lines[a], at: b)
+            default: lines.swapAt(a, b)
+            }
+            bytes = Array(lines.joined(separator: [0x0A]))
+            return
+        }
         switch Int.random(in: 0..<6, using: &rng) {
         case 0 where !bytes.isEmpty:  // flip bits
             bytes[position] ^= UInt8.random(in: 1...255, using: &rng)

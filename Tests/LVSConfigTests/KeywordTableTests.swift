@@ -12,8 +12,9 @@ final class KeywordTableTests: XCTestCase {
             XCTAssertTrue(text.contains("`\(keyword.name)`"), "docs/lvs.cf.md does not document '\(keyword.name)'")
             if keyword.isH2E {
                 XCTAssertTrue(
-                    text.contains("| `\(keyword.name)` |") && text.components(separatedBy: "| `\(keyword.name)` |")[1]
-                        .prefix(while: { $0 != "\n" }).contains("**h2e.**"),
+                    text.contains("| `\(keyword.name)` |")
+                        && text.components(separatedBy: "| `\(keyword.name)` |")[1]
+                            .prefix(while: { $0 != "\n" }).contains("**h2e.**"),
                     "'\(keyword.name)' is not marked as h2e's in its table row")
             }
         }
@@ -50,11 +51,13 @@ final class KeywordTableTests: XCTestCase {
                 switch block {
                 case .global: text = line + "\n"
                 case .virtual:
-                    text = "virtual v {\n address = 10.0.0.10 eth0\n active = 1\n \(line)\n server s {\n address = 10.0.0.2\n active = 1\n }\n}\n"
+                    text =
+                        "virtual v {\n address = 10.0.0.10 eth0\n active = 1\n \(line)\n server s {\n address = 10.0.0.2\n active = 1\n }\n}\n"
                 case .failover:
                     text = "service = fos\nfailover f {\n address = 10.0.0.10 eth0\n active = 1\n \(line)\n}\n"
                 case .server:
-                    text = "virtual v {\n address = 10.0.0.10 eth0\n active = 1\n server s {\n address = 10.0.0.2\n active = 1\n \(line)\n }\n}\n"
+                    text =
+                        "virtual v {\n address = 10.0.0.10 eth0\n active = 1\n server s {\n address = 10.0.0.2\n active = 1\n \(line)\n }\n}\n"
                 }
                 let result = LVSConfigParser.parse(text)
                 XCTAssertEqual(result.errors, [], "\(keyword.name) in \(block)")

@@ -171,7 +171,8 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(
             parseValid("heartbeat_auth = hmac-sha256\nheartbeat_key = /k\n").0.global.heartbeatAuthentication,
             .hmacSHA256(keyFile: "/k"))
-        XCTAssertEqual(parseValid(virtualBlock("load_monitor = none")).0.virtualServers.first?.loadMonitor, LoadMonitor.none)
+        XCTAssertEqual(
+            parseValid(virtualBlock("load_monitor = none")).0.virtualServers.first?.loadMonitor, LoadMonitor.none)
     }
 
     func testVirtualKeywords() throws {
@@ -222,8 +223,11 @@ final class ParserTests: XCTestCase {
         for network in ForwardingMethod.allCases {
             XCTAssertEqual(parseValid("network = \(network)\n").0.global.network, network)
         }
-        XCTAssertEqual(parseValid("service = fos\nfailover f {\n active = 1\n address = 10.0.0.5 eth0\n}\n").0.global.service, .fos)
-        XCTAssertEqual(parseValid("reservation_conflict_action = nothing\n").0.global.reservationConflictAction, .nothing)
+        XCTAssertEqual(
+            parseValid("service = fos\nfailover f {\n active = 1\n address = 10.0.0.5 eth0\n}\n").0.global.service, .fos
+        )
+        XCTAssertEqual(
+            parseValid("reservation_conflict_action = nothing\n").0.global.reservationConflictAction, .nothing)
     }
 
     func testIPv6Services() throws {
@@ -261,6 +265,15 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(config.virtualServers.first?.realServers.first?.address, ip("10.0.0.2"))
     }
 
+    func testByteOrderMarkIsSkipped() {
+        let result = LVSConfigParser.parse(bytes: [0xEF, 0xBB, 0xBF] + Array("network = direct\nbogus = 1\n".utf8))
+        XCTAssertEqual(
+            result.diagnostics.map(\.description), ["lvs.cf:2:1: unknown keyword 'bogus' in the global section"])
+        XCTAssertEqual(
+            LVSConfigParser.parse(bytes: [0xEF, 0xBB, 0xBF] + Array("network = direct\n".utf8)).configuration?.global
+                .network, .direct)
+    }
+
     func testValuesStayWhole() throws {
         // After '=', '=' and '#' inside a value are Piranha's literal text.
         let (config, _) = parseValid(virtualBlock("    expect = a=b\n    send = #1"))
@@ -269,7 +282,8 @@ final class ParserTests: XCTestCase {
     }
 
     func testQuotedStringEscapes() throws {
-        let (config, _) = parseValid(virtualBlock(#"    send = "a\"b\\c\td\re\nf\x"  "# + "\n" + #"    expect = HTTP\r\n"#))
+        let (config, _) = parseValid(
+            virtualBlock(#"    send = "a\"b\\c\td\re\nf\x"  "# + "\n" + #"    expect = HTTP\r\n"#))
         XCTAssertEqual(config.virtualServers.first?.send, "a\"b\\c\td\re\nf\\x")
         XCTAssertEqual(config.virtualServers.first?.expect, "HTTP\r\n", "bare send/expect words get escapes too")
     }
@@ -281,6 +295,20 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(
             warnings.map(\.description),
             ["lvs.cf:5:15: warning: '010' has a leading zero, so it is octal (8), as Piranha read it; write 8"])
+    }
+
+    func testHeartbeatTimesTakeFractionsOfASecond() throws {
+        let (config, warnings) = parseValid("keepalive = 0.2\ndeadtime = 0.6\n")
+        XCTAssertEqual(config.global.keepalive, 0.2)
+        XCTAssertEqual(config.global.deadtime, 0.6)
+        XCTAssertEqual(warnings, [])
+        XCTAssertTrue(LVSConfigWriter.write(config).contains("keepalive = 0.2\ndeadtime = 0.6\n"))
+        XCTAssertEqual(diagnostics("keepalive = .5\n"), ["lvs.cf:1:13: 'keepalive' must be a number of seconds such as 2 or 0.5, not '.5'"])
+        XCTAssertEqual(diagnostics("deadtime = 1e3\n"), ["lvs.cf:1:12: 'deadtime' must be a number of seconds such as 2 or 0.5, not '1e3'"])
+        XCTAssertEqual(diagnostics("keepalive = 0\n"), ["lvs.cf:1:13: 'keepalive' must be 0.01...86400 seconds, not 0"])
+        XCTAssertEqual(
+            diagnostics("keepalive = 0.5\ndeadtime = 0.5\n"),
+            ["lvs.cf:2:1: warning: deadtime (0.5 s) is not longer than keepalive (0.5 s): the backup will take over after a single lost heartbeat"])
     }
 
     func testPiranhaQuirksKeptWithWarnings() throws {
@@ -313,7 +341,8 @@ final class ParserTests: XCTestCase {
     }
 
     func testFileEntryPoint() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lvsconfig-\(UInt32.random(in: 0...UInt32.max))")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lvsconfig-\(UInt32.random(in: 0...UInt32.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("lvs.cf").path
@@ -327,7 +356,8 @@ final class ParserTests: XCTestCase {
         XCTAssertTrue(missing.errors[0].description.hasSuffix("absent.cf: cannot open: No such file or directory"))
 
         let big = directory.appendingPathComponent("big.cf").path
-        try Data(repeating: UInt8(ascii: "\n"), count: LVSConfigParser.maximumFileSize + 1).write(to: URL(fileURLWithPath: big))
+        try Data(repeating: UInt8(ascii: "\n"), count: LVSConfigParser.maximumFileSize + 1).write(
+            to: URL(fileURLWithPath: big))
         let tooBig = LVSConfigParser.parseFile(atPath: big)
         XCTAssertEqual(
             tooBig.diagnostics.map(\.description),

@@ -4,11 +4,13 @@ import XCTest
 
 final class RoundTripTests: XCTestCase {
     /// parse(write(c)) == c over thousands of random configurations (seeded: a failure names its seed). Seeds run
-    /// in order up to 3000, stopping after 5 s on a slow machine once 500 have passed.
+    /// in order up to 3000, stopping after 5 s on a slow machine once 500 have passed. `LVSCONFIG_ROUNDTRIP_COUNT`
+    /// runs that many seeds without the time limit (longer local runs).
     func testWriteThenParseGivesBackTheConfiguration() {
+        let requested = ProcessInfo.processInfo.environment["LVSCONFIG_ROUNDTRIP_COUNT"].flatMap { UInt64($0) }
         let deadline = ContinuousClock.now + .seconds(5)
-        for seed in UInt64(1)...3000 {
-            if seed > 500, ContinuousClock.now > deadline {
+        for seed in UInt64(1)...(requested ?? 3000) {
+            if requested == nil, seed > 500, ContinuousClock.now > deadline {
                 print("round trip: stopped at the time limit after \(seed - 1) configurations")
                 break
             }
@@ -17,7 +19,9 @@ final class RoundTripTests: XCTestCase {
             let text = LVSConfigWriter.write(configuration)
             let result = LVSConfigParser.parse(text)
             guard let parsed = result.configuration else {
-                XCTFail("seed \(seed): the written text does not parse:\n\(result.errors.map(\.description).joined(separator: "\n"))\n\(text)")
+                XCTFail(
+                    "seed \(seed): the written text does not parse:\n\(result.errors.map(\.description).joined(separator: "\n"))\n\(text)"
+                )
                 return
             }
             if parsed != configuration {

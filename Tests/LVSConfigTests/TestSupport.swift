@@ -3,10 +3,13 @@ import XCTest
 @testable import LVSConfig
 
 /// Parses `text`, failing the test (at the caller) on any error.
-func parseValid(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> (LVSConfiguration, [LVSDiagnostic]) {
+func parseValid(_ text: String, file: StaticString = #filePath, line: UInt = #line) -> (
+    LVSConfiguration, [LVSDiagnostic]
+) {
     let result = LVSConfigParser.parse(text, file: "lvs.cf")
     guard let configuration = result.configuration else {
-        XCTFail("unexpected errors:\n" + result.errors.map(\.description).joined(separator: "\n"), file: file, line: line)
+        XCTFail(
+            "unexpected errors:\n" + result.errors.map(\.description).joined(separator: "\n"), file: file, line: line)
         return (LVSConfiguration(), result.diagnostics)
     }
     return (configuration, result.warnings)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LoadFeedback
 import NIOCore
 import XCTest
@@ -64,6 +67,12 @@ final class AgentClientTests: XCTestCase {
         XCTAssertTrue("\(failure!)".contains("load"), "\(failure!)")
     }
 
+    func testNullLoadSaysTheAgentHasNoFigure() async throws {
+        let json = #"{"server":"web1","time":1700000000,"age":1,"stale":false,"load":null,"metrics":{"cpus":null}}"#
+        let result = try await fetch(TestAgentServer.ok(json))
+        XCTAssertEqual(result, .failed(.malformed("the agent has no load figure (unknown load average or CPU count)")))
+    }
+
     func testMissingLoadIsMalformed() async throws {
         let json = #"{"server":"web1","time":1700000000,"age":1,"stale":false}"#
         let result = try await fetch(TestAgentServer.ok(json)).failure?.kind
@@ -110,8 +119,11 @@ final class AgentClientTests: XCTestCase {
     }
 
     func testHTTPErrorStatusIsAFailure() async throws {
-        let result = try await fetch(TestAgentServer.ok("{}", status: "503 Service Unavailable"))
-        XCTAssertEqual(result, .failed(.httpStatus(503)))
+        let json = #"{"server":"web1","error":"no sample yet"}"#
+        let result = try await fetch(TestAgentServer.ok(json, status: "503 Service Unavailable"))
+        XCTAssertEqual(result, .failed(.httpStatus(503, detail: "no sample yet")))
+        let text = try await fetch(TestAgentServer.ok("not found; try /load\nmore\n", status: "404 Not Found"))
+        XCTAssertEqual(text, .failed(.httpStatus(404, detail: "not found; try /load")))
     }
 
     func testSilentAgentTimesOut() async throws {
@@ -156,5 +168,34 @@ extension LoadReading {
     var loadValue: Double? {
         if case .load(let value, _) = self { return value }
         return nil
+    }
+}
+
+extension AgentClientTests {
+    /// A listener whose accept queue is full drops new SYNs: the connect hangs, and the connect timeout (shorter
+    /// than the deadline) ends it.
+    func testConnectTimeoutIsShorterThanTheDeadline() async throws {
+        let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(listener, 0)
+        defer { close(listener) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(listener, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(bound, 0)
+        XCTAssertEqual(listen(listener, 0), 0)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(listener, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        // Fill the accept queue with connections nobody accepts.
+        let target = AgentClient.Target(host: "127.0.0.1", port: port)
+        let filler = AgentClient(configuration: .init(connectTimeout: .milliseconds(300), deadline: .milliseconds(300)))
+        for _ in 0..<3 { _ = await filler.fetch(target) }
+        let reading = await client.fetch(target)
+        XCTAssertEqual(reading, .failed(.timedOut(.milliseconds(500))))
     }
 }

@@ -100,8 +100,10 @@ final class LoadFeedbackGroupTests: XCTestCase {
         group.add("a", baseWeight: 32, admittedAt: nil, now: t0)
         group.add("b", baseWeight: 32, admittedAt: nil, now: t0)
         group.add("new", baseWeight: 32, admittedAt: t0, now: t0)
+        group.add("quiesced", baseWeight: 0, admittedAt: nil, now: t0)
         let readings: [String: LoadReading] = [
             "a": .load(perCPU: 1, at: t0), "b": .load(perCPU: 4, at: t0), "new": .load(perCPU: 0, at: t0),
+            "quiesced": .load(perCPU: 0.01, at: t0),
         ]
         XCTAssertEqual(group.reference(for: readings, now: t0)!, 2, accuracy: 1e-9)
         XCTAssertEqual(group.reference(for: ["new": .load(perCPU: 0.8, at: t0)], now: t0)!, 0.8, accuracy: 1e-9)

@@ -1,4 +1,5 @@
 import LoadFeedback
+import NIOCore
 import XCTest
 
 final class LoadFigureTests: XCTestCase {
@@ -54,5 +55,29 @@ final class LoadSourceTests: XCTestCase {
             XCTAssertEqual(error as? LoadSourceError, .unknown("bin/load"))
             XCTAssertTrue("\(error)".contains("absolute path"), "\(error)")
         }
+    }
+}
+
+/// Random bytes into the parsers: rejected with a reason, never a crash.
+final class GarbageInputTests: XCTestCase {
+    func testRandomBytesAreRejected() {
+        var random = SplitMix64(seed: 7)
+        for round in 0..<2000 {
+            let count = Int(random.next() % 200)
+            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if case .success(let report) = AgentLoadReport.decode(ByteBuffer(bytes: bytes)) {
+                XCTFail("round \(round): random bytes decoded as \(report)")
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            if case .success(let value) = LoadFigure.parse(text) {
+                // Possible only if the bytes happen to hold a number; it must then be in the text.
+                XCTAssertTrue(value.isFinite || text.lowercased().contains("nan") || text.lowercased().contains("inf"))
+            }
+        }
+    }
+
+    func testUnicodeAroundTheFigureDoesNotConfuseIndices() {
+        // "İ" lowercases to two scalars: indices of the lowercased text differ from the original's.
+        XCTAssertEqual(try? LoadFigure.parse("İİİİ load average: 0.50, 0.1, 0.1").get(), 0.5)
     }
 }

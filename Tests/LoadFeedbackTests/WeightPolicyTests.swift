@@ -70,6 +70,15 @@ final class WeightPolicyTests: XCTestCase {
         XCTAssertEqual(outcome.weight, 1)
     }
 
+    func testGarbageInputsNeverMakeAGarbageWeight() {
+        for (load, reference) in [(Double.nan, 1.0), (-1, 1), (1, .infinity), (.infinity, 1)] {
+            let outcome = decide(factor: 0.5, .load(perCPU: load, reference: reference, accountsFor: .seconds(60)))
+            XCTAssertEqual(outcome.weight, 16, "\(load) vs \(reference)")
+        }
+        XCTAssertEqual(decide(factor: .nan, .none).weight, 32)
+        XCTAssertEqual(decide(base: Int(Int32.max), factor: 4, .none).weight, Int(Int32.max))
+    }
+
     func testConfiguredZeroStaysZero() {
         let outcome = decide(base: 0, .load(perCPU: 0.1, reference: 1, accountsFor: .seconds(60)))
         XCTAssertEqual(outcome.weight, 0)
