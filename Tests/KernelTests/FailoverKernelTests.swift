@@ -19,6 +19,9 @@ final class FailoverKernelTests: XCTestCase {
         let cluster = try FailoverCluster(privateNetwork: privateNetwork, syncDaemon: syncDaemon)
         self.cluster = cluster
         try cluster.start("lb1")
+        // lb1 active before lb2 starts: an active backup keeps its role when the primary comes up.
+        let first = try await waitUntil(timeout: .seconds(30), interval: .milliseconds(200)) { try cluster.vipHolders() == ["lb1"] }
+        XCTAssertTrue(first, "lb1 alone did not become active\n\(cluster.logs)")
         try cluster.start("lb2")
         try await cluster.waitForPrimaryActive()
         return cluster
