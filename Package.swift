@@ -69,6 +69,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
 
         // Thin mains: argument parsing and wiring only.
@@ -79,6 +80,15 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .executableTarget(name: "h2e-bench-ipvs", dependencies: ["IPVS"]),
+        // Benchmark of the health check engine (scripts/bench-healthcheck).
+        .executableTarget(
+            name: "h2e-bench-healthcheck",
+            dependencies: [
+                "HealthCheck",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "h2e-agent",
             dependencies: [

@@ -6,5 +6,8 @@ struct H2EDirector: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "h2e-director", abstract: "LVS director: IPVS, health checks, load feedback, failover.",
         // One file per subcommand; register each here.
-        subcommands: [CheckConfigCommand.self, ListCommand.self])
+        subcommands: [
+            RunCommand.self, CheckConfigCommand.self, ApplyCommand.self, ListCommand.self, StatusCommand.self,
+            ServerCommand.self,
+        ])
 }

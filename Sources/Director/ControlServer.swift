@@ -1,0 +1,124 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon's control socket: a Unix stream socket (default /run/h2e-director.sock, mode 0600, so root only)
+/// taking one JSON request line per connection and answering one JSON line (``ControlRequest``,
+/// ``ControlResponse``).
+public struct ControlServer: Service {
+    public static let defaultPath = "/run/h2e-director.sock"
+    /// Longest request accepted.
+    static let maximumRequest = 64 * 1024
+
+    public let path: String
+    private let core: DirectorCore
+    private let logger: Logger
+    private let group: any EventLoopGroup
+
+    public init(
+        path: String, core: DirectorCore, logger: Logger,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.path = path
+        self.core = core
+        self.logger = logger
+        self.group = group
+    }
+
+    public func run() async throws {
+        let server = try await ServerBootstrap(group: group)
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        guard chmod(path, 0o600) == 0 else {
+            try? await server.channel.close()
+            throw ControlServerError.permissions(path, String(cString: strerror(errno)))
+        }
+        logger.info("control socket listening on \(path)")
+        let core = self.core
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await Self.serve(connection, core: core) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+        unlink(path)
+    }
+
+    private static func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, core: DirectorCore) async {
+        try? await connection.executeThenClose { inbound, outbound in
+            var request = ByteBuffer()
+            for try await var chunk in inbound {
+                request.writeBuffer(&chunk)
+                if request.readableBytesView.contains(0x0A) || request.readableBytes > maximumRequest { break }
+            }
+            let response = await answer(request, core: core)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            var bytes = (try? encoder.encode(response)).map(Array.init) ?? Array(#"{"ok":false}"#.utf8)
+            bytes.append(0x0A)
+            try await outbound.write(ByteBuffer(bytes: bytes))
+        }
+    }
+
+    static func answer(_ buffer: ByteBuffer, core: DirectorCore) async -> ControlResponse {
+        guard buffer.readableBytes <= maximumRequest else {
+            return ControlResponse(ok: false, error: "\(ControlError.badRequest("longer than \(maximumRequest) bytes"))")
+        }
+        let line = buffer.readableBytesView.prefix { $0 != 0x0A }
+        let request: ControlRequest
+        do {
+            request = try JSONDecoder().decode(ControlRequest.self, from: Data(line))
+        } catch {
+            return ControlResponse(ok: false, error: "\(ControlError.badRequest("not a control request: \(error)"))")
+        }
+        switch request.command {
+        case .status:
+            return ControlResponse(ok: true, status: await core.status())
+        case .table:
+            do {
+                return ControlResponse(ok: true, table: try await core.kernelTable())
+            } catch {
+                return ControlResponse(ok: false, error: "reading the IPVS table: \(error)")
+            }
+        case .override:
+            guard let action = request.action, let virtual = request.virtual, let address = request.address else {
+                return ControlResponse(ok: false, error: "\(ControlError.badRequest("override needs action, virtual and address"))")
+            }
+            do {
+                let message = try await core.override(action, virtual: virtual, address: address)
+                return ControlResponse(ok: true, message: message)
+            } catch {
+                return ControlResponse(ok: false, error: "\(error)")
+            }
+        }
+    }
+}
+
+/// Why the control socket could not be set up.
+public enum ControlServerError: Error, Sendable, Hashable, CustomStringConvertible {
+    case permissions(String, String)
+
+    public var description: String {
+        switch self {
+        case .permissions(let path, let why): "cannot make \(path) private (mode 0600): \(why)"
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import HealthCheck
+import IPVS
+import LVSConfig
+import LoadFeedback
+
+/// The pure mapping from what the director knows to the IPVS table it wants.
+///
+/// Inputs: the configuration, each real server's health, the weights load feedback decided, and the operator's
+/// overrides. Rules:
+/// - One service per active virtual server (only with `service = lvs`): address + protocol + port, or the
+///   firewall mark (in the VIP's family); its scheduler; persistence with `pmask` (one client when unset).
+/// - One destination per active real server, forwarded as the global `network` says (direct: route, nat:
+///   masquerade, tunnel: tunnel), on the real server's port (fwmark services: its own port, else 0, which keeps the
+///   client's destination port).
+/// - Weight: the load-feedback decision when there is one, else the configured weight; at most `max_weight`.
+/// - Health: up, and not yet checked (a restarted director keeps serving), are in; down is removed, or kept with
+///   weight 0 when `quiesce_server = 1`.
+/// - Overrides: drain sets weight 0; down removes; up puts the server in whatever its health.
+/// - `sorry_server` is added with weight 1 only when no real server of the virtual server is serving (in the table
+///   with a weight above 0).
+public enum DesiredTableMapper {
+    public struct Inputs: Sendable {
+        public var configuration: LVSConfiguration
+        /// Missing entries count as `.unknown`.
+        public var health: [RealServerID: HealthState]
+        /// Missing entries use the configured weight.
+        public var weights: [RealServerID: WeightDecision]
+        public var overrides: [OverrideKey: ServerOverride]
+
+        public init(
+            configuration: LVSConfiguration, health: [RealServerID: HealthState] = [:],
+            weights: [RealServerID: WeightDecision] = [:], overrides: [OverrideKey: ServerOverride] = [:]
+        ) {
+            self.configuration = configuration
+            self.health = health
+            self.weights = weights
+            self.overrides = overrides
+        }
+    }
+
+    public static func map(_ inputs: Inputs) -> DesiredTable {
+        var result = DesiredTable()
+        let configuration = inputs.configuration
+        guard configuration.global.service == .lvs else { return result }
+        let forwarding = forwardingMethod(configuration.global.network)
+        for virtual in configuration.virtualServers where virtual.active {
+            guard let key = serviceKey(virtual) else { continue }
+            var service = VirtualService(
+                key: key, scheduler: IPVS.Scheduler(rawValue: virtual.scheduler.rawValue),
+                persistence: persistence(virtual))
+            var serving = false
+            for server in virtual.realServers where server.active {
+                let id = RealServerID(virtual: virtual.name, server: server.name)
+                let plan = plan(
+                    server, health: inputs.health[id] ?? .unknown, weight: inputs.weights[id],
+                    override: inputs.overrides[OverrideKey(virtual: virtual.name, address: server.address.description)],
+                    quiesce: virtual.quiesceServer)
+                result.servers[id] = plan
+                guard plan.inTable, let weight = plan.weight, let address = InetAddress(server.address.description)
+                else { continue }
+                serving = serving || weight > 0
+                service.destinations.append(
+                    Destination(
+                        address: address, port: destinationPort(virtual, server.port), forwarding: forwarding,
+                        weight: weight))
+            }
+            if !serving, let sorry = virtual.sorryServer, let address = InetAddress(sorry.description) {
+                let sorryServer = Destination(
+                    address: address, port: destinationPort(virtual, nil), forwarding: forwarding, weight: 1)
+                if let index = service.destinations.firstIndex(where: { $0.id == sorryServer.id }) {
+                    service.destinations[index].weight = 1
+                } else {
+                    service.destinations.append(sorryServer)
+                }
+                result.sorryServersInUse.insert(virtual.name)
+            }
+            result.table.services.append(service)
+        }
+        return result
+    }
+
+    /// The place and weight of one real server.
+    static func plan(
+        _ server: RealServer, health: HealthState, weight decision: WeightDecision?, override: ServerOverride?,
+        quiesce: Bool
+    ) -> ServerPlan {
+        var weight = decision?.weight ?? server.weight
+        var reason = decision?.reason ?? "configured weight \(server.weight)"
+        if let cap = server.maxWeight, weight > cap {
+            weight = cap
+            reason += "; capped at max_weight \(cap)"
+        }
+        weight = min(max(weight, 0), 65535)
+        switch override {
+        case .down?:
+            return ServerPlan(inTable: false, weight: nil, reason: "removed: taken down by the operator")
+        case .up?:
+            if case .down(let failure) = health {
+                return ServerPlan(
+                    inTable: true, weight: weight,
+                    reason: "\(reason); forced up by the operator (health check failed: \(failure))")
+            }
+            return ServerPlan(inTable: true, weight: weight, reason: "\(reason); forced up by the operator")
+        case .drain?, nil:
+            break
+        }
+        if case .down(let failure) = health {
+            guard quiesce else {
+                return ServerPlan(inTable: false, weight: nil, reason: "removed: health check failed: \(failure)")
+            }
+            return ServerPlan(inTable: true, weight: 0, reason: "weight 0: quiesced, health check failed: \(failure)")
+        }
+        if override == .drain {
+            return ServerPlan(inTable: true, weight: 0, reason: "weight 0: drained by the operator")
+        }
+        if health == .unknown { reason += " (not checked yet)" }
+        return ServerPlan(inTable: true, weight: weight, reason: reason)
+    }
+
+    /// The IPVS service key of a virtual server; nil if its address cannot be one (the parser prevents that).
+    public static func serviceKey(_ virtual: VirtualServer) -> ServiceKey? {
+        guard let vip = InetAddress(virtual.address.address.description) else { return nil }
+        if let mark = virtual.firewallMark {
+            return .firewallMark(mark, family: vip.family)
+        }
+        return .address(virtual.protocol == .udp ? .udp : .tcp, vip, port: virtual.port)
+    }
+
+    /// lvs.cf `network` as the IPVS forwarding method.
+    public static func forwardingMethod(_ network: LVSConfig.ForwardingMethod) -> IPVS.ForwardingMethod {
+        switch network {
+        case .direct: .directRoute
+        case .nat: .masquerade
+        case .tunnel: .tunnel
+        }
+    }
+
+    static func persistence(_ virtual: VirtualServer) -> VirtualService.Persistence? {
+        guard let timeout = virtual.persistence, timeout > 0 else { return nil }
+        let isIPv4 = virtual.address.address.family == .ipv4
+        let netmask: UInt32
+        if let mask = virtual.persistenceNetmask {
+            netmask = isIPv4 ? mask.ipv4Mask : UInt32(mask.prefixLength)
+        } else {
+            netmask = isIPv4 ? 0xffff_ffff : 128
+        }
+        return VirtualService.Persistence(timeout: UInt32(timeout), netmask: netmask)
+    }
+
+    static func destinationPort(_ virtual: VirtualServer, _ serverPort: UInt16?) -> UInt16 {
+        virtual.firewallMark == nil ? (serverPort ?? virtual.port) : (serverPort ?? 0)
+    }
+}
+
+extension DesiredTableMapper {
+    /// The table `apply` programs: every active real server up, with its configured weight, no overrides.
+    public static func configuredTable(_ configuration: LVSConfiguration) -> IPVSTable {
+        var health: [RealServerID: HealthState] = [:]
+        for virtual in configuration.virtualServers where virtual.active {
+            for server in virtual.realServers where server.active {
+                health[RealServerID(virtual: virtual.name, server: server.name)] = .up
+            }
+        }
+        return map(Inputs(configuration: configuration, health: health)).table
+    }
+}

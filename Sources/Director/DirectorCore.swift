@@ -1,0 +1,368 @@
+import HealthCheck
+import Heartbeat
+import IPVS
+import LVSConfig
+import LoadFeedback
+import Logging
+import NIOCore
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The one owner of the desired state: every input (health verdict, load round, role change, reload, override)
+/// updates the ``DirectorModel`` and reconciles the kernel table with it, so the kernel only sees real changes.
+/// A netlink error is logged and counted and the next ``tick()`` retries (never a crash).
+public actor DirectorCore {
+    public private(set) var model: DirectorModel
+    public private(set) var runtime: RuntimeConfiguration
+    public private(set) var reconcileState: ReconcileState
+    private let kernel: any IPVSKernel
+    private let backend: String
+    private let store: OverrideStore?
+    private let logger: Logger
+    private let now: @Sendable () -> NIODeadline
+    private let wallClock: @Sendable () -> Double
+    private var configLoadedAt: NIODeadline
+    private var reloadError: String?
+    private var heartbeat: HeartbeatService?
+    /// Timeouts and sync daemon as last set; nil when they must be set (again).
+    private var appliedTimeouts: IPVSTimeouts?
+    private var appliedSyncDaemon: SyncDaemon??
+    private var lastSettingsError: String?
+    private var settingsFailures = 0
+    private var weightChanges = 0
+    private var reloads = 0
+    private var reloadFailures = 0
+
+    public init(
+        runtime: RuntimeConfiguration, kernel: any IPVSKernel, backend: String = "netlink",
+        store: OverrideStore? = nil, overrides: [OverrideKey: DirectorModel.OverrideRecord] = [:],
+        logger: Logger = Logger(label: "h2e.director"),
+        now: @escaping @Sendable () -> NIODeadline = { NIODeadline.now() },
+        wallClock: @escaping @Sendable () -> Double = DirectorCore.systemWallClock
+    ) {
+        let start = now()
+        self.runtime = runtime
+        self.model = DirectorModel(configuration: runtime.configuration, overrides: overrides, now: start)
+        self.reconcileState = ReconcileState()
+        self.kernel = kernel
+        self.backend = backend
+        self.store = store
+        self.logger = logger
+        self.now = now
+        self.wallClock = wallClock
+        self.configLoadedAt = start
+    }
+
+    /// Seconds since the Unix epoch.
+    public static let systemWallClock: @Sendable () -> Double = {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
+    /// The heartbeat whose peer state and counters `status` and metrics show.
+    public func attach(heartbeat: HeartbeatService?) {
+        self.heartbeat = heartbeat
+    }
+
+    // MARK: Inputs
+
+    public func healthChanged(_ id: RealServerID, to state: HealthState) async {
+        guard model.healthChanged(id, to: state, now: now()) else { return }
+        await reconcile()
+    }
+
+    /// One round of load readings for `virtual`, keyed by server name.
+    public func loadRound(virtual: String, readings: [String: LoadReading]) async {
+        let changed = model.loadRound(virtual: virtual, readings: readings, now: now())
+        guard !changed.isEmpty else { return }
+        weightChanges += changed.count
+        for (id, decision) in changed.sorted(by: { $0.key < $1.key }) {
+            logger.info("weight of \(id) is now \(decision.weight): \(decision.reason)")
+        }
+        await reconcile()
+    }
+
+    public func roleChanged(to role: DirectorRole, reason: String) async {
+        guard model.roleChanged(to: role, reason: reason, now: now()) else { return }
+        logger.notice("role \(role): \(reason)")
+        await reconcile()
+    }
+
+    public func roleStopped() {
+        model.roleStopped(now: now())
+    }
+
+    /// A configuration that parsed and prepared without problems (SIGHUP): applied as a diff.
+    public func reload(_ runtime: RuntimeConfiguration) async {
+        self.runtime = runtime
+        model.reconfigure(runtime.configuration, now: now())
+        configLoadedAt = now()
+        reloadError = nil
+        reloads += 1
+        logger.notice("reloaded \(runtime.file): \(runtime.configuration.virtualServers.filter(\.active).count) active virtual servers")
+        await reconcile()
+    }
+
+    /// A SIGHUP whose file is broken: the running configuration stays.
+    public func reloadFailed(_ message: String) {
+        reloadError = message
+        reloadFailures += 1
+    }
+
+    /// `server drain|down|up|clear VIRTUAL ADDRESS`: validated against the configuration, saved, then applied.
+    public func override(_ action: OverrideAction, virtual: String, address: String) async throws(ControlError)
+        -> String
+    {
+        guard let vs = model.configuration.virtualServer(named: virtual) else {
+            let names = model.configuration.virtualServers.map(\.name).joined(separator: ", ")
+            throw .unknownVirtual(virtual, known: names)
+        }
+        let servers = vs.realServers.filter { $0.address.description == address || IPAddress(address)?.description == $0.address.description }
+        guard let server = servers.first else {
+            throw .unknownServer(address, virtual: virtual, known: vs.realServers.map(\.address.description))
+        }
+        let key = OverrideKey(virtual: virtual, address: server.address.description)
+        var updated = model
+        let previous = updated.applyOverride(action, for: key, at: wallClock())
+        if let store {
+            do {
+                try store.save(updated.overrides)
+            } catch {
+                throw .persistence("\(error)")
+            }
+        }
+        model = updated
+        let now = updated.overrides[key]
+        let message: String
+        switch (previous?.action, now?.action) {
+        case (let old?, nil): message = "\(key): \(old) cleared, health checks decide"
+        case (_, .up?): message = "\(key): forced up (until clear, drain or down)"
+        case (_, let new?): message = "\(key): \(new) (until up)"
+        case (nil, nil): message = "\(key): no override"
+        }
+        logger.notice("operator: \(message)")
+        await reconcile()
+        return message
+    }
+
+    /// Retries after a failure, and re-reads the kernel table now and then (someone may have used ipvsadm).
+    public func tick() async {
+        await reconcile()
+    }
+
+    // MARK: Reconcile
+
+    /// Brings the kernel to the desired table (and timeouts and sync daemon to the configuration and role); logs
+    /// each change in words.
+    public func reconcile() async {
+        await reconcileSettings()
+        let desired = model.desired.table
+        var step = reconcileState.next(desired: desired, now: now())
+        if step == .readKernel {
+            do {
+                let table = try await kernel.table()
+                reconcileState.kernelRead(table, now: now())
+            } catch {
+                fail("reading the IPVS table: \(error)", applied: 0)
+                return
+            }
+            step = reconcileState.next(desired: desired, now: now())
+        }
+        switch step {
+        case .readKernel, .upToDate:
+            if reconcileState.needsRetry { logger.notice("IPVS table in step again") }
+            reconcileState.upToDate()
+        case .apply(let changes):
+            do {
+                try await kernel.apply(changes)
+                for change in changes { logger.info("ipvs: \(change)") }
+                if reconcileState.needsRetry { logger.notice("IPVS table in step again") }
+                reconcileState.applied(changes, desired: desired)
+            } catch let error as IPVSKernelError {
+                for change in changes.prefix(error.applied) { logger.info("ipvs: \(change)") }
+                fail("\(error)", applied: error.applied)
+            } catch {
+                fail("\(error)", applied: 0)
+            }
+        }
+    }
+
+    /// `tcp_timeout`/`tcpfin_timeout`/`udp_timeout` when any is set, and with `syncdaemon = 1` the connection sync
+    /// daemon: master on the active director, backup on the backup, on `syncd_iface` with `syncd_id`.
+    private func reconcileSettings() async {
+        let global = model.configuration.global
+        let timeouts = IPVSTimeouts(
+            tcp: UInt32(max(global.tcpTimeout, 0)), tcpFin: UInt32(max(global.tcpFinTimeout, 0)),
+            udp: UInt32(max(global.udpTimeout, 0)))
+        if appliedTimeouts != timeouts {
+            if timeouts != IPVSTimeouts(tcp: 0, tcpFin: 0, udp: 0) {
+                do {
+                    try await kernel.setTimeouts(timeouts)
+                    lastSettingsError = nil
+                    logger.info("ipvs: timeouts tcp \(timeouts.tcp) tcpfin \(timeouts.tcpFin) udp \(timeouts.udp) (0: kernel's)")
+                    appliedTimeouts = timeouts
+                } catch {
+                    settingsFailed("setting IPVS timeouts: \(error)")
+                }
+            } else {
+                appliedTimeouts = timeouts
+            }
+        }
+        var daemon: SyncDaemon?
+        if global.syncDaemon, let role = model.role.role {
+            daemon = SyncDaemon(
+                state: role == .active ? .master : .backup, interface: global.syncDaemonInterface,
+                syncID: UInt8(clamping: global.syncDaemonID))
+        }
+        if appliedSyncDaemon != .some(daemon) {
+            if global.syncDaemon || appliedSyncDaemon != nil {
+                do {
+                    try await kernel.setSyncDaemon(daemon)
+                    lastSettingsError = nil
+                    logger.info("ipvs: sync daemon \(daemon.map { "\($0.state) on \($0.interface) id \($0.syncID)" } ?? "stopped")")
+                    appliedSyncDaemon = .some(daemon)
+                } catch {
+                    settingsFailed("setting the IPVS sync daemon: \(error)")
+                }
+            } else {
+                appliedSyncDaemon = .some(daemon)
+            }
+        }
+    }
+
+    /// A timeout or sync daemon setting failed: logged once per new error, counted, retried on the next tick; the
+    /// table is reconciled regardless.
+    private func settingsFailed(_ message: String) {
+        if lastSettingsError != message { logger.error("ipvs: \(message); retrying every second") }
+        lastSettingsError = message
+        settingsFailures += 1
+    }
+
+    private func fail(_ message: String, applied: Int) {
+        // One line per failure streak change, not per retry: the same error on every tick would flood the log.
+        if reconcileState.lastError != message {
+            logger.error("ipvs: \(message); retrying every second")
+        }
+        reconcileState.failed(message, applied: applied)
+    }
+
+    /// On stop with `hard_shutdown = 1`: removes the services of the configuration from the kernel.
+    public func removeServices() async {
+        let keys = Set(model.desired.table.services.map(\.key))
+        do {
+            let table = try await kernel.table()
+            let changes = table.services.filter { keys.contains($0.key) }.map { IPVSChange.deleteService($0.key) }
+            try await kernel.apply(changes)
+            for change in changes { logger.info("ipvs: \(change)") }
+        } catch {
+            logger.error("ipvs: removing services on shutdown failed: \(error)")
+        }
+    }
+
+    // MARK: Status
+
+    /// Counters for the metrics page.
+    public struct Counters: Sendable {
+        public var weightChanges: Int
+        public var failovers: Int
+        public var netlinkErrors: Int
+        public var changesApplied: Int
+        public var reloads: Int
+        public var reloadFailures: Int
+        public var role: DirectorRole?
+    }
+
+    public var counters: Counters {
+        Counters(
+            weightChanges: weightChanges, failovers: model.failovers, netlinkErrors: reconcileState.failures + settingsFailures,
+            changesApplied: reconcileState.changesApplied, reloads: reloads, reloadFailures: reloadFailures,
+            role: model.role.role)
+    }
+
+    /// The kernel table as this director sees it (for `status`-like tools and tests).
+    public func kernelTable() async throws -> IPVSTable {
+        try await kernel.table()
+    }
+
+    public func status() async -> StatusReport {
+        let now = self.now()
+        let seconds = { (from: NIODeadline) in Double((now - from).nanoseconds) / 1e9 }
+        let statistics = await heartbeat?.statistics
+        let desired = model.desired
+        let configuration = model.configuration
+        let roleName: String
+        switch model.role.role {
+        case .active?: roleName = "active"
+        case .backup?: roleName = "backup"
+        case nil: roleName = model.role.reason == "stopped" ? "stopped" : "starting"
+        }
+        var configuredRole: String?
+        if case .heartbeat(let settings, _) = runtime.role { configuredRole = settings.peer.role.description }
+        let director = StatusReport.Director(
+            role: roleName, roleReason: model.role.reason, roleAgeSeconds: seconds(model.role.since),
+            standalone: runtime.role.isStandalone, configuredRole: configuredRole,
+            peer: statistics?.peer.map {
+                .init(state: $0.state.description, configuredRole: $0.configuredRole.description, fit: $0.fit)
+            },
+            silentLinks: statistics?.silentLinks ?? [], failovers: model.failovers,
+            heartbeatRejects: statistics?.rejections.values.reduce(0, +) ?? 0, configFile: runtime.file,
+            configAgeSeconds: seconds(configLoadedAt), reloadError: reloadError, pid: getpid())
+        let ipvs = StatusReport.IPVS(
+            backend: backend, changesApplied: reconcileState.changesApplied,
+            errors: reconcileState.failures + settingsFailures, consecutiveErrors: reconcileState.consecutiveFailures,
+            lastError: reconcileState.lastError ?? lastSettingsError)
+        var virtuals: [StatusReport.Virtual] = []
+        for virtual in configuration.virtualServers where virtual.active {
+            var servers: [StatusReport.Server] = []
+            for server in virtual.realServers where server.active {
+                let id = RealServerID(virtual: virtual.name, server: server.name)
+                let health = model.health[id]
+                var healthName = "unknown"
+                var detail: String?
+                switch health?.state {
+                case .up?: healthName = "up"
+                case .down(let failure)?:
+                    healthName = "down"
+                    detail = "\(failure)"
+                case .unknown?, nil: break
+                }
+                let feedback = model.feedbackState(of: id)
+                var loadError: String?
+                if case .failed(let failure)? = model.loads[id]?.reading { loadError = "\(failure)" }
+                let plan = desired.servers[id]
+                let override = model.overrides[OverrideKey(virtual: virtual.name, address: server.address.description)]
+                let address = server.address.description
+                servers.append(
+                    StatusReport.Server(
+                        name: server.name, address: address, port: Int(virtual.port(of: server)), health: healthName,
+                        healthDetail: detail, healthAgeSeconds: health.map { seconds($0.since) },
+                        check: runtime.healthTargets[id].map { "\($0.check)" } ?? "none",
+                        load: feedback?.lastLoad, loadAgeSeconds: feedback?.lastSampleAt.map(seconds),
+                        loadError: loadError, configuredWeight: server.weight, weight: plan?.weight,
+                        inTable: plan?.inTable ?? false, reason: plan?.reason ?? "not active",
+                        override: override?.action.rawValue, overrideSince: override?.setAt,
+                        agentURL: virtual.loadMonitor == .h2e
+                            ? "http://\(address.contains(":") ? "[\(address)]" : address):\(configuration.global.agentPort)/"
+                            : nil))
+            }
+            virtuals.append(
+                StatusReport.Virtual(
+                    name: virtual.name, service: DesiredTableMapper.serviceKey(virtual).map { "\($0)" } ?? "?",
+                    address: "\(virtual.address)", scheduler: virtual.scheduler.rawValue,
+                    forwarding: "\(DesiredTableMapper.forwardingMethod(configuration.global.network))",
+                    loadMonitor: "\(virtual.loadMonitor)", sorryServer: virtual.sorryServer?.description,
+                    sorryServerInUse: desired.sorryServersInUse.contains(virtual.name), servers: servers))
+        }
+        return StatusReport(director: director, ipvs: ipvs, virtuals: virtuals)
+    }
+}
+
+extension DirectorCore {
+    /// The heartbeat's counters, nil when standalone.
+    public func heartbeatStatistics() async -> HeartbeatStatistics? {
+        await heartbeat?.statistics
+    }
+}

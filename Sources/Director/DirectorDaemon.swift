@@ -1,0 +1,147 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import Heartbeat
+import LVSConfig
+import Logging
+import NIOHTTP1
+import ServiceLifecycle
+
+/// `h2e-director run`: pulse + lvs + nanny in one process. A ServiceLifecycle service group (SIGTERM/SIGINT stop
+/// it gracefully) of, in start order: the reconcile loop, the role (heartbeat and VIP takeover), the health
+/// checks, load feedback, SIGHUP reload, the control socket, and optionally the status page and metrics.
+public enum DirectorDaemon {
+    public struct Options: Sendable {
+        public enum Backend: String, Sendable, CaseIterable {
+            /// The kernel over generic netlink.
+            case netlink
+            /// A table in memory: for tests, and to try a configuration on a machine without IPVS.
+            case memory
+        }
+
+        public var configFile: String
+        public var socketPath: String
+        public var stateDirectory: String
+        public var metrics: ListenAddress?
+        public var role: ConfiguredRole?
+        public var backend: Backend
+
+        public init(
+            configFile: String = LVSConfigParser.defaultPath, socketPath: String = ControlServer.defaultPath,
+            stateDirectory: String = "/var/lib/h2e-director", metrics: ListenAddress? = nil,
+            role: ConfiguredRole? = nil, backend: Backend = .netlink
+        ) {
+            self.configFile = configFile
+            self.socketPath = socketPath
+            self.stateDirectory = stateDirectory
+            self.metrics = metrics
+            self.role = role
+            self.backend = backend
+        }
+    }
+
+    /// Runs until SIGTERM or SIGINT. Throws ``DirectorStartError`` when it cannot start (nothing is touched then).
+    public static func run(_ options: Options, logger: Logger) async throws {
+        let result = LVSConfigParser.parseFile(atPath: options.configFile)
+        for warning in result.warnings { logger.warning("\(warning)") }
+        guard let configuration = result.configuration else {
+            throw DirectorStartError.configuration(result.errors.map(\.description))
+        }
+        let forcedRole = options.role
+        let prepare: @Sendable (LVSConfiguration, String) -> Result<RuntimeConfiguration, RuntimeConfigurationError> = {
+            RuntimeConfiguration.make($0, file: $1, localAddresses: LocalAddresses.current(), forcedRole: forcedRole)
+        }
+        let runtime: RuntimeConfiguration
+        switch prepare(configuration, options.configFile) {
+        case .success(let prepared): runtime = prepared
+        case .failure(let error): throw DirectorStartError.configuration(error.description.split(separator: "\n").map(String.init))
+        }
+        let store = OverrideStore(directory: options.stateDirectory)
+        let overrides: [OverrideKey: DirectorModel.OverrideRecord]
+        do {
+            overrides = try store.load()
+        } catch {
+            throw DirectorStartError.state("\(error)")
+        }
+        let kernel: any IPVSKernel = options.backend == .memory ? InMemoryIPVSKernel() : NetlinkIPVSKernel()
+        let core = DirectorCore(
+            runtime: runtime, kernel: kernel, backend: options.backend.rawValue, store: store, overrides: overrides,
+            logger: logger)
+        let takeover: any TakeoverSystem
+        do {
+            takeover = LinuxTakeoverSystem(netlink: try RouteNetlink())
+        } catch {
+            throw DirectorStartError.system("cannot open route netlink for the virtual addresses: \(error)")
+        }
+        let health = HealthService(runtime: runtime, core: core, logger: logger)
+        let role = RoleService(runtime: runtime, core: core, system: takeover, logger: logger)
+        var services: [any Service] = [
+            ReconcileService(core: core, logger: logger),
+            role,
+            health,
+            LoadFeedbackService(core: core, logger: logger),
+            ReloadService(file: options.configFile, core: core, health: health, role: role, logger: logger, prepare: prepare),
+            ControlServer(path: options.socketPath, core: core, logger: logger),
+        ]
+        if let listen = options.metrics {
+            services.append(
+                StatusHTTPServer(listen: listen, logger: logger) { path in
+                    await respond(path, core: core, health: health)
+                })
+        }
+        let mode = runtime.role.isStandalone ? "standalone" : "with a backup director"
+        let active = runtime.configuration.virtualServers.filter(\.active).count
+        logger.notice(
+            "h2e-director starting: \(options.configFile), \(active) active virtual servers, \(mode), IPVS \(options.backend.rawValue)")
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        logger.notice("h2e-director stopped")
+    }
+
+    /// The HTTP server's pages.
+    static func respond(_ path: String, core: DirectorCore, health: HealthService) async -> (HTTPResponseStatus, String, String) {
+        switch path {
+        case "/metrics":
+            let status = await core.status()
+            var up: [String: Int] = [:]
+            var configured: [String: Int] = [:]
+            for virtual in status.virtuals {
+                up[virtual.name] = virtual.servers.filter { $0.health == "up" }.count
+                configured[virtual.name] = virtual.servers.count
+            }
+            let snapshot = MetricsText.Snapshot(
+                counters: await core.counters, health: await health.engine.statistics(),
+                heartbeat: await core.heartbeatStatistics().map(MetricsText.HeartbeatCounters.init), table: try? await core.kernelTable(), serversUp: up,
+                serversConfigured: configured)
+            return (.ok, "text/plain; version=0.0.4; charset=utf-8", MetricsText.render(snapshot))
+        case "/", "/index.html":
+            return (.ok, "text/html; charset=utf-8", StatusPage.render(await core.status()))
+        case "/status.json":
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let body = (try? encoder.encode(await core.status())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return (.ok, "application/json", body + "\n")
+        default:
+            return (.notFound, "text/plain; charset=utf-8", "not found: / (status page), /status.json, /metrics\n")
+        }
+    }
+}
+
+/// Why the daemon did not start.
+public enum DirectorStartError: Error, Sendable, CustomStringConvertible {
+    /// lvs.cf problems, one `FILE:LINE:COLUMN: message` (or `FILE: message`) per line.
+    case configuration([String])
+    case state(String)
+    case system(String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let lines): lines.joined(separator: "\n")
+        case .state(let message): message
+        case .system(let message): message
+        }
+    }
+}

@@ -1,0 +1,214 @@
+import HealthCheck
+import Heartbeat
+import IPVS
+import LVSConfig
+import LoadFeedback
+import NIOCore
+
+/// Everything the director knows, as a value: the configuration, each real server's health and load, the weights
+/// load feedback decided, the operator's overrides and this director's role. Every input is a mutating method that
+/// says whether the desired table may have changed; ``desired`` maps it all to the table (``DesiredTableMapper``).
+///
+/// Pure: time comes in as `now` (the director's monotonic clock, `NIODeadline`), so tests drive it with made-up
+/// instants.
+public struct DirectorModel: Sendable {
+    /// A real server's health verdict and since when.
+    public struct HealthRecord: Sendable, Hashable {
+        public var state: HealthState
+        public var since: NIODeadline
+    }
+
+    /// A real server's last load reading and when it arrived.
+    public struct LoadRecord: Sendable, Hashable {
+        public var reading: LoadReading
+        public var receivedAt: NIODeadline
+    }
+
+    /// An override and when it was set (seconds since the Unix epoch, so it survives restarts).
+    public struct OverrideRecord: Sendable, Hashable, Codable {
+        public var action: ServerOverride
+        public var setAt: Double
+
+        public init(action: ServerOverride, setAt: Double) {
+            self.action = action
+            self.setAt = setAt
+        }
+    }
+
+    /// This director's role: nil until the heartbeat (or standalone mode) decides.
+    public struct RoleRecord: Sendable, Hashable {
+        public var role: DirectorRole?
+        public var reason: String
+        public var since: NIODeadline
+    }
+
+    public private(set) var configuration: LVSConfiguration
+    public private(set) var health: [RealServerID: HealthRecord] = [:]
+    public private(set) var loads: [RealServerID: LoadRecord] = [:]
+    public private(set) var overrides: [OverrideKey: OverrideRecord]
+    public private(set) var role: RoleRecord
+    public private(set) var failovers = 0
+    private var feedback: [String: LoadFeedbackGroup<String>] = [:]
+    public let policy: WeightPolicy
+
+    public init(
+        configuration: LVSConfiguration, overrides: [OverrideKey: OverrideRecord] = [:], policy: WeightPolicy = .init(),
+        now: NIODeadline
+    ) {
+        self.configuration = configuration
+        self.overrides = overrides
+        self.policy = policy
+        self.role = RoleRecord(role: nil, reason: "starting", since: now)
+        syncServers(now: now)
+    }
+
+    // MARK: Queries
+
+    /// The table the director wants now, with the reason for every real server.
+    public var desired: DesiredTable {
+        DesiredTableMapper.map(
+            .init(
+                configuration: configuration, health: health.mapValues(\.state), weights: weights,
+                overrides: overrides.mapValues(\.action)))
+    }
+
+    /// The load-feedback weight of every real server whose virtual server has a `load_monitor`.
+    public var weights: [RealServerID: WeightDecision] {
+        var result: [RealServerID: WeightDecision] = [:]
+        for (virtual, group) in feedback {
+            for (server, state) in group.states {
+                result[RealServerID(virtual: virtual, server: server)] = WeightDecision(
+                    weight: state.weight, reason: state.reason, changed: false)
+            }
+        }
+        return result
+    }
+
+    /// The feedback state of one server (counters, last load), if its virtual server has a `load_monitor`.
+    public func feedbackState(of id: RealServerID) -> LoadFeedbackState? {
+        feedback[id.virtual]?.states[id.server]
+    }
+
+    /// Every active real server of every active virtual server, in configuration order.
+    public var activeServers: [(id: RealServerID, virtual: VirtualServer, server: RealServer)] {
+        configuration.virtualServers.filter(\.active).flatMap { virtual in
+            virtual.realServers.filter(\.active).map {
+                (RealServerID(virtual: virtual.name, server: $0.name), virtual, $0)
+            }
+        }
+    }
+
+    /// The servers whose load should be read this round, per virtual server with a `load_monitor`: those in the
+    /// table (a removed server's load moves nothing).
+    public func loadTargets() -> [String: [RealServerID: RealServer]] {
+        let plans = desired.servers
+        var result: [String: [RealServerID: RealServer]] = [:]
+        for (id, virtual, server) in activeServers where virtual.loadMonitor != .none {
+            guard plans[id]?.inTable == true else { continue }
+            result[virtual.name, default: [:]][id] = server
+        }
+        return result
+    }
+
+    // MARK: Inputs
+
+    /// A health verdict for `id`. Returns whether it changed. A server that comes back after being down starts
+    /// slowly (load feedback's slow start).
+    @discardableResult
+    public mutating func healthChanged(_ id: RealServerID, to state: HealthState, now: NIODeadline) -> Bool {
+        let previous = health[id]?.state ?? .unknown
+        guard previous != state, activeServers.contains(where: { $0.id == id }) else { return false }
+        health[id] = HealthRecord(state: state, since: now)
+        if state == .up, case .down = previous {
+            feedback[id.virtual]?.readmit(id.server, at: now)
+        }
+        return true
+    }
+
+    /// One round of load readings for the servers of `virtual`, keyed by server name. Returns the weights that
+    /// changed, with their reasons.
+    @discardableResult
+    public mutating func loadRound(virtual: String, readings: [String: LoadReading], now: NIODeadline)
+        -> [RealServerID: WeightDecision]
+    {
+        guard var group = feedback[virtual] else { return [:] }
+        for (server, reading) in readings where group.states[server] != nil {
+            loads[RealServerID(virtual: virtual, server: server)] = LoadRecord(reading: reading, receivedAt: now)
+        }
+        let decisions = group.apply(readings, now: now)
+        feedback[virtual] = group
+        var changed: [RealServerID: WeightDecision] = [:]
+        for (server, decision) in decisions where decision.changed {
+            changed[RealServerID(virtual: virtual, server: server)] = decision
+        }
+        return changed
+    }
+
+    /// Applies an operator's action (see ``OverrideAction``). Returns the previous override.
+    @discardableResult
+    public mutating func applyOverride(_ action: OverrideAction, for key: OverrideKey, at wallTime: Double)
+        -> OverrideRecord?
+    {
+        let previous = overrides[key]
+        switch action {
+        case .drain: overrides[key] = OverrideRecord(action: .drain, setAt: wallTime)
+        case .down: overrides[key] = OverrideRecord(action: .down, setAt: wallTime)
+        case .up:
+            if previous == nil || previous?.action == .up {
+                overrides[key] = previous ?? OverrideRecord(action: .up, setAt: wallTime)
+            } else {
+                overrides[key] = nil
+            }
+        case .clear: overrides[key] = nil
+        }
+        return previous
+    }
+
+    /// Removes an override whatever it is.
+    public mutating func clearOverride(_ key: OverrideKey) {
+        overrides[key] = nil
+    }
+
+    /// The role the heartbeat (or standalone mode) decided. Returns whether it changed; every change between
+    /// active and backup (not the first decision) counts as a failover.
+    @discardableResult
+    public mutating func roleChanged(to newRole: DirectorRole, reason: String, now: NIODeadline) -> Bool {
+        guard role.role != newRole else { return false }
+        if role.role != nil { failovers += 1 }
+        role = RoleRecord(role: newRole, reason: reason, since: now)
+        return true
+    }
+
+    /// The director stopped its heartbeat.
+    public mutating func roleStopped(now: NIODeadline) {
+        role = RoleRecord(role: nil, reason: "stopped", since: now)
+    }
+
+    /// A new configuration (SIGHUP): servers no longer configured lose their health, load and feedback state; new
+    /// ones start unchecked; unchanged ones keep everything. Overrides are kept (they name addresses, and an
+    /// operator's decision outlives a reload).
+    public mutating func reconfigure(_ configuration: LVSConfiguration, now: NIODeadline) {
+        self.configuration = configuration
+        syncServers(now: now)
+    }
+
+    /// Makes health, loads and feedback groups follow the active servers of the configuration.
+    private mutating func syncServers(now: NIODeadline) {
+        let active = activeServers
+        let ids = Set(active.map(\.id))
+        health = health.filter { ids.contains($0.key) }
+        loads = loads.filter { ids.contains($0.key) }
+        var groups: [String: LoadFeedbackGroup<String>] = [:]
+        for (id, virtual, server) in active where virtual.loadMonitor != .none {
+            var group = groups[id.virtual] ?? feedback[id.virtual] ?? LoadFeedbackGroup(policy: policy)
+            group.add(id.server, baseWeight: server.weight, admittedAt: nil, now: now)
+            groups[id.virtual] = group
+        }
+        for (virtual, var group) in groups {
+            let names = Set(active.filter { $0.id.virtual == virtual }.map(\.id.server))
+            for server in group.states.keys where !names.contains(server) { group.remove(server) }
+            groups[virtual] = group
+        }
+        feedback = groups
+    }
+}

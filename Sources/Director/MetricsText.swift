@@ -1,0 +1,140 @@
+import HealthCheck
+import Heartbeat
+import IPVS
+
+/// The Prometheus text exposition (format 0.0.4) of the director's counters and the kernel's per-destination
+/// counters. Pure: built from snapshots.
+public struct MetricsText {
+    public struct Snapshot: Sendable {
+        public var counters: DirectorCore.Counters
+        public var health: HealthCheckStatistics?
+        public var heartbeat: HeartbeatCounters?
+        /// The kernel table with statistics, nil when it could not be read.
+        public var table: IPVSTable?
+        /// Servers in the desired table per virtual server, and those with health up.
+        public var serversUp: [String: Int]
+        public var serversConfigured: [String: Int]
+
+        public init(
+            counters: DirectorCore.Counters, health: HealthCheckStatistics?, heartbeat: HeartbeatCounters?,
+            table: IPVSTable?, serversUp: [String: Int] = [:], serversConfigured: [String: Int] = [:]
+        ) {
+            self.counters = counters
+            self.health = health
+            self.heartbeat = heartbeat
+            self.table = table
+            self.serversUp = serversUp
+            self.serversConfigured = serversConfigured
+        }
+    }
+
+    /// The heartbeat's counters (``HeartbeatStatistics`` has no public initialiser, and metrics need only these).
+    public struct HeartbeatCounters: Sendable {
+        public var sent: Int
+        public var accepted: Int
+        public var rejections: [HeartbeatRejection: Int]
+
+        public init(sent: Int = 0, accepted: Int = 0, rejections: [HeartbeatRejection: Int] = [:]) {
+            self.sent = sent
+            self.accepted = accepted
+            self.rejections = rejections
+        }
+
+        public init(_ statistics: HeartbeatStatistics) {
+            self.init(sent: statistics.sent, accepted: statistics.accepted, rejections: statistics.rejections)
+        }
+    }
+
+    private var lines: [String] = []
+
+    public static func render(_ snapshot: Snapshot) -> String {
+        var text = MetricsText()
+        let c = snapshot.counters
+        text.metric("h2e_director_active", "gauge", "1 while this director holds the virtual addresses.", c.role == .active ? 1 : 0)
+        text.metric("h2e_failovers_total", "counter", "Role changes between active and backup.", c.failovers)
+        text.metric("h2e_weight_changes_total", "counter", "Weights changed by load feedback.", c.weightChanges)
+        text.metric("h2e_ipvs_changes_total", "counter", "Changes applied to the IPVS table.", c.changesApplied)
+        text.metric("h2e_netlink_errors_total", "counter", "Failed IPVS reads or changes (retried).", c.netlinkErrors)
+        text.metric("h2e_reloads_total", "counter", "Configurations reloaded on SIGHUP.", c.reloads)
+        text.metric("h2e_reload_failures_total", "counter", "SIGHUPs whose configuration was rejected.", c.reloadFailures)
+        if let health = snapshot.health {
+            text.metric("h2e_health_checks_total", "counter", "Health checks completed.", health.passed + health.failed)
+            text.metric("h2e_health_check_failures_total", "counter", "Health checks that failed.", health.failed)
+            text.metric("h2e_health_check_timeouts_total", "counter", "Health checks that timed out.", health.timedOut)
+        }
+        if let heartbeat = snapshot.heartbeat {
+            text.metric("h2e_heartbeats_sent_total", "counter", "Heartbeats sent.", heartbeat.sent)
+            text.metric("h2e_heartbeats_accepted_total", "counter", "Valid heartbeats received.", heartbeat.accepted)
+            text.header("h2e_heartbeat_rejects_total", "counter", "Heartbeats rejected, by reason.")
+            for reason in HeartbeatRejection.allCases {
+                text.sample("h2e_heartbeat_rejects_total", ["reason": Self.label(reason)], heartbeat.rejections[reason] ?? 0)
+            }
+        }
+        text.header("h2e_servers_up", "gauge", "Real servers whose health checks pass, per virtual server.")
+        for (virtual, count) in snapshot.serversUp.sorted(by: { $0.key < $1.key }) {
+            text.sample("h2e_servers_up", ["virtual": virtual], count)
+        }
+        text.header("h2e_servers_configured", "gauge", "Active real servers, per virtual server.")
+        for (virtual, count) in snapshot.serversConfigured.sorted(by: { $0.key < $1.key }) {
+            text.sample("h2e_servers_configured", ["virtual": virtual], count)
+        }
+        if let table = snapshot.table {
+            let families: [(String, String, String, (Destination) -> UInt64)] = [
+                ("h2e_ipvs_destination_weight", "gauge", "Weight in the kernel table.", { UInt64($0.weight) }),
+                ("h2e_ipvs_destination_active_connections", "gauge", "Active connections.", { UInt64($0.activeConnections) }),
+                ("h2e_ipvs_destination_inactive_connections", "gauge", "Inactive connections.", { UInt64($0.inactiveConnections) }),
+                ("h2e_ipvs_destination_connections_total", "counter", "Connections scheduled.", { $0.statistics?.connections ?? 0 }),
+                ("h2e_ipvs_destination_in_packets_total", "counter", "Packets in.", { $0.statistics?.inPackets ?? 0 }),
+                ("h2e_ipvs_destination_out_packets_total", "counter", "Packets out.", { $0.statistics?.outPackets ?? 0 }),
+                ("h2e_ipvs_destination_in_bytes_total", "counter", "Bytes in.", { $0.statistics?.inBytes ?? 0 }),
+                ("h2e_ipvs_destination_out_bytes_total", "counter", "Bytes out.", { $0.statistics?.outBytes ?? 0 }),
+            ]
+            for (name, type, help, value) in families {
+                text.header(name, type, help)
+                for service in table.services {
+                    for destination in service.destinations {
+                        text.sample(name, ["service": "\(service.key)", "server": "\(destination.id)"], value(destination))
+                    }
+                }
+            }
+        }
+        return text.lines.joined(separator: "\n") + "\n"
+    }
+
+    private mutating func metric(_ name: String, _ type: String, _ help: String, _ value: some BinaryInteger) {
+        header(name, type, help)
+        sample(name, [:], value)
+    }
+
+    private mutating func header(_ name: String, _ type: String, _ help: String) {
+        lines.append("# HELP \(name) \(help)")
+        lines.append("# TYPE \(name) \(type)")
+    }
+
+    private mutating func sample(_ name: String, _ labels: [String: String], _ value: some BinaryInteger) {
+        let labelText =
+            labels.isEmpty
+            ? "" : "{" + labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",") + "}"
+        lines.append("\(name)\(labelText) \(value)")
+    }
+
+    /// A short label for a rejection (its description is a sentence).
+    static func label(_ rejection: HeartbeatRejection) -> String {
+        switch rejection {
+        case .wrongLength: "wrongLength"
+        case .badMagic: "badMagic"
+        case .malformed: "malformed"
+        case .badMAC: "badMAC"
+        case .replay: "replay"
+        case .outsideTimeWindow: "outsideTimeWindow"
+        case .wrongLink: "wrongLink"
+        case .unexpectedSource: "unexpectedSource"
+        case .ownSenderID: "ownSenderID"
+        }
+    }
+
+    /// Label values escape backslash, double quote and newline.
+    static func escape(_ value: String) -> String {
+        value.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"").replacing("\n", with: "\\n")
+    }
+}

@@ -1,2 +1,0 @@
-/// Director: see ../shared/DESIGN.md (module layout).
-public enum DirectorModule {}

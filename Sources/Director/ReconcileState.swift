@@ -1,0 +1,73 @@
+import IPVS
+import NIOCore
+
+/// The reconcile loop's memory of the kernel table, as a value: what to do next to make the kernel match the
+/// desired table, and what happened last time.
+///
+/// - The kernel table is read once (at start: the existing table is adopted, never flushed), and again after any
+///   failure and every `resyncInterval` (someone may have run ipvsadm); in between, the table last written is
+///   taken as the kernel's, so a reconcile without a real change costs no netlink call at all.
+/// - A failed apply (netlink error) is counted and remembered; the next tick reads the kernel again and retries.
+public struct ReconcileState: Sendable {
+    /// The next thing the loop must do.
+    public enum Step: Sendable, Hashable {
+        /// Read the kernel table, then ask again.
+        case readKernel
+        /// Apply these changes (never empty).
+        case apply([IPVSChange])
+        /// The kernel matches.
+        case upToDate
+    }
+
+    /// The kernel's table as last read or written; nil when it must be read.
+    public private(set) var known: IPVSTable?
+    public private(set) var lastRead: NIODeadline?
+    public private(set) var consecutiveFailures = 0
+    public private(set) var failures = 0
+    public private(set) var lastError: String?
+    public private(set) var changesApplied = 0
+    /// True after a failure until an apply succeeds.
+    public var needsRetry: Bool { lastError != nil }
+    public let resyncInterval: TimeAmount
+
+    public init(resyncInterval: TimeAmount = .seconds(60)) {
+        self.resyncInterval = resyncInterval
+    }
+
+    /// What to do to reach `desired`.
+    public func next(desired: IPVSTable, now: NIODeadline) -> Step {
+        guard let known, let lastRead, now - lastRead < resyncInterval else { return .readKernel }
+        let changes = IPVSReconciler.changes(from: known, to: desired)
+        return changes.isEmpty ? .upToDate : .apply(changes)
+    }
+
+    /// The kernel table was read.
+    public mutating func kernelRead(_ table: IPVSTable, now: NIODeadline) {
+        known = table
+        lastRead = now
+    }
+
+    /// Every change went in: the kernel now holds `desired`.
+    public mutating func applied(_ changes: [IPVSChange], desired: IPVSTable) {
+        changesApplied += changes.count
+        consecutiveFailures = 0
+        lastError = nil
+        known = desired
+    }
+
+    /// Nothing needed doing: a pending retry is over.
+    public mutating func upToDate() {
+        consecutiveFailures = 0
+        lastError = nil
+    }
+
+    /// Reading or applying failed after `applied` changes went in: forget the kernel table (read it on the next
+    /// tick) and remember the error.
+    public mutating func failed(_ error: String, applied: Int = 0) {
+        changesApplied += applied
+        failures += 1
+        consecutiveFailures += 1
+        lastError = error
+        known = nil
+    }
+}

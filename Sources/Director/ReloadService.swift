@@ -1,0 +1,69 @@
+import LVSConfig
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// SIGHUP re-reads lvs.cf. A file with errors is logged (`FILE:LINE:COLUMN: message`, one line each) and the
+/// running configuration stays; a good one is applied as a diff: the IPVS table by the reconciler, health
+/// targets that did not change keep their state, virtual addresses are added or removed on an active director.
+/// Heartbeat settings (primary, backup, keepalive, deadtime, port, key) take effect at the next start.
+public struct ReloadService: Service {
+    private let core: DirectorCore
+    private let health: HealthService
+    private let role: RoleService
+    private let file: String
+    private let prepare: @Sendable (LVSConfiguration, String) -> Result<RuntimeConfiguration, RuntimeConfigurationError>
+    private let logger: Logger
+
+    public init(
+        file: String, core: DirectorCore, health: HealthService, role: RoleService, logger: Logger,
+        prepare: @escaping @Sendable (LVSConfiguration, String) -> Result<RuntimeConfiguration, RuntimeConfigurationError>
+    ) {
+        self.file = file
+        self.core = core
+        self.health = health
+        self.role = role
+        self.prepare = prepare
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            await reload()
+        }
+    }
+
+    /// Reads and applies the file once.
+    public func reload() async {
+        logger.notice("SIGHUP: reloading \(file)")
+        let result = LVSConfigParser.parseFile(atPath: file)
+        for warning in result.warnings { logger.warning("\(warning)") }
+        guard let configuration = result.configuration else {
+            for error in result.errors { logger.error("\(error)") }
+            logger.error("reload of \(file) failed: keeping the running configuration")
+            await core.reloadFailed(result.errors.map(\.description).joined(separator: "\n"))
+            return
+        }
+        switch prepare(configuration, file) {
+        case .failure(let error):
+            for line in error.problems { logger.error("\(file): \(line)") }
+            logger.error("reload of \(file) failed: keeping the running configuration")
+            await core.reloadFailed(error.description)
+        case .success(let runtime):
+            let old = await core.runtime.configuration.global
+            let new = runtime.configuration.global
+            if old.primary != new.primary || old.backup != new.backup || old.keepalive != new.keepalive
+                || old.deadtime != new.deadtime || old.heartbeatPort != new.heartbeatPort
+                || old.heartbeatAuthentication != new.heartbeatAuthentication || old.heartbeat != new.heartbeat
+                || old.backupActive != new.backupActive || old.primaryPrivate != new.primaryPrivate
+                || old.backupPrivate != new.backupPrivate || old.monitorLinks != new.monitorLinks
+            {
+                logger.warning("heartbeat settings changed: they take effect when h2e-director restarts")
+            }
+            await core.reload(runtime)
+            await health.reconfigure(runtime)
+            await role.reconfigure(runtime)
+        }
+    }
+}

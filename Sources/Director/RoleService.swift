@@ -1,0 +1,103 @@
+import Heartbeat
+import Logging
+import ServiceLifecycle
+
+/// This director's role and the virtual addresses that go with it.
+///
+/// With a backup director configured it runs the heartbeat (``HeartbeatService``, and ``LinkMonitor`` for
+/// `monitor_links`) and follows its role changes: active takes the VIPs over (add, gratuitous ARP / unsolicited NA,
+/// `active_cmd`), backup gives them up (`inactive_cmd`). Standalone it is active from the start. On stop it gives
+/// the VIPs up (the heartbeat first tells the peer, which takes over at once).
+///
+/// Both directors program the IPVS table whatever their role, so a takeover only moves addresses (see
+/// docs/director.md).
+public actor RoleService: Service {
+    private let core: DirectorCore
+    private let executor: TakeoverExecutor<ContinuousClock>
+    private let plan: RuntimeConfiguration.RolePlan
+    private let logger: Logger
+    private var addresses: [VirtualAddress]
+    private var activeCommand: String?
+    private var inactiveCommand: String?
+    private var role: DirectorRole?
+    private var heartbeat: HeartbeatService?
+    private var lastTakeover: Task<TakeoverReport, Never>?
+
+    public init(runtime: RuntimeConfiguration, core: DirectorCore, system: any TakeoverSystem, logger: Logger) {
+        self.core = core
+        self.executor = TakeoverExecutor(system: system, clock: ContinuousClock())
+        self.plan = runtime.role
+        self.logger = logger
+        self.addresses = runtime.virtualAddresses
+        self.activeCommand = runtime.configuration.global.activeCommand
+        self.inactiveCommand = runtime.configuration.global.inactiveCommand
+    }
+
+    public func run() async throws {
+        switch plan {
+        case .standalone:
+            await change(to: .active, why: "standalone: no backup director configured")
+            try? await gracefulSleep(for: .seconds(1_000_000_000))
+            await change(to: .backup, why: "shutting down")
+        case .heartbeat(let configuration, let devices):
+            let service = try HeartbeatService(configuration: configuration, logger: logger)
+            heartbeat = service
+            await core.attach(heartbeat: service)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    try await cancelWhenGracefulShutdown { try await service.run() }
+                }
+                if !devices.isEmpty {
+                    let monitor = LinkMonitor(devices: devices, netlink: try RouteNetlink())
+                    group.addTask {
+                        try? await cancelWhenGracefulShutdown { await monitor.run(reportingTo: service) }
+                    }
+                }
+                for await change in service.roleChanges {
+                    await self.change(to: change.role, why: change.reason.description)
+                }
+                try await group.waitForAll()
+            }
+        }
+        _ = await lastTakeover?.value
+        await core.roleStopped()
+    }
+
+    private func change(to newRole: DirectorRole, why: String) async {
+        role = newRole
+        await core.roleChanged(to: newRole, reason: why)
+        let steps =
+            newRole == .active
+            ? TakeoverStep.becomeActive(addresses: addresses, command: activeCommand)
+            : TakeoverStep.becomeBackup(addresses: addresses, command: inactiveCommand)
+        await begin(steps, what: newRole == .active ? "taking over" : "giving up")
+    }
+
+    private func begin(_ steps: [TakeoverStep], what: String) async {
+        guard !steps.isEmpty else { return }
+        let task = await executor.begin(steps)
+        lastTakeover = task
+        let logger = self.logger
+        Task {
+            let report = await task.value
+            for failure in report.failures { logger.error("\(what): \(failure)") }
+            if report.succeeded && !report.cancelled { logger.info("\(what): done (\(steps.count) steps)") }
+        }
+    }
+
+    /// A reload changed the virtual addresses: an active director takes the new ones over and gives the
+    /// dropped ones up at once; commands are not run again.
+    public func reconfigure(_ runtime: RuntimeConfiguration) async {
+        let new = runtime.virtualAddresses
+        let added = new.filter { !addresses.contains($0) }
+        let removed = addresses.filter { !new.contains($0) }
+        addresses = new
+        activeCommand = runtime.configuration.global.activeCommand
+        inactiveCommand = runtime.configuration.global.inactiveCommand
+        guard role == .active else { return }
+        let steps =
+            removed.map { TakeoverStep.removeAddress($0) }
+            + TakeoverStep.becomeActive(addresses: added, command: nil)
+        await begin(steps, what: "reload")
+    }
+}

@@ -1,0 +1,172 @@
+import HealthCheck
+import Heartbeat
+import LVSConfig
+import LoadFeedback
+
+/// An lvs.cf configuration turned into what the daemon's parts need: health check targets, load sources, the
+/// virtual addresses to take over, and the heartbeat settings. Building it is where configuration problems that
+/// the parser cannot see are found (a bad regex, a missing heartbeat key, neither primary nor backup being an
+/// address of this host), so a reload with such a problem keeps the running configuration.
+public struct RuntimeConfiguration: Sendable {
+    /// How this director decides its role.
+    public enum RolePlan: Sendable {
+        /// No backup director configured (`backup_active = 0`, no `backup`, or `heartbeat = 0`): always active.
+        case standalone
+        /// Heartbeats with the peer; `monitorDevices` are the interfaces watched for `monitor_links`.
+        case heartbeat(HeartbeatService.Configuration, monitorDevices: [String])
+
+        public var isStandalone: Bool {
+            if case .standalone = self { return true }
+            return false
+        }
+    }
+
+    public var configuration: LVSConfiguration
+    public var file: String
+    public var healthTargets: [RealServerID: HealthTarget]
+    public var loadSources: [String: LoadSource]
+    public var virtualAddresses: [VirtualAddress]
+    public var role: RolePlan
+
+    /// - Parameters:
+    ///   - localAddresses: this host's addresses (canonical text) and the interface holding each, to find out
+    ///     whether it is the primary or the backup.
+    ///   - forcedRole: `--role`, overriding that search.
+    ///   - loadKey: reads a `heartbeat_key` file (injected so tests need no key file).
+    /// - Returns: the configuration, or every problem as a sentence.
+    public static func make(
+        _ configuration: LVSConfiguration, file: String, localAddresses: [String: String],
+        forcedRole: ConfiguredRole? = nil,
+        loadKey: (String) throws -> [UInt8] = { path in try HeartbeatAuthentication.loadKey(path: path) }
+    ) -> Result<RuntimeConfiguration, RuntimeConfigurationError> {
+        var problems: [String] = []
+        var targets: [RealServerID: HealthTarget] = [:]
+        var sources: [String: LoadSource] = [:]
+        var addresses: [VirtualAddress] = []
+        let global = configuration.global
+
+        for virtual in configuration.virtualServers where virtual.active {
+            do {
+                let check = try HealthCheck.piranha(
+                    protocol: virtual.protocol == .udp ? .udp : .tcp, port: Int(virtual.port), send: virtual.send,
+                    expect: virtual.expect, useRegex: virtual.useRegex, sendProgram: virtual.sendProgram)
+                let timing = try HealthCheckTiming(
+                    timeout: .seconds(virtual.timeout), interval: .seconds(virtual.checkInterval), fall: virtual.fall,
+                    reentry: .seconds(virtual.reentry))
+                for server in virtual.realServers where server.active {
+                    let endpoint = try HealthEndpoint(
+                        host: server.address.description, port: Int(virtual.port(of: server)))
+                    targets[RealServerID(virtual: virtual.name, server: server.name)] = HealthTarget(
+                        endpoint: endpoint, check: check, timing: timing)
+                }
+            } catch {
+                problems.append("virtual \(virtual.name): \(error)")
+            }
+            sources[virtual.name] = loadSource(virtual.loadMonitor, rshCommand: global.rshCommand)
+            do {
+                let vip = try VirtualAddress(
+                    address: "\(virtual.address.address) \(virtual.address.deviceLabel)",
+                    netmask: virtual.vipNetmask.map { String($0.prefixLength) })
+                if !addresses.contains(vip) { addresses.append(vip) }
+            } catch {
+                problems.append("virtual \(virtual.name): \(error)")
+            }
+        }
+        if global.network == .nat, let router = global.natRouter {
+            do {
+                let vip = try VirtualAddress(
+                    address: "\(router.address) \(router.deviceLabel)",
+                    netmask: global.natNetmask.map { String($0.prefixLength) })
+                if !addresses.contains(vip) { addresses.append(vip) }
+            } catch {
+                problems.append("nat_router: \(error)")
+            }
+        }
+
+        var role = RolePlan.standalone
+        if global.heartbeat, global.backupActive, let primary = global.primary, let backup = global.backup {
+            do {
+                role = try heartbeatPlan(
+                    global, primary: primary, backup: backup, localAddresses: localAddresses, forcedRole: forcedRole,
+                    vipDevices: addresses.map(\.device), loadKey: loadKey)
+            } catch {
+                problems.append("\(error)")
+            }
+        }
+        guard problems.isEmpty else { return .failure(RuntimeConfigurationError(file: file, problems: problems)) }
+        return .success(
+            RuntimeConfiguration(
+                configuration: configuration, file: file, healthTargets: targets, loadSources: sources,
+                virtualAddresses: addresses, role: role))
+    }
+
+    /// `load_monitor` as a load source: `uptime` runs through `rsh_command` (`rsh ADDRESS uptime`), as nanny did.
+    public static func loadSource(_ monitor: LoadMonitor, rshCommand: String) -> LoadSource {
+        switch monitor {
+        case .none: .none
+        case .h2e: .agent
+        case .remote(.uptime): .program(command: rshCommand, argumentsAfterAddress: ["uptime"])
+        case .remote(let command): .program(command: command.rawValue, argumentsAfterAddress: [])
+        case .program(let path): .program(command: path, argumentsAfterAddress: [])
+        }
+    }
+
+    private static func heartbeatPlan(
+        _ global: GlobalSettings, primary: IPAddress, backup: IPAddress, localAddresses: [String: String],
+        forcedRole: ConfiguredRole?, vipDevices: [String], loadKey: (String) throws -> [UInt8]
+    ) throws -> RolePlan {
+        let configuredRole: ConfiguredRole
+        if let forcedRole {
+            configuredRole = forcedRole
+        } else if localAddresses[primary.description] != nil {
+            configuredRole = .primary
+        } else if localAddresses[backup.description] != nil {
+            configuredRole = .backup
+        } else {
+            throw RuntimeConfigurationError.Message(
+                "neither primary \(primary) nor backup \(backup) is an address of this host: configure one of them "
+                    + "here, or say which this director is with --role primary|backup")
+        }
+        var pairs = [(primary.description, backup.description)]
+        if let p = global.primaryPrivate, let b = global.backupPrivate { pairs.append((p.description, b.description)) }
+        let links = pairs.map { p, b in
+            configuredRole == .primary ? HeartbeatLink(local: p, peer: b) : HeartbeatLink(local: b, peer: p)
+        }
+        let authentication: Heartbeat.HeartbeatAuthentication
+        switch global.heartbeatAuthentication {
+        case .unspecified:
+            throw RuntimeConfigurationError.Message(
+                "heartbeats are unauthenticated: set heartbeat_key = /path/to/key (a file of at least "
+                    + "\(Heartbeat.HeartbeatAuthentication.minimumKeyLength) bytes, mode 0600, the same on both "
+                    + "directors), or heartbeat_auth = none to accept that anyone on the network can move the VIPs")
+        case .none:
+            authentication = .none
+        case .hmacSHA256(let keyFile):
+            authentication = .hmacSHA256(key: try loadKey(keyFile))
+        }
+        guard let senderID = PeerConfiguration.senderID(forAddress: links[0].local) else {
+            throw RuntimeConfigurationError.Message("\(links[0].local) is not an IP address")
+        }
+        let peer = try PeerConfiguration(
+            role: configuredRole, senderID: senderID, keepalive: .seconds(global.keepalive),
+            deadtime: .seconds(global.deadtime), linkCount: links.count, monitorLinks: global.monitorLinks)
+        let devices = links.compactMap { localAddresses[$0.local] } + vipDevices
+        return .heartbeat(
+            HeartbeatService.Configuration(
+                peer: peer, links: links, port: Int(global.heartbeatPort), authentication: authentication),
+            monitorDevices: global.monitorLinks ? devices : [])
+    }
+}
+
+/// Problems found while preparing a configuration for the daemon, one sentence each.
+public struct RuntimeConfigurationError: Error, Sendable, CustomStringConvertible {
+    public var file: String
+    public var problems: [String]
+
+    public var description: String { problems.map { "\(file): \($0)" }.joined(separator: "\n") }
+
+    struct Message: Error, CustomStringConvertible {
+        var description: String
+        init(_ description: String) { self.description = description }
+    }
+}

@@ -1,0 +1,147 @@
+import Logging
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+
+/// The small HTTP server of `run --metrics ADDR:PORT`: `GET /metrics` (Prometheus text), `GET /` (the status
+/// page), `GET /status.json`. Read-only; one request per connection. Off unless asked for, and on a loopback
+/// address only unless `--metrics-allow-remote`.
+public struct StatusHTTPServer: Service {
+    /// What the server serves, per path: status code, content type, body.
+    public typealias Responder = @Sendable (_ path: String) async -> (HTTPResponseStatus, String, String)
+
+    public let listen: ListenAddress
+    private let respond: Responder
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let bound: (@Sendable (Int) -> Void)?
+
+    /// - Parameter bound: called with the port once listening (for port 0 in tests).
+    public init(
+        listen: ListenAddress, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        bound: (@Sendable (Int) -> Void)? = nil, respond: @escaping Responder
+    ) {
+        self.listen = listen
+        self.respond = respond
+        self.logger = logger
+        self.group = group
+        self.bound = bound
+    }
+
+    public func run() async throws {
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: listen.host, port: listen.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
+                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                        wrappingChannelSynchronously: channel)
+                }
+            }
+        let port = server.channel.localAddress?.port ?? listen.port
+        logger.info("status page and metrics on http://\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(port)/")
+        bound?(port)
+        let respond = self.respond
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        group.addTask { await Self.serve(connection, respond: respond) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+    }
+
+    private static func serve(
+        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, respond: Responder
+    ) async {
+        try? await connection.executeThenClose { inbound, outbound in
+            var head: HTTPRequestHead?
+            for try await part in inbound {
+                switch part {
+                case .head(let h): head = h
+                case .body: break
+                case .end:
+                    guard let request = head else { return }
+                    let (status, type, body): (HTTPResponseStatus, String, String)
+                    if request.method != .GET && request.method != .HEAD {
+                        (status, type, body) = (.methodNotAllowed, "text/plain; charset=utf-8", "read-only: GET only\n")
+                    } else {
+                        let path = String(request.uri.prefix { $0 != "?" })
+                        (status, type, body) = await respond(path)
+                    }
+                    var headers = HTTPHeaders()
+                    headers.add(name: "Content-Type", value: type)
+                    headers.add(name: "Content-Length", value: String(body.utf8.count))
+                    headers.add(name: "Connection", value: "close")
+                    headers.add(name: "Cache-Control", value: "no-store")
+                    try await outbound.write(
+                        .head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
+                    if request.method != .HEAD {
+                        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
+                    }
+                    try await outbound.write(.end(nil))
+                    return
+                }
+            }
+        }
+    }
+}
+
+/// `ADDR:PORT` (`127.0.0.1:9100`, `[::1]:9100`).
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `ADDR:PORT`; refuses a non-loopback address unless `allowRemote`.
+    public static func parse(_ text: String, allowRemote: Bool) throws(ListenAddressError) -> ListenAddress {
+        let host: Substring
+        let port: Substring
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = text[text.index(after: text.startIndex)..<close]
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { throw .syntax(text) }
+            port = rest.dropFirst()
+        } else {
+            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { throw .syntax(text) }
+            host = text[..<colon]
+            port = text[text.index(after: colon)...]
+        }
+        guard let number = Int(port), (0...65535).contains(number), let address = try? SocketAddress(ipAddress: String(host), port: number)
+        else { throw .syntax(text) }
+        let loopback: Bool
+        switch address {
+        case .v4(let v4): loopback = UInt32(bigEndian: v4.address.sin_addr.s_addr) >> 24 == 127
+        case .v6: loopback = host == "::1"
+        default: loopback = false
+        }
+        guard loopback || allowRemote else { throw .remote(text) }
+        return ListenAddress(host: String(host), port: number)
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// A `--metrics` value h2e will not use.
+public enum ListenAddressError: Error, Sendable, Hashable, CustomStringConvertible {
+    case syntax(String)
+    case remote(String)
+
+    public var description: String {
+        switch self {
+        case .syntax(let text): "--metrics \(text): expected ADDRESS:PORT with a numeric address, e.g. 127.0.0.1:9110 or [::1]:9110"
+        case .remote(let text):
+            "--metrics \(text) is not a loopback address: the status page and metrics have no authentication; "
+                + "add --metrics-allow-remote to serve them to the network anyway"
+        }
+    }
+}

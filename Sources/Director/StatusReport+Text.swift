@@ -1,0 +1,75 @@
+/// The human format of `status`: a header with the role, then one compact table of every real server.
+extension StatusReport {
+    public var text: String {
+        var lines: [String] = []
+        var head = "role \(director.role)"
+        if director.standalone {
+            head += " (standalone)"
+        } else if let configured = director.configuredRole {
+            head += " (\(configured))"
+        }
+        head += " since \(Self.age(director.roleAgeSeconds)): \(director.roleReason)"
+        lines.append(head)
+        if !director.standalone {
+            let peer = director.peer.map { "\($0.state) (\($0.configuredRole)\($0.fit ? "" : ", unfit"))" } ?? "not heard"
+            var line = "peer \(peer)"
+            if !director.silentLinks.isEmpty { line += ", silent links \(director.silentLinks.map(String.init).joined(separator: ","))" }
+            line += ", failovers \(director.failovers), rejected heartbeats \(director.heartbeatRejects)"
+            lines.append(line)
+        }
+        var ipvsLine = "ipvs \(ipvs.backend): \(ipvs.changesApplied) changes applied, \(ipvs.errors) errors"
+        if let error = ipvs.lastError { ipvsLine += "; failing: \(error)" }
+        lines.append(ipvsLine)
+        if let error = director.reloadError { lines.append("last reload failed, running the previous configuration:\n\(error)") }
+        var rows: [[String]] = [["VIRTUAL", "SERVER", "ADDRESS", "HEALTH", "LOAD", "WEIGHT", "OVERRIDE", "REASON"]]
+        for virtual in virtuals {
+            for server in virtual.servers {
+                var health = server.health
+                if let age = server.healthAgeSeconds { health += " \(Self.age(age))" }
+                var load = "-"
+                if let value = server.load {
+                    load = Self.figure(value)
+                    if let age = server.loadAgeSeconds { load += " \(Self.age(age))" }
+                } else if server.loadError != nil {
+                    load = "error"
+                }
+                rows.append([
+                    virtual.name, server.name, "\(server.address):\(server.port)", health, load,
+                    server.weight.map(String.init) ?? "out", server.override ?? "-",
+                    server.reason + (server.healthDetail.map { " [\($0)]" } ?? ""),
+                ])
+            }
+            if virtual.sorryServerInUse, let sorry = virtual.sorryServer {
+                rows.append([virtual.name, "(sorry)", sorry, "-", "-", "1", "-", "no real server is serving"])
+            }
+        }
+        lines += Self.table(rows)
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func table(_ rows: [[String]]) -> [String] {
+        guard let width = rows.first?.count else { return [] }
+        var widths = [Int](repeating: 0, count: width)
+        for row in rows { for (i, cell) in row.enumerated() where i < width - 1 { widths[i] = max(widths[i], cell.count) } }
+        return rows.map { row in
+            row.enumerated().map { i, cell in
+                i == width - 1 ? cell : cell + String(repeating: " ", count: widths[i] - cell.count)
+            }.joined(separator: "  ")
+        }
+    }
+
+    /// `12s`, `5m`, `3h`, `2d` ago.
+    static func age(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded(.down))
+        if s < 120 { return "\(max(s, 0))s" }
+        if s < 7200 { return "\(s / 60)m" }
+        if s < 172_800 { return "\(s / 3600)h" }
+        return "\(s / 86400)d"
+    }
+
+    static func figure(_ value: Double) -> String {
+        let hundredths = Int((value * 100).rounded())
+        let fraction = hundredths % 100
+        return "\(hundredths / 100).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}

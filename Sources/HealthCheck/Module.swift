@@ -1,2 +1,0 @@
-/// HealthCheck: see ../shared/DESIGN.md (module layout).
-public enum HealthCheckModule {}

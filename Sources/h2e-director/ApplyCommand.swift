@@ -1,0 +1,47 @@
+import ArgumentParser
+import Director
+import IPVS
+import LVSConfig
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `h2e-director apply [--dry-run]`: make the kernel IPVS table match lvs.cf once (every real server assumed up,
+/// configured weights), printing each change in words; `no changes` when it already matches.
+struct ApplyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "apply",
+        abstract: "Make the kernel IPVS table match lvs.cf once (all servers up, configured weights).")
+
+    @Option(name: .long, help: "The configuration file.") var config: String = LVSConfigParser.defaultPath
+    @Flag(name: .long, help: "Print the changes without making them.") var dryRun = false
+
+    func run() async throws {
+        let result = LVSConfigParser.parseFile(atPath: config)
+        for diagnostic in result.diagnostics { printError("\(diagnostic)") }
+        guard let configuration = result.configuration else { throw ExitCode(1) }
+        let desired = DesiredTableMapper.configuredTable(configuration)
+        let kernel = NetlinkIPVSKernel()
+        do {
+            let current = try await kernel.table()
+            let changes = IPVSReconciler.changes(from: current, to: desired)
+            if changes.isEmpty {
+                print("no changes")
+                return
+            }
+            for change in changes { print(change) }
+            if !dryRun { try await kernel.apply(changes) }
+        } catch let error as IPVSKernelError {
+            throw CommandFailure("failed: \(error) (\(error.applied) changes before it went in)")
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+    }
+}
+
+/// One line on standard error (Swift 6: the `stderr` global is not concurrency-safe).
+func printError(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    bytes.withUnsafeBytes { _ = write(2, $0.baseAddress, $0.count) }
+}

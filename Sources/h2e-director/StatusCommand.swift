@@ -1,0 +1,37 @@
+import ArgumentParser
+import Director
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// `h2e-director status [--json]`: ask the running daemon.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Role, peer, and every real server's health, load, weight and the reason for it.")
+
+    @Option(name: .long, help: "The daemon's control socket.") var socket: String = ControlServer.defaultPath
+    @Flag(name: .long, help: "The report as JSON.") var json = false
+
+    func run() async throws {
+        let response: ControlResponse
+        do {
+            response = try await ControlClient(path: socket).send(ControlRequest(command: .status))
+        } catch {
+            throw CommandFailure("\(error)")
+        }
+        guard response.ok, let status = response.status else {
+            throw CommandFailure(response.error ?? "the daemon sent no status")
+        }
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(status), as: UTF8.self))
+        } else {
+            print(status.text, terminator: "")
+        }
+    }
+}

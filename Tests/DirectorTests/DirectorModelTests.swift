@@ -1,0 +1,104 @@
+import HealthCheck
+import IPVS
+import LVSConfig
+import LoadFeedback
+import NIOCore
+import XCTest
+
+@testable import Director
+
+final class DirectorModelTests: XCTestCase {
+    let web1 = RealServerID(virtual: "web", server: "web1")
+    let web2 = RealServerID(virtual: "web", server: "web2")
+    let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
+
+    func at(_ seconds: Int64) -> NIODeadline { t0 + .seconds(seconds) }
+
+    static let feedbackConfig = TestConfigurations.web.replacing(
+        "scheduler = wlc", with: "scheduler = wlc\n    load_monitor = /usr/local/bin/load")
+
+    func testHealthChangesOnlyReportRealChanges() {
+        var model = DirectorModel(configuration: TestConfigurations.parse(TestConfigurations.web), now: t0)
+        XCTAssertTrue(model.healthChanged(web1, to: .up, now: at(1)))
+        XCTAssertFalse(model.healthChanged(web1, to: .up, now: at(2)), "same verdict again is no change")
+        XCTAssertFalse(model.healthChanged(RealServerID(virtual: "web", server: "spare"), to: .up, now: at(2)),
+            "an inactive server is not tracked")
+        XCTAssertTrue(model.healthChanged(web1, to: .down(.timeout), now: at(3)))
+        XCTAssertEqual(model.health[web1]?.since, at(3))
+        XCTAssertEqual(model.desired.servers[web1]?.inTable, false)
+    }
+
+    func testLoadRoundsMoveWeightsAndReadmissionStartsSlowly() {
+        var model = DirectorModel(configuration: TestConfigurations.parse(Self.feedbackConfig), now: t0)
+        XCTAssertEqual(model.weights[web1]?.weight, 32, "feedback starts at the configured weight")
+        XCTAssertEqual(Set(model.loadTargets()["web"]?.keys.map { $0 } ?? []), [web1, web2])
+        // web1 twice as loaded as web2 for a few minutes of samples: its weight goes down, web2's up.
+        for minute in 1...6 {
+            let now = at(Int64(minute) * 60)
+            model.loadRound(
+                virtual: "web",
+                readings: ["web1": .load(perCPU: 2.0, at: now), "web2": .load(perCPU: 0.5, at: now)], now: now)
+        }
+        let w1 = model.desired.servers[web1]!
+        let w2 = model.desired.servers[web2]!
+        XCTAssertLessThan(w1.weight!, 32)
+        XCTAssertGreaterThan(w2.weight!, 16)
+        XCTAssertTrue(w1.reason.contains("load 2.00/cpu"), w1.reason)
+        XCTAssertEqual(model.loads[web1]?.reading, .load(perCPU: 2.0, at: at(360)))
+
+        // Down: out of the table and not asked for its load; back: slow start from 1.
+        model.healthChanged(web1, to: .up, now: at(361))
+        model.healthChanged(web1, to: .down(.timeout), now: at(362))
+        XCTAssertNil(model.loadTargets()["web"]?[web1])
+        model.healthChanged(web1, to: .up, now: at(400))
+        model.loadRound(virtual: "web", readings: ["web1": .load(perCPU: 0.5, at: at(401))], now: at(401))
+        let readmitted = model.desired.servers[web1]!
+        XCTAssertEqual(readmitted.weight, 1, readmitted.reason)
+        XCTAssertTrue(readmitted.reason.contains("slow start"), readmitted.reason)
+    }
+
+    func testOverridesSetClearAndForce() {
+        var model = DirectorModel(configuration: TestConfigurations.parse(TestConfigurations.web), now: t0)
+        let key = OverrideKey(virtual: "web", address: "10.0.0.2")
+        model.applyOverride(.drain, for: key, at: 100)
+        XCTAssertEqual(model.overrides[key], .init(action: .drain, setAt: 100))
+        XCTAssertEqual(model.desired.servers[web1]?.weight, 0)
+        model.applyOverride(.up, for: key, at: 200)
+        XCTAssertNil(model.overrides[key], "up clears drain: health checks decide again")
+        model.applyOverride(.up, for: key, at: 300)
+        XCTAssertEqual(model.overrides[key], .init(action: .up, setAt: 300), "up without override forces the server in")
+        model.applyOverride(.up, for: key, at: 400)
+        XCTAssertEqual(model.overrides[key]?.setAt, 300, "up again keeps the forced up")
+        model.applyOverride(.clear, for: key, at: 500)
+        XCTAssertNil(model.overrides[key])
+    }
+
+    func testRoleChangesCountFailovers() {
+        var model = DirectorModel(configuration: TestConfigurations.parse(TestConfigurations.web), now: t0)
+        XCTAssertNil(model.role.role)
+        XCTAssertTrue(model.roleChanged(to: .backup, reason: "starting", now: at(0)))
+        XCTAssertEqual(model.failovers, 0, "the first decision is no failover")
+        XCTAssertTrue(model.roleChanged(to: .active, reason: "peer dead", now: at(5)))
+        XCTAssertFalse(model.roleChanged(to: .active, reason: "again", now: at(6)))
+        XCTAssertTrue(model.roleChanged(to: .backup, reason: "shutting down", now: at(9)))
+        XCTAssertEqual(model.failovers, 2)
+        XCTAssertEqual(model.role, .init(role: .backup, reason: "shutting down", since: at(9)))
+    }
+
+    func testReconfigureKeepsUnchangedServersAndDropsRemovedOnes() {
+        var model = DirectorModel(configuration: TestConfigurations.parse(Self.feedbackConfig), now: t0)
+        model.healthChanged(web1, to: .up, now: at(1))
+        model.healthChanged(web2, to: .down(.timeout), now: at(1))
+        let withoutWeb2 = Self.feedbackConfig.replacing(
+            "server web2 {\n        active = 1", with: "server web2 {\n        active = 0")
+        XCTAssertNotEqual(withoutWeb2, Self.feedbackConfig)
+        model.reconfigure(TestConfigurations.parse(withoutWeb2), now: at(10))
+        XCTAssertEqual(model.health[web1]?.state, .up)
+        XCTAssertNil(model.health[web2])
+        XCTAssertNil(model.weights[web2])
+        XCTAssertEqual(model.desired.table[.address(.tcp, InetAddress("10.0.0.10")!, port: 80)]?.destinations.count, 1)
+        let reweighted = withoutWeb2.replacing("weight = 32", with: "weight = 64")
+        model.reconfigure(TestConfigurations.parse(reweighted), now: at(11))
+        XCTAssertEqual(model.weights[web1]?.weight, 64, "a changed configured weight scales the feedback weight")
+    }
+}
