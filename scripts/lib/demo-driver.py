@@ -30,6 +30,7 @@ ADDRESS = {"web1": "10.0.0.21", "web2": "10.0.0.22", "web3": "10.0.0.23"}
 DIRECTORS = ["lb1", "lb2"]
 BASE_WEIGHT = 100  # scripts/demo's lvs.cf
 BUSY_LOAD = 8.0  # the load per CPU web1's agent reports in phase 2
+FALLEN = 0.75  # phase 2 waits until web1's weight is at most this part of the configured one
 TICK = 0.25
 
 
@@ -111,8 +112,17 @@ def director_status(path, timeout=0.5):
         return None
 
 
-def run(command):
-    return subprocess.run(command, shell=True, capture_output=True, text=True).stdout
+def run(*argv):
+    """A command's output. No shell, and nsenter rather than `ip netns exec`: a spawn costs little in the VM then."""
+    return subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True).stdout
+
+
+def in_namespace(ns, *argv):
+    return run("nsenter", "--net=/run/netns/" + ns, *argv)
+
+
+def plural(n, word):
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
 
 
 class Request:
@@ -185,7 +195,7 @@ def out(text=""):
 
 def header():
     names = " ".join("%5s" % w for w in WEBS)
-    out("  %5s  %-7s %-7s | requests/s %s fail | load/cpu %s | weight %s" % ("time", "lb1", "lb2", names, names, names))
+    out("  %5s  %-7s %-7s | answered   %s fail | load/cpu %s | weight %s" % ("time", "lb1", "lb2", names, names, names))
 
 
 def row(cluster, since, now):
@@ -216,7 +226,7 @@ class Demo:
         self.dir = args.dir
         self.cluster = Cluster(args.dir)
         self.number = 0
-        self.results = []  # summary lines
+        self.results = []  # (label, line) for the summary
         self.client = None
 
     # One phase: act, then tick until `done` returns a message, printing a row a second; then `after` more rows.
@@ -252,7 +262,6 @@ class Demo:
                     self.number, title, deadline, self.why()))
             time.sleep(max(0, TICK - (time.time() - now)))
         out("   -> " + message)
-        self.results.append(message)
 
     def why(self):
         return getattr(self, "_why", "")
@@ -283,9 +292,11 @@ class Demo:
             holders = vip_holders()
             if not self.expect(holders == ["lb1"], "VIP on %s" % holders):
                 return None
+            weights = "/".join(str(servers[w]["weight"]) for w in WEBS)
+            loads = "/".join("%.2f" % servers[w]["load"] for w in WEBS)
+            self.results.append(("steady", "lb1 active, lb2 backup; weights %s, loads %s" % (weights, loads)))
             return "lb1 active (VIP on %s), lb2 backup; web1..3 in the table with weight %s; loads %s; %d requests served" % (
-                " ".join(holders), "/".join(str(servers[w]["weight"]) for w in WEBS),
-                "/".join("%.2f" % servers[w]["load"] for w in WEBS), len(c.served_since(start)))
+                " ".join(holders), weights, loads, len(c.served_since(start)))
 
         self.phase("Steady state: lb1 active, lb2 backup, three webservers share the requests (scheduler wrr)",
                    lambda: None, done, deadline=45, after=2)
@@ -294,7 +305,7 @@ class Demo:
     def load(self):
         agent = "%s/web1/agent" % self.dir
         cpus = 1.0
-        last = run("rrdtool lastupdate %s/cpus.rrd" % agent).split()
+        last = run("rrdtool", "lastupdate", agent + "/cpus.rrd").split()
         try:
             cpus = float(last[-1]) or 1.0
         except (ValueError, IndexError):
@@ -327,25 +338,29 @@ class Demo:
             if not self.expect(None not in weight.values(), "weights %s" % weight):
                 return None
             others = [weight[w] for w in WEBS if w != "web1"]
-            if not self.expect(weight["web1"] <= 0.9 * BASE_WEIGHT and weight["web1"] < min(others),
+            if "drop" not in before and before.get("web1") is not None and weight["web1"] < before["web1"]:
+                before["drop"] = now
+            if not self.expect(weight["web1"] <= FALLEN * BASE_WEIGHT and weight["web1"] < min(others),
                                "weights on %s: %s" % (d, weight)):
                 return None
             self.load_done = now
-            return "web1's weight fell %s -> %s in %.1f s (%s: %s); the others rose to %s" % (
+            self.fell = (before.get("web1"), weight["web1"], now - start)
+            return "web1's weight fell %s -> %s in %.1f s (%s: %s); web2/web3 at %s" % (
                 before.get("web1"), weight["web1"], now - start, d, servers["web1"]["reason"],
                 "/".join(str(o) for o in others))
 
         self.phase("web1 gets busy: its agent reports load %.2f per CPU (a sample written into its RRD)" % BUSY_LOAD,
-                   act, done, deadline=30, after=3, every=write)
-        during = share(self.cluster.served_since(self.load_done), "web1")
-        self.results.append("web1's share of requests: %s before, %s after its weight fell" % (
+                   act, done, deadline=50, after=3, every=write)
+        during = share(self.cluster.served_since(before["drop"]), "web1")
+        out("   -> web1's share of the requests: %s before, %s since its weight began to fall" % (
             pct(before["share"]), pct(during)))
-        out("   -> " + self.results[-1])
+        self.results.append(("load", "web1 reports load %.2f/cpu: weight %s -> %s in %.1f s; its share of the requests %s -> %s" % (
+            BUSY_LOAD, self.fell[0], self.fell[1], self.fell[2], pct(before["share"]), pct(during))))
 
     # --- phase 3 ---
     def stop_httpd(self):
         def act():
-            pids = [p for p in run("ip netns pids web3").split() if "httpd" in cmdline(p)]
+            pids = [p for p in run("ip", "netns", "pids", "web3").split() if "httpd" in cmdline(p)]
             if not pids:
                 raise PhaseFailed("phase %d: no busybox httpd runs in web3" % self.number)
             self.stopped = time.time()
@@ -365,14 +380,17 @@ class Demo:
             if now - checked[0] < 0.5:
                 return None
             checked[0] = now
-            table = run("ip netns exec %s ipvsadm -Ln" % d)
+            table = in_namespace(d, "ipvsadm", "-Ln")
             if not self.expect(VIP + ":80" in table and ADDRESS["web3"] + ":80" not in table,
                                "%s's kernel table (ipvsadm -Ln):\n%s" % (d, table)):
                 return None
             self.removed = now
             failed = self.cluster.failed_since(self.stopped)
-            return "web3 left %s's table (ipvsadm -Ln) %.1f s after its httpd stopped (%s); %d requests failed meanwhile" % (
-                d, now - self.stopped, web3.get("healthDetail") or web3.get("reason"), len(failed))
+            failed = plural(len(failed), "request") + " failed"
+            self.results.append(("health", "web3's httpd stopped: out of %s's table in %.1f s; %s meanwhile" % (
+                d, now - self.stopped, failed)))
+            return "web3 left %s's table (ipvsadm -Ln) %.1f s after its httpd stopped (%s); %s meanwhile" % (
+                d, now - self.stopped, web3.get("healthDetail") or web3.get("reason"), failed)
 
         self.phase("web3's httpd stops: health checks fail, web3 leaves the table", act, done, deadline=15, after=3)
         late = self.cluster.served_since(self.removed + 1, "web3")
@@ -384,7 +402,7 @@ class Demo:
         state = {}
 
         def act():
-            pids = run("ip netns pids lb1").split()
+            pids = run("ip", "netns", "pids", "lb1").split()
             if not pids:
                 raise PhaseFailed("phase %d: no process runs in lb1" % self.number)
             state["kill"] = time.time()
@@ -406,7 +424,7 @@ class Demo:
             if now - state["checked"] >= 0.5:
                 state["checked"] = now
                 # Which requests went through lb2: their client ports are in lb2's IPVS connection table.
-                for line in run("ip netns exec lb2 ipvsadm -Lnc").splitlines():
+                for line in in_namespace("lb2", "ipvsadm", "-Lnc").splitlines():
                     f = line.split()
                     if len(f) >= 4 and f[3].startswith("10.0.0.100:"):
                         state["ports"].add(int(f[3].rsplit(":", 1)[1]))
@@ -421,9 +439,16 @@ class Demo:
             first = via[0]
             self.failover_time = first.end - kill
             failed = [r for r in c.requests if r.end > kill and not r.ok]
-            return ("lb2 active %.2f s after kill -9 of lb1; first request through lb2 (served by %s) %.2f s after "
-                    "the kill; %d requests failed; the client's neighbour entry for the VIP is lb2's MAC %s" % (
-                        state["active"] - kill, first.server, self.failover_time, len(failed), mac))
+            # kill -9 leaves lb1's VIP and IPVS table in its kernel: they go on forwarding until lb2's gratuitous ARP
+            # moves the client's neighbour entry.
+            orphaned = [r for r in after if r.end < first.start and r.port not in state["ports"]]
+            failed = plural(len(failed), "request") + " failed"
+            self.results.append(("failover", "lb2 active %.2f s after kill -9 of lb1; %s" % (state["active"] - kill, failed)))
+            return ("lb2 active %.2f s after kill -9 of lb1; first request through lb2 (served by %s) %.2f s after the "
+                    "kill; before it %s went through lb1's kernel (a killed daemon leaves its VIP and IPVS table "
+                    "there); %s; the client's neighbour entry for the VIP is lb2's MAC %s" % (
+                        state["active"] - kill, first.server, self.failover_time, plural(len(orphaned), "request"),
+                        failed, mac))
 
         self.phase("kill -9 of lb1, the active director: lb2 takes over", act, done, deadline=15, after=3)
 
@@ -432,16 +457,16 @@ class Demo:
         ok = [r for r in c.requests if r.ok]
         out()
         out("== Summary")
-        out("   requests: %d sent, %d answered (%s), %d failed" % (
-            len(c.requests), len(ok), ", ".join("%s %d" % (w, sum(1 for r in ok if r.server == w)) for w in WEBS),
+        out("   %-9s %d sent, %d answered (%s), %d failed" % (
+            "requests", len(c.requests), len(ok), ", ".join("%s %d" % (w, sum(1 for r in ok if r.server == w)) for w in WEBS),
             len(c.requests) - len(ok)))
-        for i, line in enumerate(self.results):
-            out("   " + line)
-        out("   failover time (kill -9 of the active director to the first request served through the backup): "
-            "%.2f s" % self.failover_time)
+        for label, line in self.results:
+            out("   %-9s %s" % (label, line))
+        out("   FAILOVER TIME %.2f s: from kill -9 of the active director to the first request served through the backup"
+            % self.failover_time)
         out()
         out("   lb2, `h2e-director status`:")
-        text = run("%s status --socket %s/lb2.sock" % (self.args.director, self.dir))
+        text = run(self.args.director, "status", "--socket", self.dir + "/lb2.sock")
         for line in text.splitlines():
             out("     " + line)
 
@@ -451,6 +476,9 @@ class Demo:
             ["ip", "netns", "exec", "client", sys.executable, os.path.abspath(__file__), "client",
              "--log", self.dir + "/client.log", "--stop", stop],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.dir + "/client.err", "w"))
+        out("   A row a second: seconds since the directors started; each director's role (down: not answering); the")
+        out("   requests answered by each webserver (its X-SERVER header) and failed since the previous row; each")
+        out("   webserver's load per CPU and weight as the active director's status has them (out: not in the table).")
         try:
             self.steady()
             self.load()
@@ -489,16 +517,16 @@ def cmdline(pid):
 
 
 def vip_holders():
-    return [d for d in DIRECTORS if " %s/" % VIP in run("ip -n %s -4 -o addr show" % d)]
+    return [d for d in DIRECTORS if " %s/" % VIP in run("ip", "-n", d, "-4", "-o", "addr", "show")]
 
 
 def interface_mac(ns):
-    f = run("ip -n %s -br link show eth0" % ns).split()
+    f = run("ip", "-n", ns, "-br", "link", "show", "eth0").split()
     return f[2] if len(f) > 2 else ""
 
 
 def neighbour_mac():
-    f = run("ip -n client neigh show %s dev eth0" % VIP).split()
+    f = run("ip", "-n", "client", "neigh", "show", VIP, "dev", "eth0").split()
     return f[f.index("lladdr") + 1] if "lladdr" in f else ""
 
 
