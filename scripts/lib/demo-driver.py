@@ -1,22 +1,26 @@
 #!/usr/bin/python3
 """demo-driver.py: the phases of scripts/demo, run inside the VM once its cluster is up.
 
-    demo-driver.py run --dir DIR --director BIN     the phases, a table row a second, a summary; exit 0 or 1
-    demo-driver.py client --log FILE --stop FILE    the client (run in namespace `client`)
+    demo-driver.py run --dir DIR --director BIN --config LVS.CF   starts the directors, runs the phases (a table
+                                                                  row a second), a summary; exit 0 or 1
+    demo-driver.py client --log FILE --stop FILE                  the client (run in namespace `client`)
 
 The cluster is scripts/lib/topology.sh's (client, directors lb1/lb2, webservers web1..3 with busybox httpd and
-h2e-agent, direct routing, VIP 10.0.0.10), started by scripts/demo: `h2e-director run` in lb1 and lb2 with control
-sockets DIR/lb1.sock and DIR/lb2.sock, the agents' RRD files in DIR/webN/agent.
+h2e-agent, direct routing, VIP 10.0.0.10), started by scripts/demo, the agents' RRD files in DIR/webN/agent. The
+driver starts `h2e-director run` in lb1, then (once lb1 is active) in lb2, with control sockets DIR/lb1.sock and
+DIR/lb2.sock.
 
 The client sends `GET /cgi-bin/id` through the VIP ten times a second, each on a new connection (so IPVS schedules
 each one), and logs one line per request: `START END SOURCE-PORT ok X-SERVER` or `START END SOURCE-PORT fail WHY`,
 times from CLOCK_REALTIME. The driver reads that log, and each director's status over its control socket (the JSON of
-`h2e-director status --json`) every quarter second, and prints a row a second: roles, requests per webserver (by
+`h2e-director status --json`) every half second, and prints a row a second: roles, requests per webserver (by
 X-SERVER), loads and weights (the active director's). Each phase acts, then waits for what must follow with a
 deadline; a phase that does not happen ends the demo with exit 1 and names it.
 """
 import argparse
+import errno
 import json
+import selectors
 import os
 import signal
 import socket
@@ -31,64 +35,93 @@ DIRECTORS = ["lb1", "lb2"]
 BASE_WEIGHT = 100  # scripts/demo's lvs.cf
 BUSY_LOAD = 8.0  # the load per CPU web1's agent reports in phase 2
 FALLEN = 0.75  # phase 2 waits until web1's weight is at most this part of the configured one
-TICK = 0.25
+TICK = 0.5  # status polls: each costs the directors a JSON encoding
+DEBUG = os.environ.get("H2E_DEMO_DEBUG") == "1"
 
 
 # --- the client -------------------------------------------------------------------------------------------------
 
-def request(timeout):
-    """One GET /cgi-bin/id through the VIP on a new connection: (source port, X-SERVER). Raises on failure."""
-    deadline = time.monotonic() + timeout
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        s.settimeout(timeout)
-        port = 0
+class Probe:
+    """One GET /cgi-bin/id through the VIP on its own connection, driven by the client's selector."""
+
+    def __init__(self, selector, timeout):
+        self.start = time.time()
+        self.deadline = time.monotonic() + timeout
+        self.port = 0
+        self.data = b""
+        self.sent = False
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setblocking(False)
+        self.sock.connect_ex((VIP, 80))
         try:
-            s.connect((VIP, 80))
-        finally:
-            try:
-                port = s.getsockname()[1]
-            except OSError:
-                pass
-        request.port = port
-        s.sendall(b"GET /cgi-bin/id HTTP/1.0\r\nHost: " + VIP.encode() + b"\r\n\r\n")
-        data = b""
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError("timed out reading")
-            s.settimeout(left)
-            chunk = s.recv(4096)
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        s.close()
-    head = data.partition(b"\r\n\r\n")[0].decode(errors="replace").split("\r\n")
-    if not head[0].startswith(("HTTP/1.0 200", "HTTP/1.1 200")):
-        raise ValueError("answer %r" % head[0][:40])
-    for line in head[1:]:
-        name, _, value = line.partition(":")
-        if name.strip().lower() == "x-server":
-            return port, value.strip()
-    raise ValueError("no X-SERVER header")
+            self.port = self.sock.getsockname()[1]
+        except OSError:
+            pass
+        self.selector = selector
+        selector.register(self.sock, selectors.EVENT_WRITE, self)
+
+    def ready(self):
+        """The socket is ready: send or read. Returns the result line's tail when done, else None."""
+        try:
+            if not self.sent:
+                error = self.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                if error:
+                    raise OSError(error, os.strerror(error))
+                self.sock.sendall(b"GET /cgi-bin/id HTTP/1.0\r\nHost: " + VIP.encode() + b"\r\n\r\n")
+                self.sent = True
+                self.selector.modify(self.sock, selectors.EVENT_READ, self)
+                return None
+            chunk = self.sock.recv(4096)
+            if chunk:
+                self.data += chunk
+                return None
+            return self.finish(self.answer())
+        except Exception as e:  # every failure is a data point: refused, reset, wrong answer
+            return self.finish("fail " + (errno_name(e) if isinstance(e, OSError) else type(e).__name__))
+
+    def answer(self):
+        head = self.data.partition(b"\r\n\r\n")[0].decode(errors="replace").split("\r\n")
+        if not head[0].startswith(("HTTP/1.0 200", "HTTP/1.1 200")):
+            return "fail answer:%s" % head[0][:20].replace(" ", "_")
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "x-server":
+                return "ok " + value.strip()
+        return "fail no-X-SERVER"
+
+    def finish(self, result):
+        self.selector.unregister(self.sock)
+        self.sock.close()
+        return "%.6f %.6f %d %s" % (self.start, time.time(), self.port, result)
+
+
+def errno_name(e):
+    return errno.errorcode.get(e.errno, type(e).__name__) if e.errno else type(e).__name__
 
 
 def client(args):
+    """A request every INTERVAL seconds, each on a new connection, all in one thread with a selector, so a request
+    that hangs (a connection cut by the failover) does not hold the next ones back."""
+    selector = selectors.DefaultSelector()
+    probes = set()
     with open(args.log, "a", buffering=1) as out:
-        while not os.path.exists(args.stop):
-            started = time.monotonic()
-            start = time.time()
-            request.port = 0
-            try:
-                port, server = request(args.timeout)
-                result = "%d ok %s" % (port, server)
-            except Exception as e:  # every failure is a data point: refused, timed out, reset, wrong answer
-                result = "%d fail %s" % (request.port, type(e).__name__)
-            out.write("%.6f %.6f %s\n" % (start, time.time(), result))
-            rest = args.interval - (time.monotonic() - started)
-            if rest > 0:
-                time.sleep(rest)
+        next_start = time.monotonic()
+        while not os.path.exists(args.stop) or probes:
+            now = time.monotonic()
+            if now >= next_start and not os.path.exists(args.stop):
+                probes.add(Probe(selector, args.timeout))
+                next_start += args.interval
+                if next_start < now:  # late (a stall): go on from now, no burst
+                    next_start = now + args.interval
+            for key, _ in selector.select(timeout=max(0.001, min([next_start] + [p.deadline for p in probes]) - now)):
+                line = key.data.ready()
+                if line:
+                    probes.discard(key.data)
+                    out.write(line + "\n")
+            now = time.monotonic()
+            for p in [p for p in probes if p.deadline <= now]:
+                probes.discard(p)
+                out.write(p.finish("fail timeout") + "\n")
 
 
 # --- observations -----------------------------------------------------------------------------------------------
@@ -182,7 +215,7 @@ class Cluster:
 
 # --- output -------------------------------------------------------------------------------------------------------
 
-T0 = time.time()
+T0 = time.time()  # the start of lb1
 
 
 def stamp(t=None):
@@ -211,6 +244,8 @@ def row(cluster, since, now):
         s = servers.get(w)
         loads.append("%5s" % ("%.2f" % s["load"] if s and s.get("load") is not None else "-"))
         weights.append("%5s" % ((s["weight"] if s.get("weight") is not None else "out") if s else "-"))
+    if DEBUG and fails:
+        out("   (debug: failed: %s)" % " ".join(r.server for r in recent if not r.ok))
     out("  %5s  %-7s %-7s | %10s %s %4d | %8s %s | %6s %s%s" % (
         stamp(now), cluster.role("lb1"), cluster.role("lb2"), "", counts, fails, "", " ".join(loads), "",
         " ".join(weights), "" if active is None else "  (%s)" % active))
@@ -247,9 +282,13 @@ class Demo:
                 every(now)
             if message is None:
                 message = done(start, now)
+            if DEBUG and time.time() - now > 0.5:
+                out("   (debug: this tick took %.2f s)" % (time.time() - now))
                 if message is not None:
                     rows_left = after
             if now - last_row >= 1:
+                if DEBUG and message is None:
+                    out("   (debug: waiting: %s)" % self.why())
                 row(self.cluster, last_row, now)
                 last_row = now
                 if rows_left is not None:
@@ -273,11 +312,34 @@ class Demo:
         return condition
 
     # --- phase 1 ---
+    def start_director(self, ns):
+        """`h2e-director run` in namespace `ns`, its log in DIR/NS.log; it runs until scripts/demo's topology_down."""
+        os.makedirs("%s/%s.state" % (self.dir, ns), exist_ok=True)
+        log = open("%s/%s.log" % (self.dir, ns), "ab")
+        subprocess.Popen(
+            ["ip", "netns", "exec", ns, self.args.director, "run", "--config", self.args.config,
+             "--socket", "%s/%s.sock" % (self.dir, ns), "--state-dir", "%s/%s.state" % (self.dir, ns)],
+            stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
+        log.close()
+
     def steady(self):
         self.phase_start = time.time()
+        started = {}
+
+        def act():
+            # The primary first: a director that finds no peer within deadtime goes active, and an active director
+            # is not preempted, so the order of the starts decides which one is active.
+            started["lb1"] = time.time()
+            self.start_director("lb1")
 
         def done(start, now):
             c = self.cluster
+            if "lb2" not in started:
+                if not self.expect(c.role("lb1") == "active", "lb1 is %s, lb2 not started" % c.role("lb1")):
+                    return None
+                started["lb2"] = now
+                out("   .. lb1 active %.1f s after its start; starting lb2" % (now - started["lb1"]))
+                self.start_director("lb2")
             servers = c.servers("lb1")
             if not (self.expect(c.role("lb1") == "active" and c.role("lb2") == "backup",
                                 "roles lb1 %s, lb2 %s (want active, backup)" % (c.role("lb1"), c.role("lb2")))
@@ -287,7 +349,7 @@ class Demo:
                                     "loads: %s" % {w: servers[w].get("load") or servers[w].get("loadError") for w in WEBS})
                     and self.expect(all(c.served_since(start, w) for w in WEBS),
                                     "requests served since the start: %s" % {w: len(c.served_since(start, w)) for w in WEBS})
-                    and self.expect(now - start >= 3, "")):
+                    and self.expect(now - started["lb2"] >= 2, "")):
                 return None
             holders = vip_holders()
             if not self.expect(holders == ["lb1"], "VIP on %s" % holders):
@@ -298,8 +360,8 @@ class Demo:
             return "lb1 active (VIP on %s), lb2 backup; web1..3 in the table with weight %s; loads %s; %d requests served" % (
                 " ".join(holders), weights, loads, len(c.served_since(start)))
 
-        self.phase("Steady state: lb1 active, lb2 backup, three webservers share the requests (scheduler wrr)",
-                   lambda: None, done, deadline=45, after=2)
+        self.phase("Steady state: lb1 starts and goes active, lb2 starts as its backup, three webservers share the "
+                   "requests (scheduler wrr)", act, done, deadline=45, after=2)
 
     # --- phase 2 ---
     def load(self):
@@ -351,7 +413,7 @@ class Demo:
 
         self.phase("web1 gets busy: its agent reports load %.2f per CPU (a sample written into its RRD)" % BUSY_LOAD,
                    act, done, deadline=50, after=3, every=write)
-        during = share(self.cluster.served_since(before["drop"]), "web1")
+        during = share(self.cluster.served_since(before.get("drop", self.load_done)), "web1")
         out("   -> web1's share of the requests: %s before, %s since its weight began to fall" % (
             pct(before["share"]), pct(during)))
         self.results.append(("load", "web1 reports load %.2f/cpu: weight %s -> %s in %.1f s; its share of the requests %s -> %s" % (
@@ -436,7 +498,7 @@ class Demo:
             if not self.expect("lb2" in holders and mac == lb2, "VIP on %s, the client's neighbour entry for it %s (lb2: %s)" % (
                     holders, mac, lb2)):
                 return None
-            first = via[0]
+            first = min(via, key=lambda r: r.end)
             self.failover_time = first.end - kill
             failed = [r for r in c.requests if r.end > kill and not r.ok]
             # kill -9 leaves lb1's VIP and IPVS table in its kernel: they go on forwarding until lb2's gratuitous ARP
@@ -476,7 +538,7 @@ class Demo:
             ["ip", "netns", "exec", "client", sys.executable, os.path.abspath(__file__), "client",
              "--log", self.dir + "/client.log", "--stop", stop],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(self.dir + "/client.err", "w"))
-        out("   A row a second: seconds since the directors started; each director's role (down: not answering); the")
+        out("   A row a second: seconds since lb1 started; each director's role (down: not answering); the")
         out("   requests answered by each webserver (its X-SERVER header) and failed since the previous row; each")
         out("   webserver's load per CPU and weight as the active director's status has them (out: not in the table).")
         try:
@@ -536,6 +598,7 @@ def main():
     r = sub.add_parser("run")
     r.add_argument("--dir", required=True)
     r.add_argument("--director", required=True)
+    r.add_argument("--config", required=True)
     c = sub.add_parser("client")
     c.add_argument("--log", required=True)
     c.add_argument("--stop", required=True)
