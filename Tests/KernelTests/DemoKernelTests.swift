@@ -1,0 +1,35 @@
+import Foundation
+import XCTest
+
+/// scripts/demo, the part that runs inside the VM, with the binaries this bundle was built with: the cluster of
+/// scripts/lib/topology.sh with three agents and two `h2e-director run`s, then its four phases (steady state, a busy
+/// webserver's weight falls, a stopped httpd leaves the table, kill -9 of the active director and the backup takes
+/// over), each waited for with a deadline by scripts/lib/demo-driver.py. About 30 s.
+final class DemoKernelTests: XCTestCase {
+    func testDemoRunsEveryPhase() throws {
+        try requireIPVSKernel()
+        for product in ["h2e-director", "h2e-agent"] {
+            let path = productsDirectory.appendingPathComponent(product).path
+            guard FileManager.default.isExecutableFile(atPath: path) else {
+                throw unavailable("\(path) is not built: swift build --build-tests builds it")
+            }
+        }
+        for tool in ["ip", "nsenter", "busybox", "ipvsadm", "python3", "rrdtool"] where try shell("command -v \(tool)").status != 0 {
+            throw unavailable("\(tool) is not installed (scripts/apt/demo.list)")
+        }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let result = try shell("cd '\(root)' && H2E_DEMO_BIN='\(productsDirectory.path)' scripts/demo")
+        XCTAssertEqual(result.status, 0, result.output)
+        for expected in ["== 1. Steady state", "== 2. web1 gets busy", "== 3. web3's httpd stops", "== 4. kill -9 of lb1",
+                         "FAILOVER TIME", "demo: PASS"] {
+            XCTAssertTrue(result.output.contains(expected), "no '\(expected)' in the demo's output:\n\(result.output)")
+        }
+    }
+
+    /// A tool this test needs is missing: skip, and fail under CI=true.
+    private func unavailable(_ reason: String) -> Error {
+        if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI: demo test not run: \(reason)") }
+        return XCTSkip(reason)
+    }
+}
