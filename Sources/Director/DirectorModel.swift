@@ -49,15 +49,13 @@ public struct DirectorModel: Sendable {
     public private(set) var role: RoleRecord
     public private(set) var failovers = 0
     private var feedback: [String: LoadFeedbackGroup<String>] = [:]
-    public let policy: WeightPolicy
+    /// The weight policy of the configuration (`load_hold_timeout`, `load_slow_start`); a reload that changes it
+    /// applies it to every server at once, keeping their weights.
+    public var policy: WeightPolicy { WeightPolicy(configuration.global) }
 
-    public init(
-        configuration: LVSConfiguration, overrides: [OverrideKey: OverrideRecord] = [:], policy: WeightPolicy = .init(),
-        now: NIODeadline
-    ) {
+    public init(configuration: LVSConfiguration, overrides: [OverrideKey: OverrideRecord] = [:], now: NIODeadline) {
         self.configuration = configuration
         self.overrides = overrides
-        self.policy = policy
         self.role = RoleRecord(role: nil, reason: "starting", since: now)
         syncServers(now: now)
     }
@@ -199,8 +197,10 @@ public struct DirectorModel: Sendable {
         health = health.filter { ids.contains($0.key) }
         loads = loads.filter { ids.contains($0.key) }
         var groups: [String: LoadFeedbackGroup<String>] = [:]
+        let policy = self.policy
         for (id, virtual, server) in active where virtual.loadMonitor != .none {
             var group = groups[id.virtual] ?? feedback[id.virtual] ?? LoadFeedbackGroup(policy: policy)
+            group.policy = policy
             group.add(id.server, baseWeight: server.weight, admittedAt: nil, now: now)
             groups[id.virtual] = group
         }

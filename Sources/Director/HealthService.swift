@@ -1,22 +1,37 @@
 import HealthCheck
 import Logging
+import NIOPosix
 import ServiceLifecycle
 
 /// Runs the health checks of every active real server (one target per real server per virtual server) and hands
 /// each up/down transition to the director core. The engine logs each transition (nanny's lines); routine checks
 /// log nothing.
+///
+/// `send_program` checks block a thread on their child until it exits or its timeout kills it, so they run on a
+/// pool of their own: a few slow programs cannot hold up the load feedback's fetches or anything else on NIO's
+/// shared pool, and `programThreads` slow programs at once still leave TCP and UDP checks untouched (those run on
+/// event loops).
 public struct HealthService: Service {
+    /// Program checks that can block at once before further ones wait (and show as lateness).
+    public static let programThreads = 32
+
     public let engine: HealthCheckEngine<RealServerID>
     private let core: DirectorCore
     private let initialTargets: [RealServerID: HealthTarget]
+    private let programPool: NIOThreadPool
 
     public init(runtime: RuntimeConfiguration, core: DirectorCore, logger: Logger) {
-        self.engine = HealthCheckEngine<RealServerID>(logger: logger)
+        let programPool = NIOThreadPool(numberOfThreads: Self.programThreads)
+        programPool.start()
+        self.programPool = programPool
+        self.engine = HealthCheckEngine<RealServerID>(
+            checker: HealthChecker(threadPool: programPool), logger: logger)
         self.core = core
         self.initialTargets = runtime.healthTargets
     }
 
     public func run() async throws {
+        defer { programPool.shutdownGracefully { _ in } }
         await engine.setTargets(initialTargets)
         let engine = self.engine
         let core = self.core

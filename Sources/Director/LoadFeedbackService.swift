@@ -7,7 +7,8 @@ import ServiceLifecycle
 /// Every `weight_interval` seconds, reads the load of every real server in the table of each virtual server with a
 /// `load_monitor` (`h2e`: `GET http://SERVER:agent_port/load.json` from its h2e-agent; a program path: run it with
 /// the server's address) and hands the readings to the director core, which recomputes the weights. All servers
-/// are asked at once; a round never takes longer than the sources' own deadlines.
+/// are asked at once; a round never takes longer than the sources' own deadlines. Rounds start on a fixed schedule
+/// (a slow round does not push the following ones back; a round that overruns the interval is followed at once).
 public struct LoadFeedbackService: Service {
     private let core: DirectorCore
     private let logger: Logger
@@ -18,11 +19,14 @@ public struct LoadFeedbackService: Service {
     }
 
     public func run() async throws {
+        let clock = ContinuousClock()
+        var next = clock.now
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let runtime = await core.runtime
-            let interval = max(runtime.configuration.global.weightInterval, 1)
+            let interval = Duration.seconds(max(runtime.configuration.global.weightInterval, 1))
+            next = max(next + interval, clock.now)
             do {
-                try await gracefulSleep(for: .seconds(interval))
+                try await gracefulSleep(for: clock.now.duration(to: next))
             } catch {
                 break
             }

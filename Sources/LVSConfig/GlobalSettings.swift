@@ -72,6 +72,12 @@ public struct GlobalSettings: Hashable, Sendable {
     public var agentPort: UInt16 = 8181
     /// `weight_interval` (h2e): seconds between weight recomputations. Default 5.
     public var weightInterval: Int = 5
+    /// `load_hold_timeout` (h2e): seconds a real server's weight is held while its load cannot be read (agent down,
+    /// garbage, stale) before it returns to the configured weight. Default 180.
+    public var loadHoldTimeout: Int = 180
+    /// `load_slow_start` (h2e): seconds over which a real server that passes its checks again climbs back to its
+    /// weight. Default 60; 0 turns slow start off.
+    public var loadSlowStart: Int = 60
 
     public init() {}
 }

@@ -74,6 +74,8 @@ struct Keyword: Sendable {
         Keyword("heartbeat_auth", [.global], h2e: true),
         Keyword("agent_port", [.global], h2e: true),
         Keyword("weight_interval", [.global], h2e: true),
+        Keyword("load_hold_timeout", [.global], h2e: true),
+        Keyword("load_slow_start", [.global], h2e: true),
         // Virtual and failover (one parser in Piranha: parseVirtualServer).
         Keyword("active", [.virtual, .failover, .server]),
         Keyword("address", [.virtual, .failover, .server]),

@@ -44,6 +44,8 @@ public enum LVSConfigWriter {
         }
         out.line("agent_port", Int(g.agentPort), unless: Int(d.agentPort))
         out.line("weight_interval", g.weightInterval, unless: d.weightInterval)
+        out.line("load_hold_timeout", g.loadHoldTimeout, unless: d.loadHoldTimeout)
+        out.line("load_slow_start", g.loadSlowStart, unless: d.loadSlowStart)
 
         for v in configuration.virtualServers {
             out.open("virtual", v.name)

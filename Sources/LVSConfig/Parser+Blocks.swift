@@ -187,6 +187,8 @@ extension Parser {
             }
         case "agent_port": port(st, allowZero: false).map { g.agentPort = $0 }
         case "weight_interval": integer(st, in: 1...3600, unit: " seconds").map { g.weightInterval = $0 }
+        case "load_hold_timeout": integer(st, in: 1...86_400, unit: " seconds").map { g.loadHoldTimeout = $0 }
+        case "load_slow_start": integer(st, in: 0...3600, unit: " seconds").map { g.loadSlowStart = $0 }
         case "virtual", "failover":
             sink.error(st.keyword.position, "'\(st.name)' opens a block: \(st.name) NAME {")
         default: preconditionFailure("global keyword '\(st.name)' in Keyword.all but not parsed")

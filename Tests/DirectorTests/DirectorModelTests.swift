@@ -57,6 +57,41 @@ final class DirectorModelTests: XCTestCase {
         XCTAssertTrue(readmitted.reason.contains("slow start"), readmitted.reason)
     }
 
+    func testHoldTimeoutAndSlowStartComeFromTheConfiguration() {
+        let config = "load_hold_timeout = 20\nload_slow_start = 0\n" + Self.feedbackConfig
+        var model = DirectorModel(configuration: TestConfigurations.parse(config), now: t0)
+        XCTAssertEqual(model.policy.holdTimeout, .seconds(20))
+        XCTAssertEqual(model.policy.slowStart, .zero)
+        for minute in 1...6 {
+            let now = at(Int64(minute) * 60)
+            model.loadRound(
+                virtual: "web",
+                readings: ["web1": .load(perCPU: 2.0, at: now), "web2": .load(perCPU: 0.5, at: now)], now: now)
+        }
+        let moved = model.weights[web1]!.weight
+        XCTAssertLessThan(moved, 32)
+        // The agent stops answering: the weight holds for 20 s, then returns to the configured 32.
+        let dead: [String: LoadReading] = ["web1": .failed(.unreachable("connection refused"))]
+        model.loadRound(virtual: "web", readings: dead, now: at(370))
+        XCTAssertEqual(model.weights[web1]?.weight, moved, model.weights[web1]!.reason)
+        model.loadRound(virtual: "web", readings: dead, now: at(378))
+        XCTAssertEqual(model.weights[web1]?.weight, moved, "held 18 s after the last sample")
+        model.loadRound(virtual: "web", readings: dead, now: at(382))
+        XCTAssertEqual(model.weights[web1]?.weight, 32, model.weights[web1]!.reason)
+        // No slow start: a re-admitted server gets its weight at once.
+        model.healthChanged(web2, to: .up, now: at(383))
+        model.healthChanged(web2, to: .down(.timeout), now: at(384))
+        model.healthChanged(web2, to: .up, now: at(385))
+        model.loadRound(virtual: "web", readings: ["web2": .load(perCPU: 0.5, at: at(386))], now: at(386))
+        XCTAssertGreaterThan(model.weights[web2]!.weight, 1, model.weights[web2]!.reason)
+        XCTAssertFalse(model.weights[web2]!.reason.contains("slow start"), model.weights[web2]!.reason)
+
+        // A reload that lengthens the hold applies to the running state.
+        model.reconfigure(TestConfigurations.parse(Self.feedbackConfig), now: at(390))
+        XCTAssertEqual(model.policy.holdTimeout, .seconds(180))
+        XCTAssertEqual(model.feedbackState(of: web1)?.policy.holdTimeout, .seconds(180))
+    }
+
     func testOverridesSetClearAndForce() {
         var model = DirectorModel(configuration: TestConfigurations.parse(TestConfigurations.web), now: t0)
         let key = OverrideKey(virtual: "web", address: "10.0.0.2")

@@ -22,6 +22,8 @@ final class LoadFeedbackKernelTests: XCTestCase {
 
     let servers = ["web1": "10.0.1.2", "web2": "10.0.1.3"]
     let baseWeight = 100
+    /// `load_hold_timeout`: long enough for the held-weight checks below, short enough to wait for its end.
+    let holdTimeout = 20
 
     var products: String { productsDirectory.path }
     var socket: String { directory + "/sock" }
@@ -59,6 +61,7 @@ final class LoadFeedbackKernelTests: XCTestCase {
         network = direct
         hard_shutdown = 1
         weight_interval = 1
+        load_hold_timeout = \(holdTimeout)
         agent_port = 8181
         virtual web {
             active = 1
@@ -228,13 +231,14 @@ final class LoadFeedbackKernelTests: XCTestCase {
         try await assertWeightStays("web1", raised, forIntervals: 3)
     }
 
-    func testStoppedAgentHoldsTheWeightAndGarbageIsSurvived() async throws {
+    func testStoppedAgentHoldsTheWeightSurvivesGarbageThenReturns() async throws {
         let first = try await startCluster()
         try await sleep(untilEpoch: first + 7)
         try writeLoad("web1", 20)
         let held = try await waitForWeight("web1") { $0 < self.baseWeight }
 
         // The agent stops: the director reports it unreachable and keeps the last weight.
+        let stopped = ContinuousClock.now
         try await stop("agent-web1")
         var report: StatusReport.Server?
         let noticed = await waitUntil(timeout: .seconds(10)) {
@@ -260,8 +264,16 @@ final class LoadFeedbackKernelTests: XCTestCase {
         try await assertWeightStays("web1", held, forIntervals: 3)
         XCTAssertEqual(kill(pids["director"]!, 0), 0, "the director still runs: \(log("director"))")
         XCTAssertEqual(try kernelWeight("web2"), baseWeight)
-        // The policy's hold timeout (180 s, WeightPolicy.holdTimeout) is not configurable in lvs.cf: the return to
-        // the configured weight after it is tested in LoadFeedbackTests with a test clock, not here.
+
+        // `load_hold_timeout` after the last usable reading (at most one interval before the stop), the weight
+        // returns to the configured one, and says why.
+        _ = try await waitForWeight("web1", timeout: .seconds(holdTimeout + 15)) { $0 == self.baseWeight }
+        let returnedAfter = stopped.duration(to: .now)
+        XCTAssertGreaterThanOrEqual(returnedAfter, .seconds(holdTimeout - 2), "held for the whole load_hold_timeout")
+        report = try status()?.server("web", "web1")
+        XCTAssertTrue(report?.reason.contains("configured, no usable load") == true, String(describing: report))
+        XCTAssertEqual(report?.weight, baseWeight)
+        print("web1: weight \(held.map(String.init) ?? "?") held, back to \(baseWeight) \(returnedAfter) after its agent stopped")
     }
 
     /// The kernel weight of `server` is `weight` at every look over `forIntervals` weight intervals (1 s each).

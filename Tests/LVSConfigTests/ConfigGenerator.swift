@@ -103,6 +103,8 @@ struct ConfigGenerator {
         g.heartbeatAuthentication = pick([.unspecified, .none, .hmacSHA256(keyFile: path())])
         if chance(0.3) { g.agentPort = UInt16(int(1...65535)) }
         if chance(0.3) { g.weightInterval = int(1...3600) }
+        if chance(0.3) { g.loadHoldTimeout = int(1...86_400) }
+        if chance(0.3) { g.loadSlowStart = int(0...3600) }
         return g
     }
 

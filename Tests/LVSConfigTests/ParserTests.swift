@@ -117,6 +117,8 @@ final class ParserTests: XCTestCase {
         XCTAssertTrue(g.hardShutdown)
         XCTAssertEqual(g.agentPort, 8181)
         XCTAssertEqual(g.weightInterval, 5)
+        XCTAssertEqual(g.loadHoldTimeout, 180)
+        XCTAssertEqual(g.loadSlowStart, 60)
         XCTAssertEqual(g.heartbeatAuthentication, .unspecified)
         let v = try XCTUnwrap(config.virtualServers.first)
         XCTAssertFalse(v.active)
@@ -143,6 +145,8 @@ final class ParserTests: XCTestCase {
             heartbeat_key = /etc/h2e/heartbeat.key
             agent_port = 9000
             weight_interval = 10
+            load_hold_timeout = 30
+            load_slow_start = 0
             virtual web {
                 active = 1
                 address = 10.0.0.10 eth0:1
@@ -161,6 +165,8 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(config.global.heartbeatAuthentication, .hmacSHA256(keyFile: "/etc/h2e/heartbeat.key"))
         XCTAssertEqual(config.global.agentPort, 9000)
         XCTAssertEqual(config.global.weightInterval, 10)
+        XCTAssertEqual(config.global.loadHoldTimeout, 30)
+        XCTAssertEqual(config.global.loadSlowStart, 0)
         let v = try XCTUnwrap(config.virtualServers.first)
         XCTAssertEqual(v.loadMonitor, .h2e)
         XCTAssertEqual(v.checkInterval, 3)
