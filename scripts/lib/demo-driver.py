@@ -282,10 +282,10 @@ class Demo:
                 every(now)
             if message is None:
                 message = done(start, now)
-            if DEBUG and time.time() - now > 0.5:
-                out("   (debug: this tick took %.2f s)" % (time.time() - now))
                 if message is not None:
                     rows_left = after
+            if DEBUG and time.time() - now > 0.5:
+                out("   (debug: this tick took %.2f s)" % (time.time() - now))
             if now - last_row >= 1:
                 if DEBUG and message is None:
                     out("   (debug: waiting: %s)" % self.why())
