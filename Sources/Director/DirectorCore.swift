@@ -329,8 +329,12 @@ public actor DirectorCore {
         let director = StatusReport.Director(
             role: roleName, roleReason: model.role.reason, roleAgeSeconds: seconds(model.role.since),
             standalone: runtime.role.isStandalone, configuredRole: configuredRole,
-            peer: statistics?.peer.map {
-                .init(state: $0.state.description, configuredRole: $0.configuredRole.description, fit: $0.fit)
+            peer: statistics.flatMap { heartbeat in
+                heartbeat.peer.map {
+                    .init(
+                        state: $0.state.description, configuredRole: $0.configuredRole.description, fit: $0.fit,
+                        alive: heartbeat.peerAlive, heardAgeSeconds: heartbeat.sinceHeard.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 })
+                }
             },
             silentLinks: statistics?.silentLinks ?? [], failovers: model.failovers,
             heartbeatRejects: statistics?.rejections.values.reduce(0, +) ?? 0, configFile: runtime.file,

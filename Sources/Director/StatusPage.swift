@@ -18,7 +18,8 @@ public enum StatusPage {
         html += "<p>\(d.standalone ? "standalone (no backup director)" : "configured as \(escape(d.configuredRole ?? "?"))")"
         html += "; \(escape(d.roleReason)), \(StatusReport.age(d.roleAgeSeconds)) ago"
         if let peer = d.peer {
-            html += "; peer \(escape(peer.state)) (\(escape(peer.configuredRole))\(peer.fit ? "" : ", unfit"))"
+            let said = "\(escape(peer.state)) (\(escape(peer.configuredRole))\(peer.fit ? "" : ", unfit"))"
+            html += peer.alive ? "; peer \(said)" : "; peer silent, last said \(said)"
         } else if !d.standalone {
             html += "; peer not heard"
         }

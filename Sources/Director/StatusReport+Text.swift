@@ -11,8 +11,13 @@ extension StatusReport {
         head += " since \(Self.age(director.roleAgeSeconds)): \(director.roleReason)"
         lines.append(head)
         if !director.standalone {
-            let peer = director.peer.map { "\($0.state) (\($0.configuredRole)\($0.fit ? "" : ", unfit"))" } ?? "not heard"
-            var line = "peer \(peer)"
+            var line = "peer not heard"
+            if let peer = director.peer {
+                let said = "\(peer.state) (\(peer.configuredRole)\(peer.fit ? "" : ", unfit"))"
+                line = peer.alive
+                    ? "peer \(said)"
+                    : "peer silent\(peer.heardAgeSeconds.map { " for \(Self.age($0))" } ?? ""), last said \(said)"
+            }
             if !director.silentLinks.isEmpty { line += ", silent links \(director.silentLinks.map(String.init).joined(separator: ","))" }
             line += ", failovers \(director.failovers), rejected heartbeats \(director.heartbeatRejects)"
             lines.append(line)
@@ -40,7 +45,8 @@ extension StatusReport {
                 rows.append([
                     virtual.name, server.name, "\(server.address):\(server.port)", health, checked, load,
                     server.weight.map(String.init) ?? "out", server.override ?? "-",
-                    server.reason + (server.healthDetail.map { " [\($0)]" } ?? ""),
+                    server.reason
+                        + (server.healthDetail.map { server.reason.contains($0) ? "" : " [\($0)]" } ?? ""),
                 ])
             }
             if virtual.sorryServerInUse, let sorry = virtual.sorryServer {

@@ -24,10 +24,14 @@ public struct StatusReport: Codable, Sendable, Hashable {
     }
 
     public struct Peer: Codable, Sendable, Hashable {
-        /// What the peer's last heartbeat announced: `active`, `backup`, `stopping`.
+        /// What the peer's last heartbeat announced: `active`, `backup`, `stopping` (also after it fell silent).
         public var state: String
         public var configuredRole: String
         public var fit: Bool
+        /// Whether a valid heartbeat arrived within deadtime: false for a dead or unreachable peer.
+        public var alive: Bool
+        /// Seconds since its last valid heartbeat.
+        public var heardAgeSeconds: Double?
     }
 
     public struct IPVS: Codable, Sendable, Hashable {

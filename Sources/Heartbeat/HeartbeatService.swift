@@ -102,7 +102,10 @@ public actor HeartbeatService {
         var snapshot = statisticsSnapshot
         snapshot.role = machine.role
         snapshot.peer = machine.peer
-        snapshot.silentLinks = machine.silentLinks(now: .now)
+        let now = ContinuousClock.now
+        snapshot.silentLinks = machine.silentLinks(now: now)
+        snapshot.peerAlive = machine.isPeerAlive(now: now)
+        snapshot.sinceHeard = machine.lastHeardAt.map { $0.duration(to: now) }
         snapshot.accepted = verifier.accepted
         snapshot.rejections = verifier.rejections
         return snapshot

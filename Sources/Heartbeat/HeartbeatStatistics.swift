@@ -1,7 +1,12 @@
 /// Counters and state of a running ``HeartbeatService``, for status output and tests.
 public struct HeartbeatStatistics: Sendable, Hashable {
     public var role: DirectorRole?
+    /// What the peer's last valid heartbeat said (kept after the peer falls silent: see ``peerAlive``).
     public var peer: PeerStateMachine<ContinuousClock.Instant>.Peer?
+    /// Whether a valid heartbeat arrived within deadtime on at least one link.
+    public var peerAlive = false
+    /// Time since the last valid heartbeat; nil when none arrived.
+    public var sinceHeard: Duration?
     /// Links on which no valid heartbeat arrived within deadtime.
     public var silentLinks: [Int] = []
     public var sent = 0

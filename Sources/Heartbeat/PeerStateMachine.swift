@@ -70,6 +70,9 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
         return last.map { $0.advanced(by: configuration.deadtime) }
     }
 
+    /// When the last valid heartbeat arrived, on any link; nil when none has.
+    public var lastHeardAt: Instant? { lastHeard.compactMap { $0 }.max() }
+
     /// Whether a valid heartbeat arrived within `deadtime` before `now` on at least one link.
     public func isPeerAlive(now: Instant) -> Bool {
         lastHeard.contains { $0.map { now < $0.advanced(by: configuration.deadtime) } ?? false }

@@ -94,6 +94,11 @@ final class FailoverTests: XCTestCase {
         let s2 = try await lb2.status()
         XCTAssertEqual(s2.director.roleReason, "the peer is shutting down")
         XCTAssertEqual(s2.director.failovers, 1)
+        let peerSilent = await waitUntil(timeout: .seconds(5)) {
+            (try? await self.lb2.status().director.peer?.alive) == false
+        }
+        let peerAfterStop = try await lb2.status().director.peer
+        XCTAssertTrue(peerSilent, "status shows the stopped peer as silent: \(String(describing: peerAfterStop))")
         let vipMoved = await waitUntil(timeout: .seconds(5)) { self.holdsVIP(self.lb2) }
         XCTAssertTrue(vipMoved)
         XCTAssertFalse(holdsVIP(lb1), "the stopped director gave the VIP up")

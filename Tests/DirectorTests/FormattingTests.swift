@@ -54,7 +54,8 @@ final class FormattingTests: XCTestCase {
             agentURL: "http://10.0.0.2:8181/")
         let report = StatusReport(
             director: .init(role: "backup", roleReason: "starting", roleAgeSeconds: 5, standalone: false, configuredRole: "backup",
-                peer: .init(state: "active", configuredRole: "primary", fit: true), silentLinks: [], failovers: 0,
+                peer: .init(state: "active", configuredRole: "primary", fit: true, alive: true, heardAgeSeconds: 0.1),
+                silentLinks: [], failovers: 0,
                 heartbeatRejects: 0, configFile: "/etc/lvs.cf", configAgeSeconds: 5, reloadError: nil, pid: 1),
             ipvs: .init(backend: "netlink", changesApplied: 3, errors: 0, consecutiveErrors: 0, lastError: nil),
             virtuals: [.init(name: "web", service: "TCP 10.0.0.10:80", address: "10.0.0.10 eth0:1", scheduler: "lblc",
@@ -70,9 +71,16 @@ final class FormattingTests: XCTestCase {
             peer active (primary), failovers 0, rejected heartbeats 0
             ipvs netlink: 3 changes applied, 0 errors
             VIRTUAL  SERVER  ADDRESS      HEALTH   CHECKED    LOAD     WEIGHT  OVERRIDE  REASON
-            web      <web1>  10.0.0.2:80  down 2m  failed 1s  1.50 3s  out     -         removed: health check failed: timeout [timeout]
+            web      <web1>  10.0.0.2:80  down 2m  failed 1s  1.50 3s  out     -         removed: health check failed: timeout
 
-            """)
+            """, "the health detail is not repeated when the reason has it")
+
+        var dead = report
+        dead.director.peer?.alive = false
+        dead.director.peer?.heardAgeSeconds = 75
+        dead.director.silentLinks = [0]
+        XCTAssertTrue(
+            dead.text.contains("peer silent for 75s, last said active (primary), silent links 0, failovers 0"), dead.text)
     }
 
     func testMetricsAddresses() throws {
