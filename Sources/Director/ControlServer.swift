@@ -36,12 +36,23 @@ public struct ControlServer: Service {
     }
 
     public func run() async throws {
-        let server = try await ServerBootstrap(group: group)
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+        // Created 0600 (umask 0177 around the bind): no window in which another user could connect before the
+        // chmod below, which makes sure of it whatever the umask was.
+        let previousMask = umask(0o177)
+        let bound: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        do {
+            bound = try await ServerBootstrap(group: group)
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+            umask(previousMask)
+        } catch {
+            umask(previousMask)
+            throw error
+        }
+        let server = bound
         guard chmod(path, 0o600) == 0 else {
             try? await server.channel.close()
             throw ControlServerError.permissions(path, String(cString: strerror(errno)))

@@ -20,6 +20,7 @@ final class DemoKernelTests: XCTestCase {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
         let result = try shell("cd '\(root)' && H2E_DEMO_BIN='\(productsDirectory.path)' scripts/demo")
+        print(result.output)  // the demo's table and summary (failover time, weights) in the test log
         XCTAssertEqual(result.status, 0, result.output)
         for expected in ["== 1. Steady state", "== 2. web1 gets busy", "== 3. web3's httpd stops", "== 4. kill -9 of lb1",
                          "FAILOVER TIME", "demo: PASS"] {
