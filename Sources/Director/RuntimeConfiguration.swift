@@ -44,6 +44,14 @@ public struct RuntimeConfiguration: Sendable {
         var sources: [String: LoadSource] = [:]
         var addresses: [VirtualAddress] = []
         let global = configuration.global
+        if global.service == .fos {
+            // Piranha's pulse would run the failover blocks and none of the virtual servers: running the virtual
+            // servers instead would be a different cluster from the one the file describes.
+            problems.append(
+                "service = fos: failover services (Piranha's fos daemon) are not run by h2e-director; it runs the "
+                    + "LVS virtual servers of 'service = lvs'. Keep fos clusters on piranha/pulse, or convert the "
+                    + "failover blocks into virtual blocks")
+        }
 
         for virtual in configuration.virtualServers where virtual.active {
             do {

@@ -42,6 +42,14 @@ final class RuntimeConfigurationTests: XCTestCase {
             })
     }
 
+    func testFailoverServicesAreRefusedWithAClearSentence() {
+        guard case .failure(let error) = make("service = fos\n" + Self.pair, local: ["192.168.77.1": "eth0"]) else {
+            return XCTFail("service = fos must not run the virtual servers")
+        }
+        XCTAssertTrue(error.description.hasPrefix("lvs.cf: service = fos: failover services"), error.description)
+        XCTAssertTrue(error.description.contains("service = lvs"), error.description)
+    }
+
     func testBackupFindsItselfByAddressAndGetsItsLinksAndKey() throws {
         let runtime = try make(Self.pair, local: ["192.168.77.2": "eth0", "10.1.1.2": "eth2"]).get()
         guard case .heartbeat(let settings, let devices) = runtime.role else { return XCTFail("expected a heartbeat") }
