@@ -50,7 +50,7 @@ public actor RoleService: Service {
                 if !devices.isEmpty {
                     let monitor = LinkMonitor(devices: devices, netlink: try RouteNetlink())
                     group.addTask {
-                        try? await cancelWhenGracefulShutdown { await monitor.run(reportingTo: service) }
+                        await cancelWhenGracefulShutdown { await monitor.run(reportingTo: service) }
                     }
                 }
                 for await change in service.roleChanges {

@@ -123,7 +123,7 @@ final class DaemonFixture {
             "netns", "exec", namespace, Self.binary, "run", "--config", configPath, "--socket", socket, "--state-dir",
             stateDirectory, "--ipvs", "memory",
         ] + (metrics ? ["--metrics", "127.0.0.1:\(metricsPort)"] : [])
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
         process.standardError = log
@@ -224,7 +224,7 @@ func shell(_ command: String) throws -> (status: Int32, output: String) {
     process.executableURL = URL(fileURLWithPath: "/bin/sh")
     process.arguments = ["-c", command]
     let output = FileManager.default.temporaryDirectory.appendingPathComponent("h2e-sh-\(UUID().uuidString)").path
-    FileManager.default.createFile(atPath: output, contents: nil)
+    _ = FileManager.default.createFile(atPath: output, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: output) }
     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
     process.standardOutput = handle

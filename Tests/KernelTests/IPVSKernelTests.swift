@@ -21,12 +21,12 @@ final class IPVSKernelTests: XCTestCase {
     }
 
     private func assertListingMatchesIpvsadm(file: StaticString = #filePath, line: UInt = #line) async throws {
-        let value1 = try await ours()
-        XCTAssertEqual(value1, try mustRun("ipvsadm -Ln"), "list", file: file, line: line)
-        let value2 = try await ours(.statistics)
-        XCTAssertEqual(value2, try mustRun("ipvsadm -Ln --stats"), "list --stats", file: file, line: line)
-        let value3 = try await ours(.rates)
-        XCTAssertEqual(value3, try mustRun("ipvsadm -Ln --rate"), "list --rate", file: file, line: line)
+        let plain = try await ours()
+        XCTAssertEqual(plain, try mustRun("ipvsadm -Ln"), "list", file: file, line: line)
+        let stats = try await ours(.statistics)
+        XCTAssertEqual(stats, try mustRun("ipvsadm -Ln --stats"), "list --stats", file: file, line: line)
+        let rates = try await ours(.rates)
+        XCTAssertEqual(rates, try mustRun("ipvsadm -Ln --rate"), "list --rate", file: file, line: line)
     }
 
     func testEverySchedulerTheKernelHasAndEachForwardingMethod() async throws {
@@ -58,8 +58,8 @@ final class IPVSKernelTests: XCTestCase {
             XCTAssertEqual(error, .schedulerUnavailable(.weightedRandomTwoChoices))
             XCTAssertTrue(error.description.contains("modprobe ip_vs_twos"), error.description)
         }
-        let value4 = try await client.services()
-        XCTAssertEqual(value4, [])
+        let services = try await client.services()
+        XCTAssertEqual(services, [])
     }
 
     func testFirewallMarksPersistenceIPv6AndFlagsListLikeIpvsadm() async throws {
@@ -110,8 +110,8 @@ final class IPVSKernelTests: XCTestCase {
         let listing = try mustRun("ipvsadm -Ln")
         XCTAssertTrue(listing.contains("TCP  10.0.0.1:80 lblc"), listing)
         XCTAssertTrue(listing.contains("  -> 10.0.0.2:80                  Route   40 "), listing)
-        let value5 = IPVSReconciler.changes(from: try await client.table(), to: IPVSTable(services: [service]))
-        XCTAssertEqual(value5, [])
+        let adoptChanges = IPVSReconciler.changes(from: try await client.table(), to: IPVSTable(services: [service]))
+        XCTAssertEqual(adoptChanges, [])
     }
 
     func testAdoptsATableThatIpvsadmMadeWithoutTouchingIt() async throws {
@@ -125,16 +125,16 @@ final class IPVSKernelTests: XCTestCase {
         var marked = VirtualService(key: .firewallMark(100, family: .inet), scheduler: .weightedLeastConnection, persistence: .perClient(timeout: 300, family: .inet))
         marked.destinations = [Destination(address: v4("10.0.0.2"), port: 0, weight: 5)]
         let desired = IPVSTable(services: [marked, web])
-        let value6 = IPVSReconciler.changes(from: try await client.table(), to: desired)
-        XCTAssertEqual(value6, [], "an identical table is adopted")
+        let identicalChanges = IPVSReconciler.changes(from: try await client.table(), to: desired)
+        XCTAssertEqual(identicalChanges, [], "an identical table is adopted")
 
         // Converge a different table, then a second pass is a no-op.
         web.destinations.append(Destination(address: v4("10.0.0.4"), port: 80, weight: 8))
         web.destinations.removeFirst()
         let next = IPVSTable(services: [web])
         try await client.apply(IPVSReconciler.changes(from: try await client.table(), to: next))
-        let value7 = IPVSReconciler.changes(from: try await client.table(), to: next)
-        XCTAssertEqual(value7, [])
+        let nextChanges = IPVSReconciler.changes(from: try await client.table(), to: next)
+        XCTAssertEqual(nextChanges, [])
         let listing = try mustRun("ipvsadm -Ln")
         XCTAssertFalse(listing.contains("FWM"), listing)
         XCTAssertFalse(listing.contains("10.0.0.3:80"), listing)
@@ -166,27 +166,27 @@ final class IPVSKernelTests: XCTestCase {
 
     func testTimeoutsSyncDaemonZeroAndFlush() async throws {
         try await client.setTimeouts(IPVSTimeouts(tcp: 901, tcpFin: 121, udp: 301))
-        let value8 = try await client.timeouts()
-        XCTAssertEqual(value8, IPVSTimeouts(tcp: 901, tcpFin: 121, udp: 301))
+        let timeouts = try await client.timeouts()
+        XCTAssertEqual(timeouts, IPVSTimeouts(tcp: 901, tcpFin: 121, udp: 301))
         XCTAssertEqual(try mustRun("ipvsadm -L --timeout"), "Timeout (tcp tcpfin udp): 901 121 301\n")
         try await client.setTimeouts(IPVSTimeouts(tcp: 0, tcpFin: 60, udp: 0))
-        let value9 = try await client.timeouts()
-        XCTAssertEqual(value9, IPVSTimeouts(tcp: 901, tcpFin: 60, udp: 301), "0 keeps a timeout")
+        let keptTimeouts = try await client.timeouts()
+        XCTAssertEqual(keptTimeouts, IPVSTimeouts(tcp: 901, tcpFin: 60, udp: 301), "0 keeps a timeout")
 
         try await client.startSyncDaemon(SyncDaemon(state: .master, interface: "lo", syncID: 7))
-        let value10 = try await client.syncDaemons()
-        XCTAssertEqual(value10, [SyncDaemon(state: .master, interface: "lo", syncID: 7)])
+        let daemons = try await client.syncDaemons()
+        XCTAssertEqual(daemons, [SyncDaemon(state: .master, interface: "lo", syncID: 7)])
         XCTAssertTrue(try mustRun("ipvsadm -L --daemon").contains("master sync daemon (mcast=lo, syncid=7"))
         try await client.stopSyncDaemon(.master)
-        let value11 = try await client.syncDaemons()
-        XCTAssertEqual(value11, [])
+        let daemonsAfterStop = try await client.syncDaemons()
+        XCTAssertEqual(daemonsAfterStop, [])
 
         try await client.addService(VirtualService(key: .address(.udp, v4("10.0.0.1"), port: 53)))
         try await client.zero()
         try await client.zero(.address(.udp, v4("10.0.0.1"), port: 53))
         try await client.flush()
-        let value12 = try await client.services()
-        XCTAssertEqual(value12, [])
+        let servicesAfterFlush = try await client.services()
+        XCTAssertEqual(servicesAfterFlush, [])
         XCTAssertEqual(try mustRun("ipvsadm -Ln | wc -l"), "3\n")
     }
 
