@@ -10,9 +10,13 @@ import Glibc
 /// h2e-bench-healthcheck: sustained health checks per second against local HTTP servers.
 ///
 ///     h2e-bench-healthcheck serve [--addresses N] [--ports M] [--base-port P] [--threads T] [--ready FILE]
+///                                 [--silent K]
 ///     h2e-bench-healthcheck check [--targets N] [--interval S] [--duration S] [--warmup S] [--addresses N]
 ///                                 [--ports M] [--base-port P] [--threads T] [--server-pid PID]
-///                                 [--max-in-flight N]
+///                                 [--max-in-flight N] [--silent K]
+///
+/// `--silent K`: the first K addresses accept and never answer (hung servers); `check` then reports their targets
+/// and the answering ones apart.
 ///
 /// `serve` runs the servers until killed; `check` runs the engine against them and prints checks/s, CPU and the
 /// lateness of checks against their schedule. scripts/bench-healthcheck runs both.
@@ -40,7 +44,7 @@ struct BenchHealthCheck {
         switch mode {
         case "serve":
             let channels = try await BenchServer.start(
-                addresses: addresses, ports: ports, basePort: basePort, group: group)
+                addresses: addresses, ports: ports, basePort: basePort, silent: int("silent", 0), group: group)
             print("serving \(channels.count) listeners on \(addresses) addresses x \(ports) ports")
             if let ready = options["ready"] {
                 let file = fopen(ready, "w")
@@ -52,7 +56,8 @@ struct BenchHealthCheck {
             try await check(
                 targets: int("targets", 10_000), interval: double("interval", 1), duration: double("duration", 20),
                 warmup: double("warmup", 5), addresses: addresses, ports: ports, basePort: basePort, group: group,
-                serverPID: options["server-pid"].flatMap(Int32.init), maximumInFlight: int("max-in-flight", 2_048))
+                serverPID: options["server-pid"].flatMap(Int32.init), maximumInFlight: int("max-in-flight", 2_048),
+                silent: int("silent", 0))
         default:
             usage()
         }
@@ -60,7 +65,7 @@ struct BenchHealthCheck {
 
     static func check(
         targets count: Int, interval: Double, duration: Double, warmup: Double, addresses: Int, ports: Int,
-        basePort: Int, group: MultiThreadedEventLoopGroup, serverPID: Int32?, maximumInFlight: Int
+        basePort: Int, group: MultiThreadedEventLoopGroup, serverPID: Int32?, maximumInFlight: Int, silent: Int
     ) async throws {
         var logger = Logger(label: "h2e.bench")
         logger.logLevel = .warning  // thousands of "[ active ] making ... available" lines otherwise
@@ -99,6 +104,15 @@ struct BenchHealthCheck {
         print("checks started  \(statistics.started) in \(format(elapsed)) s = \(format(Double(statistics.started) / elapsed)) checks/s")
         print("checks passed   \(statistics.passed), failed \(statistics.failed) (timeouts \(statistics.timedOut)); "
             + "servers up \(up)/\(count); peak in flight \(statistics.peakInFlight)")
+        if silent > 0 {
+            // Target `index` is on address 1 + index % addresses (above): silent when that is at most `silent`.
+            let isSilent = { (index: Int) in 1 + index % addresses <= silent }
+            let hung = health.filter { isSilent($0.key) }
+            let answering = health.filter { !isSilent($0.key) }
+            let down = hung.values.filter { if case .down(.timeout) = $0 { true } else { false } }.count
+            print("verdicts        hung servers down (timeout) \(down)/\(hung.count), "
+                + "answering servers up \(answering.values.filter { $0 == .up }.count)/\(answering.count)")
+        }
         print("checker CPU     \(format(cpu)) s = \(format(100 * cpu / elapsed))% of one core"
             + " (\(format(1e6 * cpu / Double(max(1, statistics.started)))) us per check, "
             + "\(format(100 * systemCPU / max(cpu, 1e-9)))% in the kernel)")

@@ -3,8 +3,12 @@ import NIOPosix
 
 /// The servers the benchmark checks: a minimal HTTP/1.0 responder on every (127.0.0.x address, port) pair. Each
 /// connection gets `HTTP/1.0 200 OK` after its first bytes, then is closed (server side, as nanny's servers did).
+/// The first `silent` addresses accept connections and never answer: hung servers, which the checks must time out
+/// without holding back the checks of the others.
 enum BenchServer {
-    static func start(addresses: Int, ports: Int, basePort: Int, group: any EventLoopGroup) async throws -> [any Channel] {
+    static func start(
+        addresses: Int, ports: Int, basePort: Int, silent: Int = 0, group: any EventLoopGroup
+    ) async throws -> [any Channel] {
         var channels: [any Channel] = []
         for address in 1...addresses {
             for port in basePort..<(basePort + ports) {
@@ -13,7 +17,7 @@ enum BenchServer {
                     .serverChannelOption(.backlog, value: 4_096)
                     .childChannelInitializer { child in
                         child.eventLoop.makeCompletedFuture {
-                            try child.pipeline.syncOperations.addHandler(TinyHTTPHandler())
+                            if address > silent { try child.pipeline.syncOperations.addHandler(TinyHTTPHandler()) }
                         }
                     }
                     .bind(host: benchAddress(address), port: port)
