@@ -8,7 +8,10 @@ import LoadFeedback
 /// Inputs: the configuration, each real server's health, the weights load feedback decided, and the operator's
 /// overrides. Rules:
 /// - One service per active virtual server (only with `service = lvs`): address + protocol + port, or the
-///   firewall mark (in the VIP's family); its scheduler; persistence with `pmask` (one client when unset).
+///   firewall mark (in the VIP's family, or its real servers' without a VIP); its scheduler; persistence with
+///   `pmask` (one client when unset). Virtual servers sharing a firewall mark (http + https under one mark) are
+///   one service: a real server address they share is one destination, in while every one of its checks passes,
+///   at the lowest weight any of them gives it.
 /// - One destination per active real server, forwarded as the global `network` says (direct: route, nat:
 ///   masquerade, tunnel: tunnel), on the real server's port (fwmark services: its own port, else 0, which keeps the
 ///   client's destination port).
@@ -43,28 +46,61 @@ public enum DesiredTableMapper {
         let configuration = inputs.configuration
         guard configuration.global.service == .lvs else { return result }
         let forwarding = forwardingMethod(configuration.global.network)
-        for virtual in configuration.virtualServers where virtual.active {
-            guard let key = serviceKey(virtual) else { continue }
+        for group in serviceGroups(configuration.virtualServers) {
+            let first = group.virtuals[0]
             var service = VirtualService(
-                key: key, scheduler: IPVS.Scheduler(rawValue: virtual.scheduler.rawValue),
-                persistence: persistence(virtual))
-            var serving = false
-            for server in virtual.realServers where server.active {
-                let id = RealServerID(virtual: virtual.name, server: server.name)
-                let plan = plan(
-                    server, health: inputs.health[id] ?? .unknown, weight: inputs.weights[id],
-                    override: inputs.overrides[OverrideKey(virtual: virtual.name, address: server.address.description)],
-                    quiesce: virtual.quiesceServer)
-                result.servers[id] = plan
-                guard plan.inTable, let weight = plan.weight, let address = InetAddress(server.address.description)
-                else { continue }
-                serving = serving || weight > 0
-                service.destinations.append(
-                    Destination(
-                        address: address, port: destinationPort(virtual, server.port), forwarding: forwarding,
-                        weight: weight))
+                key: group.key, scheduler: IPVS.Scheduler(rawValue: first.scheduler.rawValue),
+                persistence: persistence(first))
+            // One destination per address and port: the plans of every virtual server naming it, in file order.
+            var order: [Destination.ID] = []
+            var entries: [Destination.ID: (destination: Destination, plans: [(RealServerID, ServerPlan)])] = [:]
+            for virtual in group.virtuals {
+                for server in virtual.realServers where server.active {
+                    let id = RealServerID(virtual: virtual.name, server: server.name)
+                    let plan = plan(
+                        server, health: inputs.health[id] ?? .unknown, weight: inputs.weights[id],
+                        override: inputs.overrides[OverrideKey(virtual: virtual.name, address: server.address.description)],
+                        quiesce: virtual.quiesceServer)
+                    result.servers[id] = plan
+                    guard let address = InetAddress(server.address.description) else { continue }
+                    let destination = Destination(
+                        address: address, port: destinationPort(virtual, server.port), forwarding: forwarding)
+                    if entries[destination.id] == nil { order.append(destination.id) }
+                    entries[destination.id, default: (destination, [])].plans.append((id, plan))
+                }
             }
-            if !serving, let sorry = virtual.sorryServer, let address = InetAddress(sorry.description) {
+            var serving = false
+            for destinationID in order {
+                guard let entry = entries[destinationID] else { continue }
+                var destination = entry.destination
+                let plans = entry.plans
+                // Shared by several virtual servers (one fwmark): in while every one of them has it in, at the
+                // lowest weight any of them gives it (a drain or a quiesce on one port drains the server).
+                if let out = plans.first(where: { !$0.1.inTable }), plans.count > 1 {
+                    for (id, plan) in plans where plan.inTable {
+                        result.servers[id] = ServerPlan(
+                            inTable: false, weight: nil,
+                            reason: "removed: shares \(group.key) with \(out.0.virtual), where it is \(out.1.reason)")
+                    }
+                    continue
+                }
+                let weights = plans.compactMap { $0.1.inTable ? $0.1.weight : nil }
+                guard weights.count == plans.count, let weight = weights.min() else { continue }
+                if plans.count > 1, let lowest = plans.first(where: { $0.1.weight == weight }) {
+                    for (id, plan) in plans where plan.weight != weight {
+                        result.servers[id] = ServerPlan(
+                            inTable: true, weight: weight,
+                            reason: "weight \(weight) of \(lowest.0.virtual) (\(lowest.1.reason)), which shares "
+                                + "\(group.key); here: \(plan.reason)")
+                    }
+                }
+                destination.weight = weight
+                serving = serving || weight > 0
+                service.destinations.append(destination)
+            }
+            if !serving, let virtual = group.virtuals.first(where: { $0.sorryServer != nil }),
+                let sorry = virtual.sorryServer, let address = InetAddress(sorry.description)
+            {
                 let sorryServer = Destination(
                     address: address, port: destinationPort(virtual, nil), forwarding: forwarding, weight: 1)
                 if let index = service.destinations.firstIndex(where: { $0.id == sorryServer.id }) {
@@ -77,6 +113,23 @@ public enum DesiredTableMapper {
             result.table.services.append(service)
         }
         return result
+    }
+
+    /// The active virtual servers by IPVS service, in file order: one each, except several virtual servers on one
+    /// firewall mark (the parser lets only those share a service), which are one.
+    static func serviceGroups(_ virtuals: [VirtualServer]) -> [(key: ServiceKey, virtuals: [VirtualServer])] {
+        var groups: [(key: ServiceKey, virtuals: [VirtualServer])] = []
+        var index: [ServiceKey: Int] = [:]
+        for virtual in virtuals where virtual.active {
+            guard let key = serviceKey(virtual) else { continue }
+            if let at = index[key] {
+                groups[at].virtuals.append(virtual)
+            } else {
+                index[key] = groups.count
+                groups.append((key, [virtual]))
+            }
+        }
+        return groups
     }
 
     /// The place and weight of one real server.
@@ -119,10 +172,10 @@ public enum DesiredTableMapper {
 
     /// The IPVS service key of a virtual server; nil if its address cannot be one (the parser prevents that).
     public static func serviceKey(_ virtual: VirtualServer) -> ServiceKey? {
-        guard let vip = InetAddress(virtual.address.address.description) else { return nil }
         if let mark = virtual.firewallMark {
-            return .firewallMark(mark, family: vip.family)
+            return .firewallMark(mark, family: virtual.family == .ipv6 ? .inet6 : .inet)
         }
+        guard let vip = virtual.address.flatMap({ InetAddress($0.address.description) }) else { return nil }
         return .address(virtual.protocol == .udp ? .udp : .tcp, vip, port: virtual.port)
     }
 
@@ -137,7 +190,7 @@ public enum DesiredTableMapper {
 
     static func persistence(_ virtual: VirtualServer) -> VirtualService.Persistence? {
         guard let timeout = virtual.persistence, timeout > 0 else { return nil }
-        let isIPv4 = virtual.address.address.family == .ipv4
+        let isIPv4 = virtual.family == .ipv4
         let netmask: UInt32
         if let mask = virtual.persistenceNetmask {
             netmask = isIPv4 ? mask.ipv4Mask : UInt32(mask.prefixLength)

@@ -385,7 +385,7 @@ public actor DirectorCore {
             virtuals.append(
                 StatusReport.Virtual(
                     name: virtual.name, service: DesiredTableMapper.serviceKey(virtual).map { "\($0)" } ?? "?",
-                    address: "\(virtual.address)", scheduler: virtual.scheduler.rawValue,
+                    address: virtual.address.map { "\($0)" } ?? "none (fwmark \(virtual.firewallMark ?? 0))", scheduler: virtual.scheduler.rawValue,
                     forwarding: "\(DesiredTableMapper.forwardingMethod(configuration.global.network))",
                     loadMonitor: "\(virtual.loadMonitor)", sorryServer: virtual.sorryServer?.description,
                     sorryServerInUse: desired.sorryServersInUse.contains(virtual.name), servers: servers))

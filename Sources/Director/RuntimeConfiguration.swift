@@ -71,13 +71,16 @@ public struct RuntimeConfiguration: Sendable {
                 problems.append("virtual \(virtual.name): \(error)")
             }
             sources[virtual.name] = loadSource(virtual.loadMonitor, rshCommand: global.rshCommand)
-            do {
-                let vip = try VirtualAddress(
-                    address: "\(virtual.address.address) \(virtual.address.deviceLabel)",
-                    netmask: virtual.vipNetmask.map { String($0.prefixLength) })
-                if !addresses.contains(vip) { addresses.append(vip) }
-            } catch {
-                problems.append("virtual \(virtual.name): \(error)")
+            // A fwmark virtual server without an address brings up no VIP of its own.
+            if let address = virtual.address {
+                do {
+                    let vip = try VirtualAddress(
+                        address: "\(address.address) \(address.deviceLabel)",
+                        netmask: virtual.vipNetmask.map { String($0.prefixLength) })
+                    if !addresses.contains(vip) { addresses.append(vip) }
+                } catch {
+                    problems.append("virtual \(virtual.name): \(error)")
+                }
             }
         }
         if global.network == .nat, let router = global.natRouter {

@@ -3,7 +3,8 @@
 protocol CheckedService {
     var name: String { get set }
     var active: Bool { get set }
-    var address: InterfaceAddress { get set }
+    /// `address`: required for a failover service, optional for a fwmark virtual server.
+    var vip: InterfaceAddress? { get set }
     var vipNetmask: Netmask? { get set }
     var port: UInt16 { get set }
     var `protocol`: TransportProtocol { get set }
@@ -15,5 +16,16 @@ protocol CheckedService {
     var timeout: Int { get set }
 }
 
-extension VirtualServer: CheckedService {}
-extension FailoverService: CheckedService {}
+extension VirtualServer: CheckedService {
+    var vip: InterfaceAddress? {
+        get { address }
+        set { address = newValue }
+    }
+}
+
+extension FailoverService: CheckedService {
+    var vip: InterfaceAddress? {
+        get { address }
+        set { if let newValue { address = newValue } }
+    }
+}

@@ -50,7 +50,7 @@ public enum LVSConfigWriter {
         for v in configuration.virtualServers {
             out.open("virtual", v.name)
             writeShared(v, to: &out)
-            let family = v.address.address.family
+            let family = v.family
             out.line("sorry_server", v.sorryServer)
             out.line("fwmark", v.firewallMark.map { Int($0) })
             out.line("scheduler", v.scheduler.rawValue)
@@ -86,8 +86,8 @@ public enum LVSConfigWriter {
 
     private static func writeShared<S: CheckedService>(_ s: S, to out: inout Output) {
         out.line("active", s.active)
-        out.line("address", "\(s.address.address) \(s.address.deviceLabel)")
-        out.line("vip_nmask", s.vipNetmask?.text(for: s.address.address.family))
+        out.line("address", s.vip.map { "\($0.address) \($0.deviceLabel)" })
+        out.line("vip_nmask", s.vipNetmask?.text(for: s.vip?.address.family ?? .ipv4))
         out.line("port", Int(s.port))
         out.line("protocol", s.protocol.rawValue)
         out.line("client_monitor", s.clientMonitor.map(quote))

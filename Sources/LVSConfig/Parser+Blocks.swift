@@ -223,21 +223,48 @@ extension Parser {
         }
         reportDuplicates(virtuals.map { ($0.value.name, $0.name.position) }, kind: "virtual")
         reportDuplicates(failovers.map { ($0.value.name, $0.name.position) }, kind: "failover")
-        // Two active virtual servers on one IPVS service would fight over it.
-        var services: [String: (name: String, line: Int)] = [:]
+        checkSharedServices(virtuals)
+    }
+
+    /// Two active virtual servers on one address/protocol/port service would fight over it: an error. Several on
+    /// one firewall mark are Red Hat's multi-port recipe (http 80 + https 443 under one mark, so a client's
+    /// connections stay on one real server): they are one IPVS service, so what IPVS keeps per service must agree.
+    mutating func checkSharedServices(_ virtuals: [Located<VirtualServer>]) {
+        var services: [String: Located<VirtualServer>] = [:]
         for virtual in virtuals where virtual.value.active {
             let v = virtual.value
             let key =
-                v.firewallMark.map { "fwmark \($0) \(v.address.address.family)" }
-                ?? "\(v.protocol) \(v.address.address) port \(v.port)"
-            if let earlier = services[key] {
+                v.firewallMark.map { "fwmark \($0) \(v.family)" }
+                ?? "\(v.protocol) \(v.address.map { "\($0.address)" } ?? "") port \(v.port)"
+            guard let earlier = services[key] else {
+                services[key] = virtual
+                continue
+            }
+            let e = earlier.value
+            let line = earlier.name.position.line
+            guard v.firewallMark != nil else {
                 sink.error(
                     virtual.name.position,
-                    "virtual '\(v.name)' is the same IPVS service (\(key)) as virtual '\(earlier.name)' at line "
-                        + "\(earlier.line); give one a different address, port or fwmark, or set active = 0")
-            } else {
-                services[key] = (v.name, virtual.name.position.line)
+                    "virtual '\(v.name)' is the same IPVS service (\(key)) as virtual '\(e.name)' at line "
+                        + "\(line); give one a different address, port or fwmark, or set active = 0")
+                continue
             }
+            func disagree(_ keyword: String, _ mine: String, _ theirs: String) {
+                sink.error(
+                    virtual.seen[keyword] ?? virtual.name.position,
+                    "virtual '\(v.name)' shares \(key) with virtual '\(e.name)' at line \(line), so they are one "
+                        + "IPVS service, but its \(keyword) is \(mine) and '\(e.name)' has \(theirs); make them agree")
+            }
+            if v.scheduler != e.scheduler { disagree("scheduler", v.scheduler.rawValue, e.scheduler.rawValue) }
+            if v.persistence != e.persistence {
+                disagree("persistent", v.persistence.map(String.init) ?? "none", e.persistence.map(String.init) ?? "none")
+            }
+            if v.persistenceNetmask != e.persistenceNetmask {
+                disagree(
+                    "pmask", v.persistenceNetmask.map { "/\($0.prefixLength)" } ?? "none",
+                    e.persistenceNetmask.map { "/\($0.prefixLength)" } ?? "none")
+            }
+            if v.protocol != e.protocol { disagree("protocol", v.protocol.rawValue, e.protocol.rawValue) }
         }
     }
 
@@ -259,7 +286,7 @@ extension Parser {
     mutating func applyShared<S: CheckedService>(_ st: Statement, to s: inout S) -> Bool {
         switch st.name {
         case "active": boolean(st).map { s.active = $0 }
-        case "address": interfaceAddress(st).map { s.address = $0 }
+        case "address": interfaceAddress(st).map { s.vip = $0 }
         case "vip_nmask": netmask(st).map { s.vipNetmask = $0 }
         case "port": port(st).map { s.port = $0 }
         case "protocol": choice(st, of: TransportProtocol.self).map { s.protocol = $0 }
@@ -275,8 +302,11 @@ extension Parser {
     }
 
     /// Checks shared by virtual and failover blocks, at the block's end.
-    mutating func checkShared<S: CheckedService>(_ s: S, kind: String, keyword: Token, seen: Seen) -> Bool {
-        guard seen["address"] != nil else {
+    /// - Parameter addressOptional: a fwmark virtual server may go without an address (Piranha took 0.0.0.0).
+    mutating func checkShared<S: CheckedService>(
+        _ s: S, kind: String, keyword: Token, seen: Seen, addressOptional: Bool = false
+    ) -> Bool {
+        if seen["address"] == nil, !addressOptional {
             sink.error(
                 keyword.position,
                 "\(kind) '\(s.name)' has no address; add address = IP DEVICE (e.g. address = 10.0.0.10 eth0:1)")
@@ -288,8 +318,14 @@ extension Parser {
                 "\(kind) '\(s.name)' has no 'active' line, so it is inactive (active = 0), as in Piranha; "
                     + "add active = 1 to run it")
         }
-        if let at = seen["vip_nmask"], let mask = s.vipNetmask, mask.prefixLength > s.address.address.family.bitCount {
-            sink.error(at, "vip_nmask /\(mask.prefixLength) is longer than an \(s.address.address.family) address")
+        if let at = seen["vip_nmask"], let mask = s.vipNetmask {
+            if let vip = s.vip {
+                if mask.prefixLength > vip.address.family.bitCount {
+                    sink.error(at, "vip_nmask /\(mask.prefixLength) is longer than an \(vip.address.family) address")
+                }
+            } else {
+                sink.warning(at, "vip_nmask has no effect without address")
+            }
         }
         if let at = seen["send_program"], seen["send"] != nil {
             sink.warning(at, "send_program replaces send: the program's output is matched against expect")
@@ -298,7 +334,7 @@ extension Parser {
     }
 
     mutating func parseVirtual(keyword: Token, name: Token, brace: Token) -> Located<VirtualServer>? {
-        var v = VirtualServer(name: name.text, address: Self.placeholderAddress)
+        var v = VirtualServer(name: name.text, address: nil)
         let context = "virtual '\(name.text)'"
         var seen = Seen()
         var servers: [Located<RealServer>] = []
@@ -335,10 +371,18 @@ extension Parser {
                 }
             })
         v.realServers = servers.map(\.value)
-        guard !name.text.isEmpty, checkShared(v, kind: "virtual", keyword: keyword, seen: seen) else { return nil }
+        guard !name.text.isEmpty,
+            checkShared(v, kind: "virtual", keyword: keyword, seen: seen, addressOptional: v.firewallMark != nil)
+        else { return nil }
+        if v.address == nil, v.active, let mark = v.firewallMark {
+            sink.warning(
+                keyword.position,
+                "virtual '\(v.name)' has fwmark = \(mark) and no address: h2e brings up no VIP for it; the "
+                    + "addresses marked \(mark) must be put on this director and marked by other means")
+        }
         checkVirtual(v, seen: seen, keyword: keyword, servers: servers)
         // Piranha turns pmask 255.255.255.255 into "none": a single client address is IPVS's default anyway.
-        if v.persistenceNetmask?.prefixLength == v.address.address.family.bitCount { v.persistenceNetmask = nil }
+        if v.persistenceNetmask?.prefixLength == v.family.bitCount { v.persistenceNetmask = nil }
         return Located(value: v, keyword: keyword, name: name, seen: seen)
     }
 
@@ -364,7 +408,7 @@ extension Parser {
     }
 
     mutating func checkVirtual(_ v: VirtualServer, seen: Seen, keyword: Token, servers: [Located<RealServer>]) {
-        let family = v.address.address.family
+        let family = v.family
         if let at = seen["port"], v.port == 0, v.firewallMark == nil, v.persistence == nil {
             sink.error(at, "port 0 (every port) needs persistent = SECONDS, as IPVS requires")
         }

@@ -5,8 +5,10 @@ public struct VirtualServer: Hashable, Sendable {
     public var name: String
     /// `active`: 1 to run this service. Default 0, as in Piranha: a block without `active = 1` is not run.
     public var active: Bool = false
-    /// `address = IP dev[:alias]`: the VIP and where the active director puts it. Required.
-    public var address: InterfaceAddress
+    /// `address = IP dev[:alias]`: the VIP and where the active director puts it. Required, except with `fwmark`:
+    /// a firewall-mark service matches whatever the mark rules mark, and Piranha ran it without an address (it
+    /// defaulted to 0.0.0.0) while the marked site addresses were brought up by other means (KB 114327). nil then.
+    public var address: InterfaceAddress?
     /// `vip_nmask`: netmask the VIP is added with.
     public var vipNetmask: Netmask?
     /// `port`: service port, by number or name. Default 80. With `fwmark` it is the port health checks use.
@@ -48,9 +50,15 @@ public struct VirtualServer: Hashable, Sendable {
     public var fall: Int = 1
     public var realServers: [RealServer] = []
 
-    public init(name: String, address: InterfaceAddress) {
+    public init(name: String, address: InterfaceAddress?) {
         self.name = name
         self.address = address
+    }
+
+    /// The address family of the IPVS service: the VIP's; without one (a fwmark service), its real servers';
+    /// IPv4 when it has neither (Piranha's 0.0.0.0).
+    public var family: IPAddress.Family {
+        address?.address.family ?? realServers.first?.address.family ?? .ipv4
     }
 
     /// The port a real server is reached on: its own `port`, else this service's.

@@ -8,7 +8,8 @@ import Glibc
 #endif
 
 /// `h2e-director apply [--dry-run]`: make the kernel IPVS table match lvs.cf once (every real server assumed up,
-/// configured weights), printing each change in words; `no changes` when it already matches.
+/// configured weights), printing each change in words; `no changes` when it already matches. A dry run where the
+/// kernel table cannot be read (no IPVS, no CAP_NET_ADMIN) prints the changes from an empty table and says so.
 struct ApplyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
@@ -24,7 +25,15 @@ struct ApplyCommand: AsyncParsableCommand {
         let desired = DesiredTableMapper.configuredTable(configuration)
         let kernel = NetlinkIPVSKernel()
         do {
-            let current = try await kernel.table()
+            let current: IPVSTable
+            do {
+                current = try await kernel.table()
+            } catch let error as IPVSError where dryRun && error.meansNoTableToRead {
+                // A dry run is often made on a machine that is not the director (an operator's, a CI's): show what
+                // a first apply would do.
+                printError("dry run: the kernel table cannot be read here (\(error)); the changes from an empty table:")
+                current = IPVSTable()
+            }
             let changes = IPVSReconciler.changes(from: current, to: desired)
             if changes.isEmpty {
                 print("no changes")
@@ -36,6 +45,16 @@ struct ApplyCommand: AsyncParsableCommand {
             throw CommandFailure("failed: \(error) (\(error.applied) changes before it went in)")
         } catch {
             throw CommandFailure("\(error)")
+        }
+    }
+}
+
+extension IPVSError {
+    /// No IPVS here, or no right to read it: nothing about the configuration.
+    var meansNoTableToRead: Bool {
+        switch self {
+        case .notAvailable, .permissionDenied: true
+        default: false
         }
     }
 }

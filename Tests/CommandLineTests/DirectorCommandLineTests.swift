@@ -56,6 +56,48 @@ final class DirectorCommandLineTests: XCTestCase {
         XCTAssertEqual(result.stdout, "\(path): 1 virtual server, 2 real servers, network direct, scheduler lblc\n")
     }
 
+    /// KB 114327 as the field wrote it: no `address`, the site addresses brought up and marked by other means, and
+    /// https on the same mark. Accepted with a warning; a dry run on this host (no IPVS) shows the first apply.
+    func testTheFieldsFwmarkFarmWithoutAddressChecksAndDryRunsWithoutIPVS() throws {
+        let block = { (name: String, port: Int, weight2: Int) in
+            """
+            virtual \(name) {
+                active = 1
+                fwmark = 100
+                port = \(port)
+                scheduler = lblc
+                server web1 {
+                    active = 1
+                    address = 10.0.0.2
+                    weight = 32
+                }
+                server web2 {
+                    active = 1
+                    address = 10.0.0.3
+                    weight = \(weight2)
+                }
+            }
+
+            """
+        }
+        let path = try write("network = direct\nservice = lvs\n" + block("Web-Cluster-v4", 80, 32) + block("https", 443, 16))
+        let check = try run("check-config", "--config", path)
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertTrue(check.stderr.contains("\(path):3:1: warning: virtual 'Web-Cluster-v4' has fwmark = 100 and no address"), check.stderr)
+        guard !FileManager.default.fileExists(atPath: "/proc/net/ip_vs") else {
+            throw XCTSkip("this host has IPVS: the dry run would read its table (the kernel tests cover apply)")
+        }
+        let dry = try run("apply", "--dry-run", "--config", path)
+        XCTAssertEqual(dry.status, 0, dry.stderr)
+        XCTAssertTrue(dry.stderr.contains("dry run: the kernel table cannot be read here"), dry.stderr)
+        XCTAssertEqual(
+            dry.stdout,
+            "add service FWM 100 lblc\nadd server 10.0.0.2:0 to FWM 100 route weight 32\n"
+                + "add server 10.0.0.3:0 to FWM 100 route weight 16\n")
+        let real = try run("apply", "--config", path)
+        XCTAssertNotEqual(real.status, 0, "a real apply without IPVS fails: \(real.stdout)")
+    }
+
     func testCheckConfigListsEveryProblemWithFileLineAndColumn() throws {
         let path = try write("""
             network = direkt

@@ -162,3 +162,78 @@ final class DesiredTableMapperTests: XCTestCase {
             ["set weight 32 -> 40 for 10.0.0.2:80 in TCP 10.0.0.10:80"])
     }
 }
+
+/// Red Hat's multi-port recipe: http and https on one fwmark are one IPVS service.
+final class SharedFirewallMarkMapperTests: XCTestCase {
+    static let text = """
+        network = direct
+        virtual http {
+            active = 1
+            fwmark = 100
+            port = 80
+            server web1 {
+                active = 1
+                address = 10.0.1.2
+                weight = 32
+            }
+            server web2 {
+                active = 1
+                address = 10.0.1.3
+                weight = 32
+            }
+        }
+        virtual https {
+            active = 1
+            fwmark = 100
+            port = 443
+            server web1 {
+                active = 1
+                address = 10.0.1.2
+                weight = 32
+            }
+            server web2 {
+                active = 1
+                address = 10.0.1.3
+                weight = 16
+            }
+        }
+
+        """
+    let key = ServiceKey.firewallMark(100, family: .inet)
+
+    func map(health: [RealServerID: HealthState] = [:]) -> DesiredTable {
+        DesiredTableMapper.map(.init(configuration: TestConfigurations.parse(Self.text), health: health))
+    }
+
+    func testOneServiceOneDestinationPerServerAtTheLowestWeight() {
+        let desired = map()
+        XCTAssertEqual(desired.table.services.map(\.key), [key])
+        XCTAssertEqual(desired.table[key]?.destinations.map(\.id.description), ["10.0.1.2:0", "10.0.1.3:0"])
+        XCTAssertEqual(desired.table[key]?.destinations.map(\.weight), [32, 16])
+        XCTAssertEqual(desired.servers[RealServerID(virtual: "http", server: "web2")]?.weight, 16)
+        XCTAssertTrue(
+            desired.servers[RealServerID(virtual: "http", server: "web2")]?.reason.contains("weight 16 of https") == true)
+    }
+
+    func testAServerIsInOnlyWhileEveryCheckOfItPasses() {
+        let desired = map(health: [
+            RealServerID(virtual: "http", server: "web1"): .up,
+            RealServerID(virtual: "https", server: "web1"): .down(.connectionFailed("Connection refused")),
+        ])
+        XCTAssertEqual(desired.table[key]?.destinations.map(\.id.description), ["10.0.1.3:0"])
+        let http = desired.servers[RealServerID(virtual: "http", server: "web1")]
+        XCTAssertEqual(http?.inTable, false)
+        XCTAssertTrue(http?.reason.contains("shares FWM 100 with https") == true, http?.reason ?? "")
+        XCTAssertEqual(desired.servers[RealServerID(virtual: "https", server: "web1")]?.inTable, false)
+    }
+
+    func testTheWholeFarmWithoutAnAddressBringsUpNoVIP() throws {
+        let runtime = try RuntimeConfiguration.make(
+            TestConfigurations.parse(Self.text), file: "lvs.cf", localAddresses: [:]
+        ).get()
+        XCTAssertEqual(runtime.virtualAddresses, [])
+        XCTAssertEqual(runtime.healthTargets.count, 4, "each server is checked on each port")
+        XCTAssertEqual(
+            runtime.healthTargets[RealServerID(virtual: "https", server: "web1")]?.endpoint.port, 443)
+    }
+}

@@ -165,9 +165,11 @@ struct ConfigGenerator {
         var services = Set<String>()
         for index in 0..<int(0...3) {
             var v = virtualServer(named: chance(0.7) ? "vs\(index)" : text(allowEmpty: false) + "\(index)")
+            // KB 114327's farm: a fwmark service whose marked addresses are brought up by other means.
+            if v.firewallMark != nil, !v.realServers.isEmpty, v.vipNetmask == nil, chance(0.3) { v.address = nil }
             let key =
-                v.firewallMark.map { "fwmark \($0) \(v.address.address.family)" }
-                ?? "\(v.protocol) \(v.address.address) port \(v.port)"
+                v.firewallMark.map { "fwmark \($0) \(v.family)" }
+                ?? "\(v.protocol) \(v.address.map { "\($0.address)" } ?? "") port \(v.port)"
             if v.active, !services.insert(key).inserted { v.active = false }
             c.virtualServers.append(v)
         }

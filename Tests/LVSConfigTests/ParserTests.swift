@@ -253,8 +253,8 @@ final class ParserTests: XCTestCase {
             }
             """)
         let v = try XCTUnwrap(config.virtualServers.first)
-        XCTAssertEqual(v.address.address.description, "2001:db8::10")
-        XCTAssertNil(v.address.alias)
+        XCTAssertEqual(v.address?.address.description, "2001:db8::10")
+        XCTAssertNil(v.address?.alias)
         XCTAssertEqual(v.persistenceNetmask, Netmask(prefixLength: 64))
         XCTAssertEqual(v.realServers.first?.address.description, "2001:db8::2")
         XCTAssertEqual(config.global.primary?.description, "2001:db8::1")
@@ -267,7 +267,7 @@ final class ParserTests: XCTestCase {
         let (config, warnings) = parseValid(text)
         XCTAssertEqual(warnings, [])
         XCTAssertEqual(config.global.network, .direct)
-        XCTAssertEqual(config.virtualServers.first?.address.deviceLabel, "eth0:1")
+        XCTAssertEqual(config.virtualServers.first?.address?.deviceLabel, "eth0:1")
         XCTAssertEqual(config.virtualServers.first?.realServers.first?.address, ip("10.0.0.2"))
     }
 
