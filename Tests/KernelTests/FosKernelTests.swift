@@ -99,9 +99,11 @@ final class FosKernelTests: XCTestCase {
 
         // 1. The service dies on lb1: its check fails, lb1 runs stop_cmd and steps down, lb2 takes over and starts it.
         try mustRun("kill $(cat \(directory)/lb1.httpd.pid)")
+        var since = ContinuousClock.now
         let moved = try await waitUntil(timeout: .seconds(15), interval: .milliseconds(100)) {
             try cluster.vipHolders() == ["lb2"] && cluster.fetch(timeout: 0.5) == "lb2"
         }
+        print("fos: service killed on lb1 -> served by lb2 after \(since.duration(to: .now))")
         XCTAssertTrue(moved, "the service did not move to lb2 (VIP on \(cluster.observed { try $0.vipHolders() }))\n\(cluster.logs)")
         let lb1 = try failover(cluster, "lb1")
         XCTAssertEqual(lb1["failed"] as? Bool, true, "lb1 does not count as failed: \(lb1)")
@@ -117,9 +119,11 @@ final class FosKernelTests: XCTestCase {
 
         // 2. kill -9 of lb2 (and its httpd): lb1 takes over from the dead peer although its own failure is recent.
         try cluster.kill("lb2")
+        since = ContinuousClock.now
         let back = try await waitUntil(timeout: .seconds(15), interval: .milliseconds(100)) {
             try cluster.vipHolders().contains("lb1") && cluster.fetch(timeout: 0.5) == "lb1"
         }
+        print("fos: kill -9 of lb2 -> served by lb1 after \(since.duration(to: .now))")
         XCTAssertTrue(back, "lb1 did not take the service over from the dead lb2\n\(cluster.logs)")
         let recovered = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(200)) {
             try self.failover(cluster, "lb1")["failed"] as? Bool == false
@@ -136,9 +140,11 @@ final class FosKernelTests: XCTestCase {
         let pid = try director(cluster, "lb1")["pid"] as? Int ?? 0
         XCTAssertGreaterThan(pid, 0)
         try mustRun("kill -TERM \(pid)")
+        since = ContinuousClock.now
         let handedOver = try await waitUntil(timeout: .seconds(15), interval: .milliseconds(100)) {
             try cluster.vipHolders() == ["lb2"] && cluster.fetch(timeout: 0.5) == "lb2"
         }
+        print("fos: SIGTERM to lb1 -> served by lb2 after \(since.duration(to: .now))")
         XCTAssertTrue(handedOver, "the clean stop of lb1 did not hand the service to lb2\n\(cluster.logs)")
         let exited = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(100)) {
             try shell("kill -0 \(pid)").status != 0
