@@ -165,6 +165,8 @@ public actor DirectorCore {
     /// Calls do not interleave (the actor is reentrant at every netlink await): a call made while one runs only asks
     /// the running one to go round once more, with the model as it is then.
     public func reconcile() async {
+        // service = fos runs no IPVS: the kernel's table (and whatever else uses it) is left alone.
+        guard !runtime.isFailoverServices else { return }
         if reconciling {
             reconcileAgain = true
             return

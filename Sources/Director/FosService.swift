@@ -118,7 +118,9 @@ public actor FosService: Service {
         let line = plans[service]?.command(command)
         let limit = commandTimeLimit
         let pool = pool
-        logger.notice("failover \(service): \(command)ing", metadata: ["command": "\(line ?? "none")"])
+        logger.notice(
+            "failover \(service): \(command == .start ? "starting" : "stopping")",
+            metadata: ["command": "\(line ?? "none (no \(command)_cmd)")"])
         Task {
             let result: FailoverCommandResult
             if let line {

@@ -81,6 +81,9 @@ final class FosKernelTests: XCTestCase {
         let check = try shell("\(cluster.director.path) check-config --config \(directory)/lvs.cf")
         XCTAssertEqual(check.status, 0, check.output)
 
+        // An IPVS service someone else runs on lb1: fos mode leaves the kernel's table alone.
+        try mustRun("ip netns exec lb1 ipvsadm -A -t 10.9.9.9:1 -s rr")
+
         // lb1 alone first: it becomes active, starts the service, and the client reaches it through the VIP.
         try cluster.start("lb1")
         let first = try await waitUntil(timeout: .seconds(20), interval: .milliseconds(200)) {
@@ -112,6 +115,9 @@ final class FosKernelTests: XCTestCase {
         XCTAssertTrue((lb1Service["lastCheck"] as? String)?.hasPrefix("failed") ?? false, "\(lb1Service)")
         XCTAssertEqual((lb1Service["stop"] as? [String: Any])?["lastResult"] as? String, "ok", "\(lb1Service)")
         XCTAssertEqual(try self.role(cluster, "lb1"), "backup")
+        let text = try mustRun("\(cluster.director.path) status --socket \(directory)/lb2.sock")
+        XCTAssertTrue(text.contains("failover services: ok"), text)
+        XCTAssertTrue(text.split(separator: "\n").contains { $0.hasPrefix("web ") && $0.contains(" running ") && $0.contains(" yes ") }, text)
         let lb2Start = try service(cluster, "lb2")["start"] as? [String: Any]
         XCTAssertEqual(lb2Start?["lastResult"] as? String, "ok")
         // The command ran with h2e's fixed environment, and its output was kept.
@@ -154,6 +160,7 @@ final class FosKernelTests: XCTestCase {
             FileManager.default.fileExists(atPath: "\(directory)/lb1.httpd.pid"), "lb1 did not run stop_cmd on its clean stop\n\(cluster.log("lb1"))")
         XCTAssertTrue(cluster.log("lb1").contains("stop_cmd done"), cluster.log("lb1"))
         XCTAssertEqual(try self.role(cluster, "lb2"), "active")
+        XCTAssertTrue(try mustRun("ip netns exec lb1 ipvsadm -Ln").contains("10.9.9.9:1"), "fos mode touched the IPVS table")
     }
 
     // MARK: status --json
