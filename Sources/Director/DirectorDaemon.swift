@@ -83,6 +83,7 @@ public enum DirectorDaemon {
         var fos: FosService?
         if runtime.isFailoverServices {
             let services = FosService(plans: runtime.failoverPlans, logger: logger) { await role.servicesFailed($0) }
+            await services.cleanUp()
             await role.follow(services)
             await core.setFailoverSource { await services.status() }
             fos = services

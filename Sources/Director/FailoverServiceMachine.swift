@@ -3,6 +3,8 @@
 /// clock. The VIPs are not its business: they follow the director's role (``RoleService``).
 ///
 /// Rules (docs/lvs.cf.md, "Failover services"):
+/// - At start every service is stopped once (``cleanUp(now:)``): a killed run may have left it running, as it may
+///   have left its VIPs.
 /// - Active: every service is started (`start_cmd`), then checked every `interval`; the first check comes one
 ///   interval after `start_cmd` finished. Backup: every service that runs is stopped (`stop_cmd`).
 /// - A failed check or a failed `start_cmd` fails the director: every service is stopped and
@@ -101,6 +103,16 @@ public struct FailoverServiceMachine<Instant: InstantProtocol>: Sendable where I
         var value = base
         for _ in 1..<max(count, 1) where value < cap { value = value * 2 }
         return min(value, cap)
+    }
+
+    /// At start, before any role change: runs every `stop_cmd` once, for services a killed run left behind. A role
+    /// change meanwhile waits for the stops (an active director then starts the services).
+    public mutating func cleanUp(now: Instant) -> [Action] {
+        guard !active, !shuttingDown, allStopped else { return [] }
+        return configuration.services.map { name in
+            phases[name] = .stopping
+            return .run(.stop, service: name)
+        }
     }
 
     /// The director became active (`true`) or backup.

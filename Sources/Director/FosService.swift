@@ -76,6 +76,13 @@ public actor FosService: Service {
         logger.notice("failover services: stopped")
     }
 
+    /// At start, before the role service runs: stops whatever a killed run left behind (see
+    /// ``FailoverServiceMachine/cleanUp(now:)``).
+    public func cleanUp() async {
+        logger.notice("failover services: running every stop_cmd once, for services an earlier run left behind")
+        await perform(machine.cleanUp(now: .now))
+    }
+
     /// The director's role changed (``RoleService``).
     public func roleChanged(active: Bool) async {
         await perform(machine.roleChanged(active: active, now: .now))

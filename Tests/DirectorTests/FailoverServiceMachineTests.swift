@@ -148,6 +148,16 @@ final class FailoverServiceMachineTests: XCTestCase {
         XCTAssertEqual(m.roleChanged(active: true, now: .seconds(4)).first, .run(.start, service: "web"))
     }
 
+    func testAtStartEveryServiceIsStoppedOnceAndAnEarlyTakeoverWaitsForTheStops() {
+        var m = machine(["web", "ftp"])
+        XCTAssertEqual(m.cleanUp(now: .zero), [.run(.stop, service: "web"), .run(.stop, service: "ftp")])
+        XCTAssertEqual(m.cleanUp(now: .zero), [], "once")
+        XCTAssertEqual(m.roleChanged(active: true, now: .seconds(0.1)), [], "the stops run")
+        XCTAssertEqual(m.commandFinished("web", .stop, succeeded: false, now: .seconds(0.2)), [.run(.start, service: "web")])
+        XCTAssertFalse(m.failed, "a failed stop_cmd is counted by the executor, it fails nothing")
+        XCTAssertEqual(m.commandFinished("ftp", .stop, succeeded: true, now: .seconds(0.3)), [.run(.start, service: "ftp")])
+    }
+
     func testCleanStopStopsRunningAndStartingServicesAndNothingAfter() {
         var m = machine(["web", "ftp"])
         _ = m.roleChanged(active: true, now: .zero)

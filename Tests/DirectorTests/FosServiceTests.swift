@@ -33,6 +33,7 @@ final class FosServiceTests: XCTestCase {
         }
         defer { if let pid = try? String(contentsOfFile: "\(directory)/pid", encoding: .utf8) { kill(Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, SIGKILL) } }
 
+        await service.cleanUp()
         await service.roleChanged(active: true)
         let passing = await waitFor(.seconds(10)) {
             let web = await service.status().services[0]
@@ -41,6 +42,7 @@ final class FosServiceTests: XCTestCase {
         let started = await service.status()
         XCTAssertTrue(passing, "\(started)")
         XCTAssertEqual(started.services[0].start.lastResult, "ok")
+        XCTAssertEqual(started.services[0].stop.runs, 1, "the start-up's stop_cmd")
         XCTAssertFalse(started.failed)
 
         // The service dies: the next check fails, stop_cmd runs, the heartbeat is told.

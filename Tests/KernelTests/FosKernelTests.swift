@@ -142,6 +142,9 @@ final class FosKernelTests: XCTestCase {
         let rejoined = try await waitUntil(timeout: .seconds(15), interval: .milliseconds(200)) {
             try cluster.vipHolders() == ["lb1"] && self.peerAlive(cluster, "lb2") && self.role(cluster, "lb2") == "backup"
         }
+        XCTAssertEqual(
+            (try service(cluster, "lb2")["stop"] as? [String: Any])?["runs"] as? Int, 1,
+            "the restarted lb2 did not run stop_cmd once for what its killed run left behind")
         XCTAssertTrue(rejoined, "lb2 did not rejoin as backup (VIP on \(cluster.observed { try $0.vipHolders() }))\n\(cluster.logs)")
         let pid = try director(cluster, "lb1")["pid"] as? Int ?? 0
         XCTAssertGreaterThan(pid, 0)
