@@ -90,6 +90,9 @@ final class FosRuntimeConfigurationTests: XCTestCase {
             XCTAssertTrue(row.contains(part), "\(part) not in \(row)")
         }
         XCTAssertFalse(text.contains("VIRTUAL"), "no empty LVS table in fos mode: \(text)")
+        let page = StatusPage.render(report)
+        XCTAssertTrue(page.contains("<td>web</td><td>10.0.0.10/32 dev eth0:1 port 80</td><td>stopped</td><td>no</td>"), page)
+        XCTAssertTrue(page.contains("exited with status 1, 5s ago, 1 runs, 1 failed"), page)
         let json = String(decoding: try! JSONEncoder().encode(report), as: UTF8.self)
         XCTAssertTrue(json.contains("\"runsHere\":false"), json)
         XCTAssertEqual(try JSONDecoder().decode(StatusReport.self, from: Data(json.utf8)), report)
