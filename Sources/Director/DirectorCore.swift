@@ -25,6 +25,7 @@ public actor DirectorCore {
     private let wallClock: @Sendable () -> Double
     private var configLoadedAt: NIODeadline
     private var lastCheckSource: (@Sendable () async -> [RealServerID: HealthCheckRecord])?
+    private var failoverSource: (@Sendable () async -> StatusReport.Failover)?
     private var reloadError: String?
     private var heartbeat: HeartbeatService?
     /// Timeouts and sync daemon as last set; nil when they must be set (again).
@@ -164,6 +165,8 @@ public actor DirectorCore {
     /// Calls do not interleave (the actor is reentrant at every netlink await): a call made while one runs only asks
     /// the running one to go round once more, with the model as it is then.
     public func reconcile() async {
+        // service = fos runs no IPVS: the kernel's table (and whatever else uses it) is left alone.
+        guard !runtime.isFailoverServices else { return }
         if reconciling {
             reconcileAgain = true
             return
@@ -311,7 +314,18 @@ public actor DirectorCore {
         lastCheckSource = source
     }
 
+    /// `service = fos`: where `status` reads the failover services' state, set once they run.
+    public func setFailoverSource(_ source: @escaping @Sendable () async -> StatusReport.Failover) {
+        failoverSource = source
+    }
+
     public func status() async -> StatusReport {
+        var report = await lvsStatus()
+        report.failover = await failoverSource?()
+        return report
+    }
+
+    private func lvsStatus() async -> StatusReport {
         let lastChecks = await lastCheckSource?() ?? [:]
         let now = self.now()
         let seconds = { (from: NIODeadline) in Double((now - from).nanoseconds) / 1e9 }

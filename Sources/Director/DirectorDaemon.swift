@@ -79,11 +79,19 @@ public enum DirectorDaemon {
         let engine = health.engine
         await core.setLastCheckSource { await engine.lastChecks() }
         let role = RoleService(runtime: runtime, core: core, system: takeover, logger: logger)
-        var services: [any Service] = [
-            ReconcileService(core: core, logger: logger),
-            role,
-            health,
-            LoadFeedbackService(core: core, logger: logger),
+        // service = fos runs no IPVS: no reconcile loop and no load feedback, and the failover services follow the role.
+        var fos: FosService?
+        if runtime.isFailoverServices {
+            let services = FosService(plans: runtime.failoverPlans, logger: logger) { await role.servicesFailed($0) }
+            await services.cleanUp()
+            await role.follow(services)
+            await core.setFailoverSource { await services.status() }
+            fos = services
+        }
+        var services: [any Service] = fos == nil ? [ReconcileService(core: core, logger: logger)] : []
+        services += [role, health]
+        if fos == nil { services.append(LoadFeedbackService(core: core, logger: logger)) }
+        services += [
             ReloadService(file: options.configFile, core: core, health: health, role: role, logger: logger, prepare: prepare),
             ControlServer(path: options.socketPath, core: core, logger: logger),
         ]
@@ -93,10 +101,13 @@ public enum DirectorDaemon {
                     await respond(path, core: core, health: health)
                 })
         }
+        // Last, so that it shuts down first: stop_cmd runs before the VIPs are given up and the peer is told.
+        if let fos { services.append(fos) }
         let mode = runtime.role.isStandalone ? "standalone" : "with a backup director"
         let active = runtime.configuration.virtualServers.filter(\.active).count
+        let what = fos == nil ? "\(active) active virtual servers" : "\(runtime.failoverPlans.count) failover services"
         logger.notice(
-            "h2e-director starting: \(options.configFile), \(active) active virtual servers, \(mode), IPVS \(options.backend.rawValue)")
+            "h2e-director starting: \(options.configFile), \(what), \(mode), IPVS \(fos == nil ? options.backend.rawValue : "unused (service = fos)")")
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
@@ -116,8 +127,9 @@ public enum DirectorDaemon {
             }
             let snapshot = MetricsText.Snapshot(
                 counters: await core.counters, health: await health.engine.statistics(),
-                heartbeat: await core.heartbeatStatistics().map(MetricsText.HeartbeatCounters.init), table: try? await core.kernelTable(), serversUp: up,
-                serversConfigured: configured)
+                heartbeat: await core.heartbeatStatistics().map(MetricsText.HeartbeatCounters.init),
+                table: status.failover == nil ? try? await core.kernelTable() : nil, serversUp: up,
+                serversConfigured: configured, failover: status.failover)
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", MetricsText.render(snapshot))
         case "/", "/index.html":
             return (.ok, "text/html; charset=utf-8", StatusPage.render(await core.status()))

@@ -14,11 +14,15 @@ public struct MetricsText {
         /// Servers in the desired table per virtual server, and those with health up.
         public var serversUp: [String: Int]
         public var serversConfigured: [String: Int]
+        /// `service = fos`: the failover services.
+        public var failover: StatusReport.Failover?
 
         public init(
             counters: DirectorCore.Counters, health: HealthCheckStatistics?, heartbeat: HeartbeatCounters?,
-            table: IPVSTable?, serversUp: [String: Int] = [:], serversConfigured: [String: Int] = [:]
+            table: IPVSTable?, serversUp: [String: Int] = [:], serversConfigured: [String: Int] = [:],
+            failover: StatusReport.Failover? = nil
         ) {
+            self.failover = failover
             self.counters = counters
             self.health = health
             self.heartbeat = heartbeat
@@ -78,6 +82,7 @@ public struct MetricsText {
         for (virtual, count) in snapshot.serversConfigured.sorted(by: { $0.key < $1.key }) {
             text.sample("h2e_servers_configured", ["virtual": virtual], count)
         }
+        if let failover = snapshot.failover { text.failover(failover) }
         if let table = snapshot.table {
             let families: [(String, String, String, (Destination) -> UInt64)] = [
                 ("h2e_ipvs_destination_weight", "gauge", "Weight in the kernel table.", { UInt64($0.weight) }),
@@ -99,6 +104,31 @@ public struct MetricsText {
             }
         }
         return text.lines.joined(separator: "\n") + "\n"
+    }
+
+    private mutating func failover(_ failover: StatusReport.Failover) {
+        metric("h2e_failover_services_failed", "gauge", "1 while this director's failover services count as failed.", failover.failed ? 1 : 0)
+        metric("h2e_failover_service_failures_total", "counter", "Failed checks and start commands of failover services.", failover.failures)
+        header("h2e_failover_service_running", "gauge", "1 while the failover service runs on this director.")
+        for service in failover.services { sample("h2e_failover_service_running", ["service": service.name], service.runsHere ? 1 : 0) }
+        header("h2e_failover_service_check_passed", "gauge", "1 if the service's last check passed, 0 if it failed, -1 before any.")
+        for service in failover.services {
+            sample("h2e_failover_service_check_passed", ["service": service.name], service.lastCheck.map { $0 == "passed" ? 1 : 0 } ?? -1)
+        }
+        header("h2e_failover_service_checks_total", "counter", "Checks of the failover service.")
+        for service in failover.services { sample("h2e_failover_service_checks_total", ["service": service.name], service.checks) }
+        header("h2e_failover_service_check_failures_total", "counter", "Failed checks of the failover service.")
+        for service in failover.services { sample("h2e_failover_service_check_failures_total", ["service": service.name], service.checkFailures) }
+        header("h2e_failover_commands_total", "counter", "start_cmd and stop_cmd runs.")
+        for service in failover.services {
+            sample("h2e_failover_commands_total", ["service": service.name, "command": "start"], service.start.runs)
+            sample("h2e_failover_commands_total", ["service": service.name, "command": "stop"], service.stop.runs)
+        }
+        header("h2e_failover_command_failures_total", "counter", "start_cmd and stop_cmd runs that failed (status, signal, time limit).")
+        for service in failover.services {
+            sample("h2e_failover_command_failures_total", ["service": service.name, "command": "start"], service.start.failures)
+            sample("h2e_failover_command_failures_total", ["service": service.name, "command": "stop"], service.stop.failures)
+        }
     }
 
     private mutating func metric(_ name: String, _ type: String, _ help: String, _ value: some BinaryInteger) {

@@ -61,6 +61,15 @@ public struct ReloadService: Service {
             {
                 logger.warning("heartbeat settings changed: they take effect when h2e-director restarts")
             }
+            let running = await core.runtime
+            if running.isFailoverServices != runtime.isFailoverServices {
+                logger.error("reload: service = lvs/fos changed: restart h2e-director to switch; keeping the running configuration")
+                await core.reloadFailed("\(file): service changed between lvs and fos: restart h2e-director to switch")
+                return
+            }
+            if running.failoverPlans != runtime.failoverPlans {
+                logger.warning("failover blocks changed: they take effect when h2e-director restarts")
+            }
             await core.reload(runtime)
             await health.reconfigure(runtime)
             await role.reconfigure(runtime)

@@ -22,6 +22,7 @@ public actor RoleService: Service {
     private var role: DirectorRole?
     private var heartbeat: HeartbeatService?
     private var lastTakeover: Task<TakeoverReport, Never>?
+    private var failoverServices: FosService?
 
     public init(runtime: RuntimeConfiguration, core: DirectorCore, system: any TakeoverSystem, logger: Logger) {
         self.core = core
@@ -71,6 +72,18 @@ public actor RoleService: Service {
             ? TakeoverStep.becomeActive(addresses: addresses, command: activeCommand)
             : TakeoverStep.becomeBackup(addresses: addresses, command: inactiveCommand)
         await begin(steps, what: newRole == .active ? "taking over" : "giving up")
+        await failoverServices?.roleChanged(active: newRole == .active)
+    }
+
+    /// `service = fos`: the failover services follow this director's role (started on active, stopped on backup).
+    public func follow(_ services: FosService) {
+        failoverServices = services
+    }
+
+    /// `service = fos`: whether this director's failover services failed; the heartbeat announces it unfit, so a
+    /// fit peer takes over (standalone: nothing to tell).
+    public func servicesFailed(_ failed: Bool) async {
+        await heartbeat?.servicesChanged(failed: failed)
     }
 
     private func begin(_ steps: [TakeoverStep], what: String) async {

@@ -27,6 +27,10 @@ public struct RuntimeConfiguration: Sendable {
     public var loadSources: [String: LoadSource]
     public var virtualAddresses: [VirtualAddress]
     public var role: RolePlan
+    /// `service = fos`: the active failover blocks (then there are no virtual servers, health targets or IPVS).
+    public var failoverPlans: [FailoverPlan] = []
+
+    public var isFailoverServices: Bool { configuration.global.service == .fos }
 
     /// - Parameters:
     ///   - localAddresses: this host's addresses (canonical text) and the interface holding each, to find out
@@ -43,14 +47,40 @@ public struct RuntimeConfiguration: Sendable {
         var targets: [RealServerID: HealthTarget] = [:]
         var sources: [String: LoadSource] = [:]
         var addresses: [VirtualAddress] = []
+        var plans: [FailoverPlan] = []
+        var configuration = configuration
         let global = configuration.global
         if global.service == .fos {
-            // Piranha's pulse would run the failover blocks and none of the virtual servers: running the virtual
-            // servers instead would be a different cluster from the one the file describes.
-            problems.append(
-                "service = fos: failover services (Piranha's fos daemon) are not run by h2e-director; it runs the "
-                    + "LVS virtual servers of 'service = lvs'. Keep fos clusters on piranha/pulse, or convert the "
-                    + "failover blocks into virtual blocks")
+            // Piranha's pulse ran the failover blocks and none of the virtual servers (the parser warns about them).
+            configuration.virtualServers = []
+            for failover in configuration.failoverServices where failover.active {
+                do {
+                    let check = try HealthCheck.piranha(
+                        protocol: failover.protocol == .udp ? .udp : .tcp, port: Int(failover.port),
+                        send: failover.send, expect: failover.expect, useRegex: failover.useRegex,
+                        sendProgram: failover.sendProgram)
+                    let vip = try VirtualAddress(
+                        address: "\(failover.address.address) \(failover.address.deviceLabel)",
+                        netmask: failover.vipNetmask.map { String($0.prefixLength) })
+                    let endpoint = try HealthEndpoint(host: failover.address.address.description, port: Int(failover.port))
+                    guard failover.timeout >= 1 else {
+                        throw RuntimeConfigurationError.Message("timeout must be at least 1 second")
+                    }
+                    plans.append(
+                        FailoverPlan(
+                            name: failover.name, address: vip, endpoint: endpoint, check: check,
+                            interval: .seconds(failover.timeout), startCommand: failover.startCommand,
+                            stopCommand: failover.stopCommand))
+                    if !addresses.contains(vip) { addresses.append(vip) }
+                } catch {
+                    problems.append("failover \(failover.name): \(error)")
+                }
+            }
+            if plans.isEmpty {
+                problems.append(
+                    "service = fos without an active failover block: set active = 1 in the failover block to run, or "
+                        + "service = lvs to run the virtual servers")
+            }
         }
 
         for virtual in configuration.virtualServers where virtual.active {
@@ -83,7 +113,7 @@ public struct RuntimeConfiguration: Sendable {
                 }
             }
         }
-        if global.network == .nat, let router = global.natRouter {
+        if global.service == .lvs, global.network == .nat, let router = global.natRouter {
             do {
                 let vip = try VirtualAddress(
                     address: "\(router.address) \(router.deviceLabel)",
@@ -105,10 +135,11 @@ public struct RuntimeConfiguration: Sendable {
             }
         }
         guard problems.isEmpty else { return .failure(RuntimeConfigurationError(file: file, problems: problems)) }
-        return .success(
-            RuntimeConfiguration(
-                configuration: configuration, file: file, healthTargets: targets, loadSources: sources,
-                virtualAddresses: addresses, role: role))
+        var runtime = RuntimeConfiguration(
+            configuration: configuration, file: file, healthTargets: targets, loadSources: sources,
+            virtualAddresses: addresses, role: role)
+        runtime.failoverPlans = plans
+        return .success(runtime)
     }
 
     /// `load_monitor` as a load source: `uptime` runs through `rsh_command` (`rsh ADDRESS uptime`), as nanny did.

@@ -57,6 +57,7 @@ public enum StatusPage {
             }
             html += "</table>\n"
         }
+        html += failover(report.failover)
         html += "<p><a href=\"/status.json\">status.json</a> &middot; <a href=\"/metrics\">metrics</a></p>\n</body></html>\n"
         return html
     }

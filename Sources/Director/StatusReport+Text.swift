@@ -26,6 +26,8 @@ extension StatusReport {
         if let error = ipvs.lastError { ipvsLine += "; failing: \(error)" }
         lines.append(ipvsLine)
         if let error = director.reloadError { lines.append("last reload failed, running the previous configuration:\n\(error)") }
+        lines += failoverLines
+        if failover != nil && virtuals.isEmpty { return lines.joined(separator: "\n") + "\n" }
         var rows: [[String]] = [["VIRTUAL", "SERVER", "ADDRESS", "HEALTH", "CHECKED", "LOAD", "WEIGHT", "OVERRIDE", "REASON"]]
         for virtual in virtuals {
             for server in virtual.servers {

@@ -91,6 +91,8 @@ public struct StatusReport: Codable, Sendable, Hashable {
     public var director: Director
     public var ipvs: IPVS
     public var virtuals: [Virtual]
+    /// `service = fos`: the failover services (nil in LVS mode).
+    public var failover: Failover? = nil
 
     /// The server `name` of the virtual server `virtual`, for tests and scripts.
     public func server(_ virtual: String, _ name: String) -> Server? {

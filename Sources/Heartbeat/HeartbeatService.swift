@@ -47,6 +47,7 @@ public actor HeartbeatService {
         case datagram(link: Int, bytes: [UInt8], source: SocketAddress)
         case timer
         case localLinks(up: Bool)
+        case services(failed: Bool)
     }
 
     public nonisolated let roleChanges: AsyncStream<RoleChange>
@@ -65,6 +66,7 @@ public actor HeartbeatService {
     private var channels: [any Channel] = []
     private var peerAddresses: [SocketAddress] = []
     private var linksUp = true
+    private var servicesFailed = false
     /// Off only in tests that simulate a crash (kill -9): the peer must then notice the silence.
     private(set) var announcesStopping = true
 
@@ -118,6 +120,13 @@ public actor HeartbeatService {
         events?.yield(.localLinks(up: up))
     }
 
+    /// service = fos: reports whether this director's failover services failed; the heartbeat then announces it
+    /// unfit, so a fit peer takes them over (see ``PeerStateMachine``). May be called before ``run()``.
+    public func servicesChanged(failed: Bool) {
+        servicesFailed = failed
+        events?.yield(.services(failed: failed))
+    }
+
     /// Binds the links and runs until cancelled. Throws if a link cannot be bound.
     public func run() async throws {
         let (stream, continuation) = AsyncStream<Event>.makeStream()
@@ -134,6 +143,7 @@ public actor HeartbeatService {
         logger.info("heartbeat started", metadata: ["links": "\(configuration.links)", "port": "\(configuration.port)"])
         await perform(machine.start(now: .now))
         if !linksUp { await perform(machine.localLinksChanged(up: false, now: .now)) }
+        if servicesFailed { await perform(machine.servicesChanged(failed: true, now: .now)) }
         await withTaskCancellationHandler {
             for await event in stream {
                 await handle(event)
@@ -172,6 +182,8 @@ public actor HeartbeatService {
             await perform(machine.timerFired(now: .now))
         case .localLinks(let up):
             await perform(machine.localLinksChanged(up: up, now: .now))
+        case .services(let failed):
+            await perform(machine.servicesChanged(failed: failed, now: .now))
         case .datagram(let link, let bytes, let source):
             guard source.ipAddress == peerAddresses[link].ipAddress else {
                 verifier.count(.unexpectedSource)

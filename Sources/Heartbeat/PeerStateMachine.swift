@@ -13,6 +13,10 @@
 ///   both sides: fit before unfit, then the configured primary, then the lower sender id. When both are active the
 ///   lower-ranked one steps down; when both are backup the higher-ranked one takes over. A director does not take the
 ///   VIPs from an active peer (no failback), so a recovered primary stays backup: no flapping.
+/// - `service = fos`: a director whose failover services failed (``servicesChanged(failed:now:)``) is unfit too, in
+///   the same heartbeat flag, so an active one steps down to a fit live peer and the peer takes over. Unlike a
+///   director with its links down it may still take over from a dead, stopping or (when it ranks higher) unfit backup
+///   peer: trying the service again beats running it nowhere.
 public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     public typealias Configuration = PeerConfiguration
     public typealias Role = DirectorRole
@@ -50,8 +54,12 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
     private var lastHeard: [Instant?]
     /// The last valid heartbeat's content.
     public private(set) var peer: Peer?
+    /// False when `monitor_links` is on and this director's links are down, or its failover services failed.
+    public var fit: Bool { linksUp && !servicesFailed }
     /// False when `monitor_links` is on and this director's links are down.
-    public private(set) var fit = true
+    public private(set) var linksUp = true
+    /// True while this director's failover services count as failed (`service = fos`).
+    public private(set) var servicesFailed = false
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -117,8 +125,21 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
 
     /// Reports whether this director's monitored links are all up; ignored unless `monitorLinks`.
     public mutating func localLinksChanged(up: Bool, now: Instant) -> [Action] {
-        guard configuration.monitorLinks, up != fit, case .running(let role) = phase else { return [] }
-        fit = up
+        guard configuration.monitorLinks, up != linksUp, case .running = phase else { return [] }
+        linksUp = up
+        return fitnessChanged(now: now)
+    }
+
+    /// Reports whether this director's failover services failed (`service = fos`), so that the peer takes them over;
+    /// announced at once in the heartbeat's fit flag.
+    public mutating func servicesChanged(failed: Bool, now: Instant) -> [Action] {
+        guard failed != servicesFailed, case .running = phase else { return [] }
+        servicesFailed = failed
+        return fitnessChanged(now: now)
+    }
+
+    private mutating func fitnessChanged(now: Instant) -> [Action] {
+        guard case .running(let role) = phase else { return [] }
         let actions = evaluate(now: now)
         // Announce the new fitness at once, unless a role change already did.
         if actions.contains(where: { if case .sendHeartbeat = $0 { true } else { false } }) { return actions }
@@ -146,14 +167,15 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
         var change: Action?
         switch role {
         case .backup:
-            guard fit else { break }
+            guard linksUp else { break }
             if let livePeer {
                 switch livePeer.state {
                 case .stopping: change = .becomeActive(.peerStopping)
                 case .active: break
                 case .backup:
                     if !livePeer.fit {
-                        change = .becomeActive(.peerUnfit)
+                        // Both unfit (failed services): only the higher-ranked one tries, so they do not both take over.
+                        if fit || outranks(livePeer) { change = .becomeActive(.peerUnfit) }
                     } else if outranks(livePeer) {
                         change = .becomeActive(.outranksBackupPeer)
                     }
@@ -164,7 +186,7 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
         case .active:
             guard let livePeer, livePeer.state != .stopping, !outranks(livePeer) else { break }
             if !fit, livePeer.fit {
-                change = .becomeBackup(.ownLinksDown)
+                change = .becomeBackup(linksUp ? .ownServicesFailed : .ownLinksDown)
             } else if livePeer.state == .active {
                 change = .becomeBackup(.peerOutranks)
             }

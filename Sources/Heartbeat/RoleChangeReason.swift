@@ -10,6 +10,8 @@ public enum RoleChangeReason: Sendable, Hashable, CustomStringConvertible {
     case peerOutranks
     /// monitor_links: this director's links are down and a fit peer can take over.
     case ownLinksDown
+    /// service = fos: this director's failover services failed and a fit peer can take over.
+    case ownServicesFailed
     case shuttingDown
 
     public var description: String {
@@ -17,10 +19,11 @@ public enum RoleChangeReason: Sendable, Hashable, CustomStringConvertible {
         case .starting: "starting"
         case .peerDead: "no heartbeat from the peer on any link within deadtime"
         case .peerStopping: "the peer is shutting down"
-        case .peerUnfit: "the peer's monitored links are down"
+        case .peerUnfit: "the peer is unfit (its monitored links are down or its failover services failed)"
         case .outranksBackupPeer: "both directors are backup and this one ranks higher"
         case .peerOutranks: "both directors are active and the peer ranks higher"
         case .ownLinksDown: "this director's monitored links are down"
+        case .ownServicesFailed: "this director's failover services failed"
         case .shuttingDown: "shutting down"
         }
     }

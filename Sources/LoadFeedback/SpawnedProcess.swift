@@ -12,31 +12,34 @@ private let spawnLock = Mutex(())
 
 /// A child process started with posix_spawn in its own process group, its standard output a pipe (read end
 /// ``output``, close-on-exec so that other children never inherit it), standard input and error on /dev/null,
-/// default signal dispositions and an empty signal mask.
-struct SpawnedProcess: Sendable {
-    let pid: pid_t
+/// default signal dispositions and an empty signal mask. Load programs and failover services' `start_cmd` /
+/// `stop_cmd` (which also send their standard error into the pipe) are spawned through it.
+public struct SpawnedProcess: Sendable {
+    public let pid: pid_t
     /// Read end of the standard output pipe; owned by whoever takes it (NIO's pipe channel).
-    let output: CInt
+    public let output: CInt
 
-    enum Status {
+    public enum Status: Sendable {
         case running
         /// Exited; nil for status 0, else what happened ("exited with status 3", "killed by signal 9").
         case exited(failure: String?)
         case lost(String)
     }
 
-    struct SpawnError: Error, CustomStringConvertible {
-        var description: String
+    public struct SpawnError: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    init(executable: String, arguments: [String], environment: [String]) throws {
+    /// - Parameter errorToOutput: standard error goes into the output pipe too (else to /dev/null).
+    public init(executable: String, arguments: [String], environment: [String], errorToOutput: Bool = false) throws {
         (pid, output) = try spawnLock.withLock { _ in
-            try Self.spawn(executable: executable, arguments: arguments, environment: environment)
+            try Self.spawn(
+                executable: executable, arguments: arguments, environment: environment, errorToOutput: errorToOutput)
         }
     }
 
     private static func spawn(
-        executable: String, arguments: [String], environment: [String]
+        executable: String, arguments: [String], environment: [String], errorToOutput: Bool
     ) throws -> (pid_t, CInt) {
         var fds: [CInt] = [-1, -1]
         guard pipe(&fds) == 0 else {
@@ -49,7 +52,11 @@ struct SpawnedProcess: Sendable {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, fds[1], 1)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        if errorToOutput {
+            posix_spawn_file_actions_adddup2(&actions, fds[1], 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -86,7 +93,7 @@ struct SpawnedProcess: Sendable {
 
     /// The program to execute: `command` itself if it has a slash, else the first executable of that name on
     /// `searchPath`.
-    static func resolve(_ command: String, searchPath: String) throws -> String {
+    public static func resolve(_ command: String, searchPath: String) throws -> String {
         if command.contains("/") { return command }
         for directory in searchPath.split(separator: ":") {
             let candidate = "\(directory)/\(command)"
@@ -97,7 +104,7 @@ struct SpawnedProcess: Sendable {
 
     /// Has it exited? Never blocks, and leaves an exited process a zombie (WNOWAIT): as long as it is not reaped
     /// its pid, and so its process group id, cannot be reused, and ``killGroup()`` stays safe.
-    func poll() -> Status {
+    public func poll() -> Status {
         var info = siginfo_t()
         guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else {
             let code = errno
@@ -114,18 +121,18 @@ struct SpawnedProcess: Sendable {
     }
 
     /// Collects the exited process (removes the zombie). Never blocks; false while it still runs.
-    func reap() -> Bool {
+    public func reap() -> Bool {
         var status: CInt = 0
         let result = waitpid(pid, &status, WNOHANG)
         return result == pid || (result == -1 && errno != EINTR)
     }
 
     /// SIGKILL to the whole process group (the program and what it started).
-    func killGroup() {
+    public func killGroup() {
         kill(-pid, SIGKILL)
     }
 
-    func closeOutput() {
+    public func closeOutput() {
         close(output)
     }
 

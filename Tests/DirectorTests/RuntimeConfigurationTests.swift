@@ -42,11 +42,11 @@ final class RuntimeConfigurationTests: XCTestCase {
             })
     }
 
-    func testFailoverServicesAreRefusedWithAClearSentence() {
+    func testFailoverServicesWithoutAnActiveFailoverBlockAreRefusedWithAClearSentence() {
         guard case .failure(let error) = make("service = fos\n" + Self.pair, local: ["192.168.77.1": "eth0"]) else {
             return XCTFail("service = fos must not run the virtual servers")
         }
-        XCTAssertTrue(error.description.hasPrefix("lvs.cf: service = fos: failover services"), error.description)
+        XCTAssertTrue(error.description.hasPrefix("lvs.cf: service = fos without an active failover block"), error.description)
         XCTAssertTrue(error.description.contains("service = lvs"), error.description)
     }
 

@@ -45,6 +45,10 @@ struct DirectorPair {
         perform(index, machines[index]!.localLinksChanged(up: up, now: now))
     }
 
+    mutating func setServicesFailed(_ index: Int, _ failed: Bool) {
+        perform(index, machines[index]!.servicesChanged(failed: failed, now: now))
+    }
+
     /// Advances the clock to `end`, firing every timer when due.
     mutating func run(until end: TestInstant) {
         while true {
