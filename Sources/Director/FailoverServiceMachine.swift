@@ -216,6 +216,12 @@ public struct FailoverServiceMachine<Instant: InstantProtocol>: Sendable where I
     public mutating func stop(now: Instant) -> [Action] {
         guard !shuttingDown else { return [] }
         shuttingDown = true
+        return stopEveryService(cancellingRetries: true)
+    }
+
+    /// Stops every running service (one still starting stops once started); a pending retry is dropped only
+    /// when `cancellingRetries` (a shutdown), since a failed director keeps retrying while it holds the VIPs.
+    private mutating func stopEveryService(cancellingRetries: Bool) -> [Action] {
         var actions: [Action] = []
         for name in configuration.services {
             switch phases[name]! {
@@ -224,9 +230,9 @@ public struct FailoverServiceMachine<Instant: InstantProtocol>: Sendable where I
                 actions.append(.run(.stop, service: name))
             case .starting:
                 phases[name] = .starting(thenStop: true)
-            case .waitingToRetry:
+            case .waitingToRetry where cancellingRetries:
                 phases[name] = .stopped
-            case .stopped, .stopping:
+            case .waitingToRetry, .stopped, .stopping:
                 break
             }
         }
@@ -241,18 +247,7 @@ public struct FailoverServiceMachine<Instant: InstantProtocol>: Sendable where I
         healthySince = nil
         retryAt = now.advanced(by: retryDelay(afterFailures: consecutiveFailures))
         failedUntil = now.advanced(by: holdDown(afterFailures: consecutiveFailures))
-        var actions: [Action] = []
-        for name in configuration.services {
-            switch phases[name]! {
-            case .running:
-                phases[name] = .stopping
-                actions.append(.run(.stop, service: name))
-            case .starting:
-                phases[name] = .starting(thenStop: true)
-            default:
-                break
-            }
-        }
+        var actions = stopEveryService(cancellingRetries: false)
         if !failed {
             failed = true
             actions.append(.setServicesFailed(true))
