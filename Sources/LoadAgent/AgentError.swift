@@ -36,4 +36,10 @@ public enum AgentError: Error, Equatable, CustomStringConvertible {
             return message
         }
     }
+
+    /// The description with the state directory left out (`load.rrd`, not `/var/lib/h2e/load.rrd`): what an HTTP
+    /// client is told, since the agent's answers go to anyone who can reach its port.
+    public func description(hiding directory: String) -> String {
+        description.replacing(directory + "/", with: "").replacing(directory, with: "the state directory")
+    }
 }

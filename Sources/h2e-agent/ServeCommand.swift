@@ -20,7 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Address and port to listen on: ADDR:PORT, [IPV6]:PORT or PORT.")
     var listen: String = "0.0.0.0:\(LoadServer.Configuration.defaultPort)"
 
-    @Option(name: .customLong("max-connections"), help: "Connections served at once; more get a 503.")
+    @Option(name: .customLong("max-connections"), help: "Connections held at once; past it a new one replaces the one that waited longest without a request, and a 503 answers only when all are busy.")
     var maxConnections: Int = 256
 
     func run() async throws {

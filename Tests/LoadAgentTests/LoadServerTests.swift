@@ -23,10 +23,12 @@ final class LoadServerTests: XCTestCase {
         server = nil
     }
 
-    func startServer(maxConnections: Int = 256, requestTimeout: TimeAmount = .seconds(10)) async throws {
+    func startServer(
+        maxConnections: Int = 256, requestTimeout: TimeAmount = .seconds(10), maxSlowRequests: Int = 16
+    ) async throws {
         let configuration = LoadServer.Configuration(
             host: "127.0.0.1", port: 0, serverID: serverID, directory: directory.path, maxConnections: maxConnections,
-            requestTimeout: requestTimeout)
+            requestTimeout: requestTimeout, maxSlowRequests: maxSlowRequests)
         let server = try await LoadServer.start(configuration: configuration, logger: Logger(label: "test"))
         self.server = server
         port = try XCTUnwrap(server.localAddress?.port)
@@ -235,27 +237,29 @@ final class LoadServerTests: XCTestCase {
         XCTAssertTrue(answer.closed)
     }
 
-    func testConnectionLimitAnswers503() async throws {
+    func testAtTheConnectionLimitIdleConnectionsGiveWayToARequest() async throws {
         try sample(at: now)
         try await startServer(maxConnections: 3, requestTimeout: .seconds(30))
-        let held = try (0..<3).map { _ in try RawClient(port: port) }
-        var rejected = ""
-        try waitUntil("a connection over the limit is refused with 503") {
-            let extra = try RawClient(port: port, timeout: 2)
-            extra.send("GET /load HTTP/1.1\r\nHost: x\r\n\r\n")
-            rejected = extra.readToEnd().text
-            return rejected.hasPrefix("HTTP/1.1 503")
+        // Three connections that never send a request (slowloris) fill the table.
+        let held = try (0..<3).map { _ in try RawClient(port: port, timeout: 5) }
+        for _ in 0..<5 {
+            let answer = try get("/load")
+            XCTAssertEqual(answer.status, 200, "a client with a request is served: \(answer.body)")
+            XCTAssertEqual(answer.headers["x-server"], serverID)
         }
-        XCTAssertTrue(rejected.contains("X-SERVER: \(serverID)"), rejected)
-        withExtendedLifetime(held) {}
-        for client in held { shutdown(client.fd, Int32(SHUT_RDWR)) }
-        try waitUntil("connections are accepted again once others closed") { (try? get("/load"))?.status == 200 }
+        // The longest-waiting idle connections were closed to make room.
+        let closed = held.filter { client in
+            client.setTimeout(1)
+            return client.readToEnd().closed
+        }
+        XCTAssertGreaterThanOrEqual(closed.count, 1)
     }
 
     func testManyConcurrentClients() async throws {
         try sample(at: now)
         try await startServer()
-        let paths = (0..<200).map { i in ["/load", "/load.json", "/report", "/rrd/load.rrd"][i % 4] }
+        // Quick answers only: graphs and reports are bounded apart (testAFloodOfYearLongGraphs...).
+        let paths = (0..<200).map { i in ["/load", "/load.json", "/", "/rrd/load.rrd"][i % 4] }
         var arguments = ["-s", "--parallel", "--parallel-immediate", "--parallel-max", "100", "--max-time", "60"]
         for path in paths {
             arguments += ["-o", "/dev/null", "-w", "%{http_code}\n", "http://127.0.0.1:\(port)\(path)"]

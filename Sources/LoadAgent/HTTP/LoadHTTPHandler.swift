@@ -6,26 +6,42 @@ import NIOPosix
 import Glibc
 #endif
 
-/// Serves one connection: routes each request, answers it from the thread pool, and closes the connection when the
-/// client is slow or idle (a deadline is armed whenever the server waits on the client).
+/// Serves one connection: routes each request, answers it from a thread pool (graphs and reports on a pool of their
+/// own, bounded by ``WorkGate``), and closes the connection when the client is slow or idle (a deadline is armed
+/// whenever the server waits on the client). It tells the ``ConnectionTable`` when the connection waits for a
+/// request (evictable) and when it is busy with one.
 final class LoadHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
     let responder: LoadResponder
+    /// Quick answers: /load, /load.json, /rrd, the index.
     let threadPool: NIOThreadPool
+    /// Graphs and reports.
+    let slowPool: NIOThreadPool
+    let slowGate: WorkGate
+    let connections: ConnectionTable
     /// How long a client may take to send a whole request, or stay idle between requests.
     let requestTimeout: TimeAmount
     let maxHeaderCount: Int
+
+    /// How long a refused graph or report waits for its 503.
+    static let refusalPause: TimeAmount = .seconds(1)
 
     private var request: (head: HTTPRequestHead, route: Result<Route, Route.Failure>)?
     private var waiting: (head: HTTPRequestHead, route: Result<Route, Route.Failure>)?
     private var bodyBytes = 0
     private var deadline: Scheduled<Void>?
 
-    init(responder: LoadResponder, threadPool: NIOThreadPool, requestTimeout: TimeAmount, maxHeaderCount: Int) {
+    init(
+        responder: LoadResponder, threadPool: NIOThreadPool, slowPool: NIOThreadPool, slowGate: WorkGate,
+        connections: ConnectionTable, requestTimeout: TimeAmount, maxHeaderCount: Int
+    ) {
         self.responder = responder
         self.threadPool = threadPool
+        self.slowPool = slowPool
+        self.slowGate = slowGate
+        self.connections = connections
         self.requestTimeout = requestTimeout
         self.maxHeaderCount = maxHeaderCount
     }
@@ -36,6 +52,7 @@ final class LoadHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        connections.remove(context.channel)
         deadline?.cancel()
         deadline = nil
         context.fireChannelInactive()
@@ -44,6 +61,7 @@ final class LoadHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch Self.unwrapInboundIn(data) {
         case .head(let head):
+            connections.busy(context.channel)
             bodyBytes = 0
             let route: Result<Route, Route.Failure>
             if head.headers.count > maxHeaderCount {
@@ -87,11 +105,23 @@ final class LoadHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let response = LoadResponder.Response(status: failure.status, text: "\(failure.reason)\n")
             write(context: context, request: head, response: response, allow: failure.status == 405)
         case .success(let route):
+            let slow = route.isSlow
+            if slow, !slowGate.enter() {
+                // Refused after a pause: a client retrying at once would otherwise turn each refusal into another
+                // request, thousands a second, and that load would land on the event loop the load polls share.
+                let response = LoadResponder.Response(
+                    status: 503, text: "busy: \(slowGate.limit) graphs or reports are being drawn; retry later\n")
+                context.eventLoop.assumeIsolated().scheduleTask(in: Self.refusalPause) {
+                    self.write(context: context, request: head, response: response, allow: false)
+                }
+                return
+            }
             let responder = self.responder
             let now = Int(time(nil))
-            threadPool.runIfActive(eventLoop: context.eventLoop) {
+            (slow ? slowPool : threadPool).runIfActive(eventLoop: context.eventLoop) {
                 responder.respond(to: route, now: now)
             }.assumeIsolated().whenComplete { result in
+                if slow { self.slowGate.leave() }
                 switch result {
                 case .success(let response):
                     self.write(context: context, request: head, response: response, allow: false)
@@ -123,6 +153,7 @@ final class LoadHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         let done = context.eventLoop.makePromise(of: Void.self)
         context.writeAndFlush(Self.wrapOutboundOut(.end(nil)), promise: done)
         if keepAlive {
+            connections.waiting(context.channel, now: .now())
             // Wait for the next request (or for a slow reader to take this answer) no longer than the deadline.
             arm(context: context)
         } else {

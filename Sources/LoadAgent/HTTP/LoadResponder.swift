@@ -29,7 +29,8 @@ public struct LoadResponder: Sendable {
         do {
             return try answer(route, now: now)
         } catch {
-            return Response(status: 500, text: "error: \(error)\n")
+            // The answer goes to anyone who can reach the port: no absolute path in it.
+            return Response(status: 500, text: "error: \(error.description(hiding: store.directory))\n")
         }
     }
 

@@ -4,8 +4,11 @@ import NIOHTTP1
 import NIOPosix
 
 /// The agent's HTTP server (`h2e-agent serve`): read-only GET/HEAD over the state directory, bounded in request
-/// size, header count, connections and idle time. One event loop does the networking; a one-thread pool does the
-/// librrd and file work.
+/// size, header count, connections and idle time. One event loop does the networking; a one-thread pool answers
+/// /load, /load.json and /rrd, and another draws graphs and reports, at most `maxSlowRequests` at a time (more are
+/// refused with 503), so that a flood of year-long graphs cannot delay the directors' load polls. At
+/// `maxConnections`, a new connection takes the place of the one that has waited longest without sending a
+/// request (``ConnectionTable``): idle sockets cannot lock the directors out.
 public final class LoadServer: Sendable {
     public struct Configuration: Sendable {
         /// Default port of `serve` (directors' `agent_port` defaults to it too).
@@ -21,12 +24,15 @@ public final class LoadServer: Sendable {
         /// Longest header field, the request line included (bytes).
         public var maxHeaderFieldSize: Int
         public var maxHeaderListSize: Int
+        /// Graphs and reports drawn or queued at once (one is drawn at a time; the rest wait their turn).
+        public var maxSlowRequests: Int
 
         public init(
             host: String = "0.0.0.0", port: Int = defaultPort, serverID: String, directory: String,
             maxConnections: Int = 256, requestTimeout: TimeAmount = .seconds(10), maxHeaderCount: Int = 64,
-            maxHeaderFieldSize: Int = 8192, maxHeaderListSize: Int = 16384
+            maxHeaderFieldSize: Int = 8192, maxHeaderListSize: Int = 16384, maxSlowRequests: Int = 16
         ) {
+            self.maxSlowRequests = maxSlowRequests
             self.host = host
             self.port = port
             self.serverID = serverID
@@ -42,16 +48,21 @@ public final class LoadServer: Sendable {
     public let configuration: Configuration
     let group: MultiThreadedEventLoopGroup
     let threadPool: NIOThreadPool
+    let slowPool: NIOThreadPool
     let channel: Channel
     let logger: Logger
 
     /// The address the server listens on (the actual port when 0 was asked for).
     public var localAddress: SocketAddress? { channel.localAddress }
 
-    private init(configuration: Configuration, group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool, channel: Channel, logger: Logger) {
+    private init(
+        configuration: Configuration, group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool,
+        slowPool: NIOThreadPool, channel: Channel, logger: Logger
+    ) {
         self.configuration = configuration
         self.group = group
         self.threadPool = threadPool
+        self.slowPool = slowPool
         self.channel = channel
         self.logger = logger
     }
@@ -61,8 +72,12 @@ public final class LoadServer: Sendable {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
+        let slowPool = NIOThreadPool(numberOfThreads: 1)
+        slowPool.start()
         let loop = group.next()
-        let open = NIOLoopBoundBox.makeBoxSendingValue(0, as: Int.self, eventLoop: loop)
+        let state = NIOLoopBoundBox.makeBoxSendingValue(
+            (ConnectionTable(capacity: configuration.maxConnections), WorkGate(limit: configuration.maxSlowRequests)),
+            as: (ConnectionTable, WorkGate).self, eventLoop: loop)
         let responder = LoadResponder(store: RRDStore(directory: configuration.directory), serverID: configuration.serverID)
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()
@@ -78,14 +93,15 @@ public final class LoadServer: Sendable {
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // One event loop: the counter box is only touched on it.
-                    if open.value >= configuration.maxConnections {
+                    // One event loop: the table and the gate are only touched on it.
+                    let (connections, slowGate) = state.value
+                    guard connections.admit(channel, now: .now()) else {
                         try channel.pipeline.syncOperations.addHandler(
-                            RejectHandler(serverID: configuration.serverID, reason: "too many connections; retry later"))
+                            RejectHandler(
+                                serverID: configuration.serverID,
+                                reason: "all \(configuration.maxConnections) connections are busy; retry later"))
                         return
                     }
-                    open.value += 1
-                    channel.closeFuture.whenComplete { _ in open.value -= 1 }
                     let sync = channel.pipeline.syncOperations
                     try sync.configureHTTPServerPipeline(
                         withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: true,
@@ -94,16 +110,20 @@ public final class LoadServer: Sendable {
                     try sync.addHandler(HTTPServerProtocolErrorHandler())
                     try sync.addHandler(
                         LoadHTTPHandler(
-                            responder: responder, threadPool: threadPool, requestTimeout: configuration.requestTimeout,
+                            responder: responder, threadPool: threadPool, slowPool: slowPool, slowGate: slowGate,
+                            connections: connections, requestTimeout: configuration.requestTimeout,
                             maxHeaderCount: configuration.maxHeaderCount))
                     try sync.addHandler(ErrorLogHandler(logger: logger))
                 }
             }
         do {
             let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
-            return LoadServer(configuration: configuration, group: group, threadPool: threadPool, channel: channel, logger: logger)
+            return LoadServer(
+                configuration: configuration, group: group, threadPool: threadPool, slowPool: slowPool, channel: channel,
+                logger: logger)
         } catch {
             try? await threadPool.shutdownGracefully()
+            try? await slowPool.shutdownGracefully()
             try? await group.shutdownGracefully()
             throw error
         }
@@ -118,6 +138,7 @@ public final class LoadServer: Sendable {
     public func shutdown() async throws {
         try? await channel.close()
         try await threadPool.shutdownGracefully()
+        try await slowPool.shutdownGracefully()
         try await group.shutdownGracefully()
     }
 }

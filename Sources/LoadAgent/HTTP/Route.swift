@@ -70,6 +70,14 @@ public enum Route: Equatable, Sendable {
         return .failure(Failure(404, "not found; try /load, /load.json, /report, /graph/load.png, /rrd/load.rrd"))
     }
 
+    /// Graphs and reports: librrd drawing or reading a long period, answered on a pool of their own.
+    var isSlow: Bool {
+        switch self {
+        case .graph, .report: true
+        case .load, .loadJSON, .rrd, .index: false
+        }
+    }
+
     static var metricNames: String { Metric.allCases.map(\.rawValue).joined(separator: ", ") }
 
     /// Only the metrics' own file names: no other name can be asked for.

@@ -14,12 +14,21 @@ extension RRDStore {
     public func graph(
         _ metric: Metric, period: Period, width: Int, height: Int, now: Int, serverID: String
     ) throws(AgentError) -> [UInt8] {
-        let file = path(metric)
-        guard FileIO.exists(file) else {
-            throw .io(operation: "read", path: file, reason: "no such file; has 'h2e-agent sample' run yet?")
+        let png = try withVerifiedFile(metric) { (opened) throws(AgentError) in
+            try graph(metric, opened: opened, period: period, width: width, height: height, now: now, serverID: serverID)
         }
+        guard let png else {
+            throw .io(operation: "read", path: path(metric), reason: "no such file; has 'h2e-agent sample' run yet?")
+        }
+        return png
+    }
+
+    private func graph(
+        _ metric: Metric, opened: String, period: Period, width: Int, height: Int, now: Int, serverID: String
+    ) throws(AgentError) -> [UInt8] {
+        let file = path(metric)
         // rrdtool's DEF syntax separates fields with ':'; escape them in the path.
-        let escaped = file.replacingColons
+        let escaped = opened.replacingColons
         let title = "\(serverID): \(metric.title), last \(period.rawValue)"
         let ds = metric.rawValue
         let args = [
@@ -33,7 +42,7 @@ extension RRDStore {
         ]
         var image: [UInt8]?
         let (info, message) = withMutableCStrings(args) { argv in
-            Self.call({ rrd_graph_v(Int32(args.count), argv) }, failed: { $0 == nil })
+            Self.call(exclusive: true, { rrd_graph_v(Int32(args.count), argv) }, failed: { $0 == nil })
         }
         defer { if let info { rrd_info_free(info) } }
         if let message { throw .rrd(operation: "graph", path: file, message: message) }

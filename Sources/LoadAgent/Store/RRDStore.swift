@@ -24,27 +24,33 @@ public struct RRDStore: Sendable {
 
     public func path(_ metric: Metric) -> String { "\(directory)/\(metric.fileName)" }
 
-    /// librrd keeps its error text per thread and rrd_graph_v is not reentrant: every call goes through this lock
-    /// and reads the error in the same critical section.
-    static let librrd = Mutex(())
+    /// rrd_graph_v is not reentrant (it parses its arguments with getopt's globals): graphs are drawn one at a time
+    /// under this lock. The `_r` functions are thread-safe and take no lock, so a long graph never holds up the
+    /// load answers directors poll.
+    static let graphLock = Mutex(())
 
-    /// Runs `body` under the librrd lock with a clean error state; returns its result and librrd's error text if
-    /// `failed` says the call failed.
-    static func call<T>(_ body: () -> T, failed: (T) -> Bool) -> (T, String?) {
-        librrd.withLock { _ in
-            rrd_clear_error()
-            errno = 0
-            let result = body()
-            let code = errno
-            var message: String?
-            if failed(result) {
-                // librrd leaves its message empty on some I/O failures (ENOSPC); errno still tells.
-                let text = rrd_get_error().map { String(cString: $0) } ?? ""
-                message = !text.isEmpty ? text : code != 0 ? FileIO.errnoText(code) : "unknown librrd error"
-            }
-            rrd_clear_error()
-            return (result, message)
+    /// Runs `body` with a clean librrd error state (librrd keeps it per thread) and returns its result and librrd's
+    /// error text if `failed` says the call failed; `exclusive` for the non-reentrant calls (rrd_graph_v).
+    static func call<T>(exclusive: Bool = false, _ body: () -> T, failed: (T) -> Bool) -> (T, String?) {
+        guard exclusive else { return checked(body, failed: failed) }
+        var outcome: (T, String?)?
+        graphLock.withLock { _ in outcome = checked(body, failed: failed) }
+        return outcome!
+    }
+
+    private static func checked<T>(_ body: () -> T, failed: (T) -> Bool) -> (T, String?) {
+        rrd_clear_error()
+        errno = 0
+        let result = body()
+        let code = errno
+        var message: String?
+        if failed(result) {
+            // librrd leaves its message empty on some I/O failures (ENOSPC); errno still tells.
+            let text = rrd_get_error().map { String(cString: $0) } ?? ""
+            message = !text.isEmpty ? text : code != 0 ? FileIO.errnoText(code) : "unknown librrd error"
         }
+        rrd_clear_error()
+        return (result, message)
     }
 
     // MARK: create
@@ -97,16 +103,38 @@ public struct RRDStore: Sendable {
 
     // MARK: read
 
+    /// Runs `body` with a path to `metric`'s file that librrd can open, nil when there is no such file. The file is
+    /// opened here without following a symbolic link and must be a regular file; librrd then opens
+    /// `/proc/self/fd/N`, that same file, so a link swapped in after the check cannot lead it out of the directory.
+    func withVerifiedFile<T>(_ metric: Metric, _ body: (String) throws(AgentError) -> T) throws(AgentError) -> T? {
+        let file = path(metric)
+        let fd = open(file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else {
+            if errno == ENOENT { return nil }
+            let reason = errno == ELOOP ? "a symbolic link; only regular files of the state directory are read" : FileIO.errnoText()
+            throw .io(operation: "open", path: file, reason: reason)
+        }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw .io(operation: "open", path: file, reason: "not a regular file; only regular files of the state directory are read")
+        }
+        return try body("/proc/self/fd/\(fd)")
+    }
+
     /// The last update of `metric`'s file: its time and value (`nil`: unknown); `nil` when the file does not exist.
     public func lastUpdate(_ metric: Metric) throws(AgentError) -> (time: Int, value: Double?)? {
+        try withVerifiedFile(metric) { (opened) throws(AgentError) in try lastUpdate(metric, opened: opened) }
+    }
+
+    private func lastUpdate(_ metric: Metric, opened: String) throws(AgentError) -> (time: Int, value: Double?) {
         let file = path(metric)
-        guard FileIO.exists(file) else { return nil }
         var last: time_t = 0
         var count: UInt = 0
         var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
         var values: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
         let (_, message) = Self.call(
-            { rrd_lastupdate_r(file, &last, &count, &names, &values) }, failed: { $0 != 0 })
+            { rrd_lastupdate_r(opened, &last, &count, &names, &values) }, failed: { $0 != 0 })
         defer { Self.free(names, count); Self.free(values, count) }
         if let message { throw .corruptRRD(path: file, message: message) }
         guard count == 1, let name = names?[0], String(cString: name) == metric.rawValue, let text = values?[0] else {
@@ -131,10 +159,17 @@ public struct RRDStore: Sendable {
     /// `cf` ("AVERAGE" or "MAX") values of `metric` between `start` and `end`; librrd picks the finest archive that
     /// covers the range.
     public func fetch(_ metric: Metric, cf: String, start: Int, end: Int) throws(AgentError) -> Series {
-        let file = path(metric)
-        guard FileIO.exists(file) else {
-            throw .io(operation: "read", path: file, reason: "no such file; has 'h2e-agent sample' run yet?")
+        let series = try withVerifiedFile(metric) { (opened) throws(AgentError) in
+            try fetch(metric, opened: opened, cf: cf, start: start, end: end)
         }
+        guard let series else {
+            throw .io(operation: "read", path: path(metric), reason: "no such file; has 'h2e-agent sample' run yet?")
+        }
+        return series
+    }
+
+    private func fetch(_ metric: Metric, opened: String, cf: String, start: Int, end: Int) throws(AgentError) -> Series {
+        let file = path(metric)
         var s = time_t(start)
         var e = time_t(end)
         var step: UInt = 0
@@ -142,7 +177,7 @@ public struct RRDStore: Sendable {
         var names: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
         var data: UnsafeMutablePointer<rrd_value_t>?
         let (_, message) = Self.call(
-            { rrd_fetch_r(file, cf, &s, &e, &step, &count, &names, &data) }, failed: { $0 != 0 })
+            { rrd_fetch_r(opened, cf, &s, &e, &step, &count, &names, &data) }, failed: { $0 != 0 })
         defer {
             Self.free(names, count)
             if let data { rrd_freemem(data) }
