@@ -7,46 +7,71 @@ import ServiceLifecycle
 /// The small HTTP server of `run --metrics ADDR:PORT`: `GET /metrics` (Prometheus text), `GET /` (the status
 /// page), `GET /status.json`. Read-only; one request per connection. Off unless asked for, and on a loopback
 /// address only unless `--metrics-allow-remote`.
+///
+/// Any local user can connect, so it holds no one's connection for long: at most ``ConnectionGate/limit``
+/// connections at once (from the ``DescriptorBudget``; more are closed at once), the request within
+/// ``readTimeout``, the whole exchange within ``lifetime``. Idle and slow clients cost a few descriptors for a few
+/// seconds, never the descriptors of health checks.
 public struct StatusHTTPServer: Service {
     /// What the server serves, per path: status code, content type, body.
     public typealias Responder = @Sendable (_ path: String) async -> (HTTPResponseStatus, String, String)
 
+    /// A request (line and headers) must arrive within this long after the connection opens.
+    public static let readTimeout = TimeAmount.seconds(3)
+    /// A connection is closed this long after it opened, answered or not (a client that does not read).
+    public static let lifetime = TimeAmount.seconds(10)
+
     public let listen: ListenAddress
+    public let gate: ConnectionGate
     private let respond: Responder
     private let logger: Logger
     private let group: any EventLoopGroup
     private let bound: (@Sendable (Int) -> Void)?
 
-    /// - Parameter bound: called with the port once listening (for port 0 in tests).
+    /// - Parameters:
+    ///   - maximumConnections: connections open at once; more are closed at once.
+    ///   - bound: called with the port once listening (for port 0 in tests).
     public init(
         listen: ListenAddress, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        bound: (@Sendable (Int) -> Void)? = nil, respond: @escaping Responder
+        maximumConnections: Int = 64, bound: (@Sendable (Int) -> Void)? = nil, respond: @escaping Responder
     ) {
         self.listen = listen
         self.respond = respond
         self.logger = logger
         self.group = group
         self.bound = bound
+        self.gate = ConnectionGate(
+            name: "status page and metrics on \(listen)", limit: maximumConnections, readTimeout: Self.readTimeout,
+            lifetime: Self.lifetime, logger: logger)
     }
 
+    typealias Connection = AdmittedConnection<HTTPServerRequestPart, HTTPServerResponsePart>
+
     public func run() async throws {
+        let gate = self.gate
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .bind(host: listen.host, port: listen.port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline()
-                    return try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
-                        wrappingChannelSynchronously: channel)
+                channel.eventLoop.makeCompletedFuture { () -> Connection? in
+                    guard let deadline = gate.admit(channel) else { return nil }
+                    // No error handler: a request that does not parse gets no answer, only the close (it would
+                    // otherwise get NIO's 400 after ours, two responses on one connection).
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
+                    return Connection(
+                        channel: try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
+                            wrappingChannelSynchronously: channel),
+                        readDeadline: deadline)
                 }
             }
         let port = server.channel.localAddress?.port ?? listen.port
-        logger.info("status page and metrics on http://\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(port)/")
+        logger.info("status page and metrics on http://\(listen.host.contains(":") ? "[\(listen.host)]" : listen.host):\(port)/ (at most \(gate.limit) connections at once)")
         bound?(port)
         let respond = self.respond
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
                     for try await connection in connections {
+                        guard let connection else { continue }
                         group.addTask { await Self.serve(connection, respond: respond) }
                     }
                 }
@@ -56,14 +81,14 @@ public struct StatusHTTPServer: Service {
         }
     }
 
-    private static func serve(
-        _ connection: NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>, respond: Responder
-    ) async {
-        try? await connection.executeThenClose { inbound, outbound in
+    private static func serve(_ connection: Connection, respond: Responder) async {
+        try? await connection.channel.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
             for try await part in inbound {
                 switch part {
-                case .head(let h): head = h
+                case .head(let h):
+                    head = h
+                    connection.readDeadline.cancel()
                 case .body: break
                 case .end:
                     guard let request = head else { return }
@@ -79,8 +104,9 @@ public struct StatusHTTPServer: Service {
                     headers.add(name: "Content-Length", value: String(body.utf8.count))
                     headers.add(name: "Connection", value: "close")
                     headers.add(name: "Cache-Control", value: "no-store")
-                    try await outbound.write(
-                        .head(HTTPResponseHead(version: request.version, status: status, headers: headers)))
+                    // An HTTP/0.9 request gets an HTTP/1.0 answer (0.9 has no status line to carry the headers).
+                    let version = request.version.major >= 1 ? request.version : .http1_0
+                    try await outbound.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
                     if request.method != .HEAD {
                         try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
                     }
