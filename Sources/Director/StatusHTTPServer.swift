@@ -51,11 +51,12 @@ public struct StatusHTTPServer: Service {
         let gate = self.gate
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // A client that half-closes after its request (`nc -N`) still gets its answer.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(host: listen.host, port: listen.port) { channel in
                 channel.eventLoop.makeCompletedFuture { () -> Connection? in
                     guard let deadline = gate.admit(channel) else { return nil }
-                    // No error handler: a request that does not parse gets no answer, only the close (it would
-                    // otherwise get NIO's 400 after ours, two responses on one connection).
+                    // No NIO error handler: serve() answers a request that does not parse, once.
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
                     return Connection(
                         channel: try NIOAsyncChannel<HTTPServerRequestPart, HTTPServerResponsePart>(
@@ -84,37 +85,51 @@ public struct StatusHTTPServer: Service {
     private static func serve(_ connection: Connection, respond: Responder) async {
         try? await connection.channel.executeThenClose { inbound, outbound in
             var head: HTTPRequestHead?
-            for try await part in inbound {
-                switch part {
-                case .head(let h):
-                    head = h
-                    connection.readDeadline.cancel()
-                case .body: break
-                case .end:
-                    guard let request = head else { return }
-                    let (status, type, body): (HTTPResponseStatus, String, String)
-                    if request.method != .GET && request.method != .HEAD {
-                        (status, type, body) = (.methodNotAllowed, "text/plain; charset=utf-8", "read-only: GET only\n")
-                    } else {
-                        let path = String(request.uri.prefix { $0 != "?" })
-                        (status, type, body) = await respond(path)
+            do {
+                for try await part in inbound {
+                    switch part {
+                    case .head(let h):
+                        head = h
+                        connection.readDeadline.cancel()
+                    case .body: break
+                    case .end:
+                        guard let request = head else { return }
+                        let answer: (HTTPResponseStatus, String, String)
+                        if request.method != .GET && request.method != .HEAD {
+                            answer = (.methodNotAllowed, "text/plain; charset=utf-8", "read-only: GET only\n")
+                        } else {
+                            answer = await respond(String(request.uri.prefix { $0 != "?" }))
+                        }
+                        try await write(answer, version: request.version, head: request.method == .HEAD, to: outbound)
+                        return
                     }
-                    var headers = HTTPHeaders()
-                    headers.add(name: "Content-Type", value: type)
-                    headers.add(name: "Content-Length", value: String(body.utf8.count))
-                    headers.add(name: "Connection", value: "close")
-                    headers.add(name: "Cache-Control", value: "no-store")
-                    // An HTTP/0.9 request gets an HTTP/1.0 answer (0.9 has no status line to carry the headers).
-                    let version = request.version.major >= 1 ? request.version : .http1_0
-                    try await outbound.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
-                    if request.method != .HEAD {
-                        try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
-                    }
-                    try await outbound.write(.end(nil))
-                    return
                 }
+            } catch let error as HTTPParserError {
+                // A request that does not parse (HTTP/0.9 among them: no version, no headers) gets one answer,
+                // then the close; NIO's own error handler would add a second.
+                try await write(
+                    (.badRequest, "text/plain; charset=utf-8", "bad request (\(error)): this server speaks HTTP 1.0 and 1.1\n"),
+                    version: .http1_1, head: false, to: outbound)
             }
         }
+    }
+
+    private static func write(
+        _ answer: (HTTPResponseStatus, String, String), version: HTTPVersion, head: Bool,
+        to outbound: NIOAsyncChannelOutboundWriter<HTTPServerResponsePart>
+    ) async throws {
+        let (status, type, body) = answer
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: type)
+        headers.add(name: "Content-Length", value: String(body.utf8.count))
+        headers.add(name: "Connection", value: "close")
+        headers.add(name: "Cache-Control", value: "no-store")
+        let version = version.major >= 1 ? version : .http1_0
+        try await outbound.write(.head(HTTPResponseHead(version: version, status: status, headers: headers)))
+        if !head {
+            try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body))))
+        }
+        try await outbound.write(.end(nil))
     }
 }
 
