@@ -38,10 +38,6 @@ extension LVSConfigParser {
         guard type == S_IFREG else {
             return .failure(ReadFailureMessage("is \(fileTypeName(type)), not a regular file: lvs.cf must be a regular file"))
         }
-        guard Int(information.st_size) <= limit else {
-            return .failure(
-                ReadFailureMessage("file is \(information.st_size) bytes, larger than \(limit) bytes (\(limit >> 20) MiB), the most lvs.cf may be"))
-        }
         // A regular file never blocks: O_NONBLOCK is harmless from here on.
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
