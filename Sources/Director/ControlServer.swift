@@ -15,36 +15,57 @@ import Glibc
 /// The daemon's control socket: a Unix stream socket (default /run/h2e-director.sock, mode 0600, so root only)
 /// taking one JSON request line per connection and answering one JSON line (``ControlRequest``,
 /// ``ControlResponse``).
+///
+/// A client may half-close its side after the line (`nc -N`, socat): it still gets its answer. The line must
+/// arrive within ``readTimeout``; at most ``ConnectionGate/limit`` connections are open at once.
 public struct ControlServer: Service {
     public static let defaultPath = "/run/h2e-director.sock"
     /// Longest request accepted.
     static let maximumRequest = 64 * 1024
+    /// The request line must arrive within this long after the connection opens.
+    public static let readTimeout = TimeAmount.seconds(5)
+    /// A connection is closed this long after it opened, answered or not (the answer waits for the IPVS table on
+    /// `override` and `table`; the client gives up after 10 s).
+    public static let lifetime = TimeAmount.seconds(30)
 
     public let path: String
+    public let gate: ConnectionGate
     private let core: DirectorCore
     private let logger: Logger
     private let group: any EventLoopGroup
 
+    /// - Parameter maximumConnections: connections open at once; more are closed at once.
     public init(
         path: String, core: DirectorCore, logger: Logger,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maximumConnections: Int = 16
     ) {
         self.path = path
         self.core = core
         self.logger = logger
         self.group = group
+        self.gate = ConnectionGate(
+            name: "control socket \(path)", limit: maximumConnections, readTimeout: Self.readTimeout,
+            lifetime: Self.lifetime, logger: logger)
     }
+
+    typealias Connection = AdmittedConnection<ByteBuffer, ByteBuffer>
 
     public func run() async throws {
         // Created 0600 (umask 0177 around the bind): no window in which another user could connect before the
         // chmod below, which makes sure of it whatever the umask was.
         let previousMask = umask(0o177)
-        let bound: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        let bound: NIOAsyncChannel<Connection?, Never>
+        let gate = self.gate
         do {
             bound = try await ServerBootstrap(group: group)
+                // The client's half-close (end of its request) must not close our side before the answer.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    channel.eventLoop.makeCompletedFuture { () -> Connection? in
+                        guard let deadline = gate.admit(channel) else { return nil }
+                        return Connection(
+                            channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
+                            readDeadline: deadline)
                     }
                 }
             umask(previousMask)
@@ -63,6 +84,7 @@ public struct ControlServer: Service {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
                     for try await connection in connections {
+                        guard let connection else { continue }
                         group.addTask { await Self.serve(connection, core: core) }
                     }
                 }
@@ -73,13 +95,17 @@ public struct ControlServer: Service {
         unlink(path)
     }
 
-    private static func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>, core: DirectorCore) async {
-        try? await connection.executeThenClose { inbound, outbound in
+    private static func serve(_ connection: Connection, core: DirectorCore) async {
+        try? await connection.channel.executeThenClose { inbound, outbound in
             var request = ByteBuffer()
+            // Until the line, the client's end of file (a half-close after the line without its newline also
+            // counts as the end of the request), or too much.
             for try await var chunk in inbound {
                 request.writeBuffer(&chunk)
                 if request.readableBytesView.contains(0x0A) || request.readableBytes > maximumRequest { break }
             }
+            connection.readDeadline.cancel()
+            guard request.readableBytes > 0 else { return }
             let response = await answer(request, core: core)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

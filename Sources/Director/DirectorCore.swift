@@ -38,10 +38,12 @@ public actor DirectorCore {
     private var weightChanges = 0
     private var reloads = 0
     private var reloadFailures = 0
+    private let overridesProblem: String?
 
     public init(
         runtime: RuntimeConfiguration, kernel: any IPVSKernel, backend: String = "netlink",
         store: OverrideStore? = nil, overrides: [OverrideKey: DirectorModel.OverrideRecord] = [:],
+        overridesProblem: String? = nil,
         logger: Logger = Logger(label: "h2e.director"),
         now: @escaping @Sendable () -> NIODeadline = { NIODeadline.now() },
         wallClock: @escaping @Sendable () -> Double = DirectorCore.systemWallClock
@@ -57,6 +59,7 @@ public actor DirectorCore {
         self.now = now
         self.wallClock = wallClock
         self.configLoadedAt = start
+        self.overridesProblem = overridesProblem
     }
 
     /// Seconds since the Unix epoch.
@@ -89,8 +92,9 @@ public actor DirectorCore {
         await reconcile()
     }
 
-    public func roleChanged(to role: DirectorRole, reason: String) async {
-        guard model.roleChanged(to: role, reason: reason, now: now()) else { return }
+    /// - Parameter takeover: false for a move that is no failover (see ``DirectorModel/roleChanged(to:reason:now:takeover:)``).
+    public func roleChanged(to role: DirectorRole, reason: String, takeover: Bool = true) async {
+        guard model.roleChanged(to: role, reason: reason, now: now(), takeover: takeover) else { return }
         logger.notice("role \(role): \(reason)")
         await reconcile()
     }
@@ -107,7 +111,25 @@ public actor DirectorCore {
         reloadError = nil
         reloads += 1
         logger.notice("reloaded \(runtime.file): \(runtime.configuration.virtualServers.filter(\.active).count) active virtual servers")
+        logUnmatchedOverrides()
         await reconcile()
+    }
+
+    /// Saved overrides that name no real server of the configuration (`VIRTUAL ADDRESS`, sorted).
+    public var unmatchedOverrides: [String] {
+        let configuration = model.configuration
+        return model.overrides.keys.sorted().filter { key in
+            guard let virtual = configuration.virtualServer(named: key.virtual) else { return true }
+            return !virtual.realServers.contains { $0.address.description == key.address }
+        }.map(\.description)
+    }
+
+    /// One warning line when some overrides match no server (at start and after each reload).
+    public func logUnmatchedOverrides() {
+        let unmatched = unmatchedOverrides
+        guard !unmatched.isEmpty else { return }
+        logger.warning(
+            "overrides that match no real server of the configuration (kept, acting on nothing; `h2e-director server clear VIRTUAL ADDRESS` removes one): \(unmatched.joined(separator: ", "))")
     }
 
     /// A SIGHUP whose file is broken: the running configuration stays.
@@ -133,8 +155,12 @@ public actor DirectorCore {
         let previous = updated.applyOverride(action, for: key, at: wallClock())
         if let store {
             do {
-                try store.save(updated.overrides)
+                if let problem = try store.save(updated.overrides) {
+                    logger.warning("override saved, but its last good copy was not: \(problem)")
+                }
             } catch {
+                // Not applied: the message says so (OverrideStoreError.unwritable).
+                logger.error("operator: \(key) \(action): \(error)")
                 throw .persistence("\(error)")
             }
         }
@@ -352,7 +378,8 @@ public actor DirectorCore {
             },
             silentLinks: statistics?.silentLinks ?? [], failovers: model.failovers,
             heartbeatRejects: statistics?.rejections.values.reduce(0, +) ?? 0, configFile: runtime.file,
-            configAgeSeconds: seconds(configLoadedAt), reloadError: reloadError, pid: getpid())
+            configAgeSeconds: seconds(configLoadedAt), reloadError: reloadError, pid: getpid(),
+            overridesProblem: overridesProblem, unmatchedOverrides: unmatchedOverrides)
         let ipvs = StatusReport.IPVS(
             backend: backend, changesApplied: reconcileState.changesApplied,
             errors: reconcileState.failures + settingsFailures, consecutiveErrors: reconcileState.consecutiveFailures,

@@ -6,6 +6,8 @@ import Foundation
 import Heartbeat
 import LVSConfig
 import Logging
+import NIOConcurrencyHelpers
+import NIOCore
 import NIOHTTP1
 import ServiceLifecycle
 
@@ -59,26 +61,44 @@ public enum DirectorDaemon {
         case .failure(let error): throw DirectorStartError.configuration(error.description.split(separator: "\n").map(String.init))
         }
         let store = OverrideStore(directory: options.stateDirectory)
-        let overrides: [OverrideKey: DirectorModel.OverrideRecord]
-        do {
-            overrides = try store.load()
-        } catch {
-            throw DirectorStartError.state("\(error)")
-        }
+        // A damaged overrides.json never stops the start (a backup that does not start loses the pair's
+        // failover): the last good copy or none, said loudly.
+        let recovery = store.loadForStart()
+        for problem in recovery.problems { logger.critical("overrides: \(problem)") }
+        let overrides = recovery.overrides
         let kernel: any IPVSKernel = options.backend == .memory ? InMemoryIPVSKernel() : NetlinkIPVSKernel()
         let core = DirectorCore(
             runtime: runtime, kernel: kernel, backend: options.backend.rawValue, store: store, overrides: overrides,
-            logger: logger)
+            overridesProblem: recovery.problems.isEmpty ? nil : recovery.problems.joined(separator: " "), logger: logger)
+        await core.logUnmatchedOverrides()
         let takeover: any TakeoverSystem
         do {
             takeover = LinuxTakeoverSystem(netlink: try RouteNetlink())
         } catch {
             throw DirectorStartError.system("cannot open route netlink for the virtual addresses: \(error)")
         }
-        let health = HealthService(runtime: runtime, core: core, logger: logger)
+        let budget = DescriptorBudget(
+            limit: DescriptorBudget.currentLimit(), eventLoopThreads: System.coreCount,
+            programThreads: HealthService.programThreads,
+            loadFeedbackServers: runtime.configuration.virtualServers.filter { $0.active && $0.loadMonitor != .none }
+                .reduce(0) { $0 + $1.realServers.count })
+        logger.info("\(budget)")
+        let health = HealthService(
+            runtime: runtime, core: core, logger: logger, maximumChecksInFlight: budget.healthChecks)
         let engine = health.engine
         await core.setLastCheckSource { await engine.lastChecks() }
         let role = RoleService(runtime: runtime, core: core, system: takeover, logger: logger)
+        let control = ControlServer(
+            path: options.socketPath, core: core, logger: logger, maximumConnections: budget.controlConnections)
+        // The gates' counters for /metrics, set once the HTTP server exists (it serves them).
+        let gates = GateList()
+        gates.add(control.gate)
+        let http = options.metrics.map { listen in
+            StatusHTTPServer(listen: listen, logger: logger, maximumConnections: budget.httpConnections) { path in
+                await respond(path, core: core, health: health, gates: gates.all)
+            }
+        }
+        if let http { gates.add(http.gate) }
         // service = fos runs no IPVS: no reconcile loop and no load feedback, and the failover services follow the role.
         var fos: FosService?
         if runtime.isFailoverServices {
@@ -93,13 +113,10 @@ public enum DirectorDaemon {
         if fos == nil { services.append(LoadFeedbackService(core: core, logger: logger)) }
         services += [
             ReloadService(file: options.configFile, core: core, health: health, role: role, logger: logger, prepare: prepare),
-            ControlServer(path: options.socketPath, core: core, logger: logger),
+            control,
         ]
-        if let listen = options.metrics {
-            services.append(
-                StatusHTTPServer(listen: listen, logger: logger) { path in
-                    await respond(path, core: core, health: health)
-                })
+        if let http {
+            services.append(http)
         }
         // Last, so that it shuts down first: stop_cmd runs before the VIPs are given up and the peer is told.
         if let fos { services.append(fos) }
@@ -115,7 +132,9 @@ public enum DirectorDaemon {
     }
 
     /// The HTTP server's pages.
-    static func respond(_ path: String, core: DirectorCore, health: HealthService) async -> (HTTPResponseStatus, String, String) {
+    static func respond(
+        _ path: String, core: DirectorCore, health: HealthService, gates: [ConnectionGate] = []
+    ) async -> (HTTPResponseStatus, String, String) {
         switch path {
         case "/metrics":
             let status = await core.status()
@@ -129,7 +148,8 @@ public enum DirectorDaemon {
                 counters: await core.counters, health: await health.engine.statistics(),
                 heartbeat: await core.heartbeatStatistics().map(MetricsText.HeartbeatCounters.init),
                 table: status.failover == nil ? try? await core.kernelTable() : nil, serversUp: up,
-                serversConfigured: configured, failover: status.failover)
+                serversConfigured: configured, failover: status.failover,
+                listeners: gates.map { ($0.name, $0.statistics) })
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", MetricsText.render(snapshot))
         case "/", "/index.html":
             return (.ok, "text/html; charset=utf-8", StatusPage.render(await core.status()))
@@ -142,6 +162,14 @@ public enum DirectorDaemon {
             return (.notFound, "text/plain; charset=utf-8", "not found: / (status page), /status.json, /metrics\n")
         }
     }
+}
+
+/// The listeners' gates, filled once at start-up (the HTTP server's responder reads them, and it exists before its
+/// own gate does).
+final class GateList: Sendable {
+    private let gates = NIOLockedValueBox<[ConnectionGate]>([])
+    func add(_ gate: ConnectionGate) { gates.withLockedValue { $0.append(gate) } }
+    var all: [ConnectionGate] { gates.withLockedValue { $0 } }
 }
 
 /// Why the daemon did not start.

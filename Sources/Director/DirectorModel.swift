@@ -167,12 +167,15 @@ public struct DirectorModel: Sendable {
         overrides[key] = nil
     }
 
-    /// The role the heartbeat (or standalone mode) decided. Returns whether it changed; every change between
-    /// active and backup (not the first decision) counts as a failover.
+    /// The role the heartbeat (or standalone mode) decided. Returns whether it changed; a change between active and
+    /// backup (not the first decision) counts as a failover unless `takeover` is false: a primary that starts as
+    /// backup and becomes active because it never heard a peer took nothing over.
     @discardableResult
-    public mutating func roleChanged(to newRole: DirectorRole, reason: String, now: NIODeadline) -> Bool {
+    public mutating func roleChanged(
+        to newRole: DirectorRole, reason: String, now: NIODeadline, takeover: Bool = true
+    ) -> Bool {
         guard role.role != newRole else { return false }
-        if role.role != nil { failovers += 1 }
+        if role.role != nil && takeover { failovers += 1 }
         role = RoleRecord(role: newRole, reason: reason, since: now)
         return true
     }

@@ -165,14 +165,20 @@ public actor FosService: Service {
         record.checks += 1
         record.lastCheck = result
         record.lastCheckAt = .now
-        if case .failed(let failure) = result {
+        var failed = false
+        switch result {
+        case .failed(let failure):
+            failed = true
             record.checkFailures += 1
             logger.error("failover \(service): check failed: \(failure)")
-        } else if before != .passed {
-            logger.notice("failover \(service): check passed")
+        case .inconclusive(let error):
+            // A local error (out of descriptors, buffers) says nothing of the service: it keeps running.
+            if case .inconclusive? = before {} else { logger.warning("failover \(service): check not made: \(error)") }
+        case .passed:
+            if before != .passed { logger.notice("failover \(service): check passed") }
         }
         records[service] = record
-        await perform(machine.checkFinished(service, passed: result == .passed, now: .now))
+        await perform(machine.checkFinished(service, passed: !failed, now: .now))
     }
 
     private func timerFired() async {
@@ -215,6 +221,7 @@ public actor FosService: Service {
             switch record.lastCheck {
             case .passed?: lastCheck = "passed"
             case .failed(let failure)?: lastCheck = "failed: \(failure)"
+            case .inconclusive(let error)?: lastCheck = "not made: \(error)"
             case nil: break
             }
             services.append(

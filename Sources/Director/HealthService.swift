@@ -20,12 +20,17 @@ public struct HealthService: Service {
     private let initialTargets: [RealServerID: HealthTarget]
     private let programPool: NIOThreadPool
 
-    public init(runtime: RuntimeConfiguration, core: DirectorCore, logger: Logger) {
+    /// - Parameter maximumChecksInFlight: the health checks' share of the descriptors (``DescriptorBudget``).
+    public init(
+        runtime: RuntimeConfiguration, core: DirectorCore, logger: Logger,
+        maximumChecksInFlight: Int = DescriptorBudget.maximumHealthChecks
+    ) {
         let programPool = NIOThreadPool(numberOfThreads: Self.programThreads)
         programPool.start()
         self.programPool = programPool
         self.engine = HealthCheckEngine<RealServerID>(
-            checker: HealthChecker(threadPool: programPool), logger: logger)
+            checker: HealthChecker(threadPool: programPool), logger: logger,
+            maximumChecksInFlight: maximumChecksInFlight)
         self.core = core
         self.initialTargets = runtime.healthTargets
     }

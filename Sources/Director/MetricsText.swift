@@ -16,13 +16,17 @@ public struct MetricsText {
         public var serversConfigured: [String: Int]
         /// `service = fos`: the failover services.
         public var failover: StatusReport.Failover?
+        /// Each listener's name (the status page, the control socket) and counters.
+        public var listeners: [(name: String, statistics: ConnectionGate.Statistics)]
 
         public init(
             counters: DirectorCore.Counters, health: HealthCheckStatistics?, heartbeat: HeartbeatCounters?,
             table: IPVSTable?, serversUp: [String: Int] = [:], serversConfigured: [String: Int] = [:],
-            failover: StatusReport.Failover? = nil
+            failover: StatusReport.Failover? = nil,
+            listeners: [(name: String, statistics: ConnectionGate.Statistics)] = []
         ) {
             self.failover = failover
+            self.listeners = listeners
             self.counters = counters
             self.health = health
             self.heartbeat = heartbeat
@@ -65,6 +69,23 @@ public struct MetricsText {
             text.metric("h2e_health_checks_total", "counter", "Health checks completed.", health.passed + health.failed)
             text.metric("h2e_health_check_failures_total", "counter", "Health checks that failed.", health.failed)
             text.metric("h2e_health_check_timeouts_total", "counter", "Health checks that timed out.", health.timedOut)
+            text.metric(
+                "h2e_health_check_local_errors_total", "counter",
+                "Health checks not made for a local error (EMFILE, ENOBUFS...): no verdict.", health.localErrors)
+        }
+        if !snapshot.listeners.isEmpty {
+            let families: [(String, String, String, KeyPath<ConnectionGate.Statistics, Int>)] = [
+                ("h2e_listener_connections_open", "gauge", "Connections open, per listener.", \.open),
+                ("h2e_listener_connections_total", "counter", "Connections admitted, per listener.", \.accepted),
+                ("h2e_listener_connections_refused_total", "counter", "Connections closed at once (cap reached).", \.refused),
+                ("h2e_listener_connections_timed_out_total", "counter", "Connections closed at their deadline.", \.timedOut),
+            ]
+            for (name, type, help, field) in families {
+                text.header(name, type, help)
+                for listener in snapshot.listeners {
+                    text.sample(name, ["listener": listener.name], listener.statistics[keyPath: field])
+                }
+            }
         }
         if let heartbeat = snapshot.heartbeat {
             text.metric("h2e_heartbeats_sent_total", "counter", "Heartbeats sent.", heartbeat.sent)

@@ -1,5 +1,6 @@
 import LVSConfig
 import Logging
+import NIOPosix
 import ServiceLifecycle
 import UnixSignals
 
@@ -7,6 +8,12 @@ import UnixSignals
 /// running configuration stays; a good one is applied as a diff: the IPVS table by the reconciler, health
 /// targets that did not change keep their state, virtual addresses are added or removed on an active director.
 /// Heartbeat settings (primary, backup, keepalive, deadtime, port, key) take effect at the next start.
+///
+/// Safe against a bad file: only a regular file of at most ``LVSConfigParser/maximumFileSize`` bytes is read (a
+/// FIFO or device is refused without waiting on it, so later SIGHUPs still work), and a file that declares no
+/// virtual server while some are active (an empty, comment-only or truncated lvs.cf) is refused: it would delete
+/// every IPVS service. An operator who means it sets `active = 0` on each virtual server. A refusal is logged and
+/// shown in `status` (`director.reloadError`) until a reload succeeds.
 public struct ReloadService: Service {
     private let core: DirectorCore
     private let health: HealthService
@@ -37,12 +44,23 @@ public struct ReloadService: Service {
     /// Reads and applies the file once.
     public func reload() async {
         logger.notice("SIGHUP: reloading \(file)")
-        let result = LVSConfigParser.parseFile(atPath: file)
+        let file = self.file
+        // File I/O off the cooperative pool.
+        let result =
+            (try? await NIOThreadPool.singleton.runIfActive { LVSConfigParser.parseFile(atPath: file) })
+            ?? LVSConfigParser.parseFile(atPath: file)
         for warning in result.warnings { logger.warning("\(warning)") }
         guard let configuration = result.configuration else {
             for error in result.errors { logger.error("\(error)") }
             logger.error("reload of \(file) failed: keeping the running configuration")
             await core.reloadFailed(result.errors.map(\.description).joined(separator: "\n"))
+            return
+        }
+        let running = await core.runtime.configuration.virtualServers.filter(\.active).count
+        if let refusal = Self.refusal(of: configuration, file: file, runningActive: running) {
+            logger.error("\(refusal)")
+            logger.error("reload of \(file) failed: keeping the running configuration")
+            await core.reloadFailed(refusal)
             return
         }
         switch prepare(configuration, file) {
@@ -74,5 +92,14 @@ public struct ReloadService: Service {
             await health.reconfigure(runtime)
             await role.reconfigure(runtime)
         }
+    }
+
+    /// Why `configuration` must not replace a running one with `runningActive` active virtual servers: it declares
+    /// none (nil when it may).
+    static func refusal(of configuration: LVSConfiguration, file: String, runningActive: Int) -> String? {
+        guard configuration.virtualServers.isEmpty, runningActive > 0 else { return nil }
+        return "\(file): reload refused: the file declares no virtual server (empty, only comments, or cut short?), "
+            + "which would delete all \(runningActive) running virtual server(s) from IPVS; the running table stays. "
+            + "To mean it, set `active = 0` on each virtual server instead of removing them"
     }
 }

@@ -65,8 +65,11 @@ public actor RoleService: Service {
     }
 
     private func change(to newRole: DirectorRole, why: String) async {
+        // Becoming active without ever having heard the peer (a director starting alone) is no failover.
+        let heardPeer = await heartbeat?.statistics.sinceHeard != nil
+        let takeover = newRole == .backup || heardPeer
         role = newRole
-        await core.roleChanged(to: newRole, reason: why)
+        await core.roleChanged(to: newRole, reason: why, takeover: takeover)
         let steps =
             newRole == .active
             ? TakeoverStep.becomeActive(addresses: addresses, command: activeCommand)

@@ -1,8 +1,9 @@
 /// What `h2e-director status` shows, and the JSON of `status --json` (field names are a stable contract: the
 /// failover tests and the status page read them). Times are ages in seconds ("how long ago"), so the report needs
-/// no clock agreement with its reader.
-public struct StatusReport: Codable, Sendable, Hashable {
-    public struct Director: Codable, Sendable, Hashable {
+/// no clock agreement with its reader. Every field is in the JSON, an absent value as an explicit `null`
+/// (``ExplicitNullEncoding``), so a reader can tell "no value" from "no such field".
+public struct StatusReport: Codable, Sendable, Hashable, ExplicitNullEncoding {
+    public struct Director: Codable, Sendable, Hashable, ExplicitNullEncoding {
         /// `active`, `backup`, or `starting` before the first decision, `stopped` after the heartbeat ended.
         public var role: String
         public var roleReason: String
@@ -21,9 +22,15 @@ public struct StatusReport: Codable, Sendable, Hashable {
         /// The last SIGHUP's failure (`FILE:LINE:COLUMN: message` lines), nil when the last reload worked.
         public var reloadError: String?
         public var pid: Int32
+        /// What was wrong with overrides.json at start and what the director did (started from the last good copy,
+        /// or with none); nil when it was fine.
+        public var overridesProblem: String? = nil
+        /// Saved overrides that name no real server of the running configuration (`VIRTUAL ADDRESS`): kept, but
+        /// they act on nothing.
+        public var unmatchedOverrides: [String] = []
     }
 
-    public struct Peer: Codable, Sendable, Hashable {
+    public struct Peer: Codable, Sendable, Hashable, ExplicitNullEncoding {
         /// What the peer's last heartbeat announced: `active`, `backup`, `stopping` (also after it fell silent).
         public var state: String
         public var configuredRole: String
@@ -34,7 +41,7 @@ public struct StatusReport: Codable, Sendable, Hashable {
         public var heardAgeSeconds: Double?
     }
 
-    public struct IPVS: Codable, Sendable, Hashable {
+    public struct IPVS: Codable, Sendable, Hashable, ExplicitNullEncoding {
         /// `netlink` or `memory`.
         public var backend: String
         public var changesApplied: Int
@@ -43,7 +50,7 @@ public struct StatusReport: Codable, Sendable, Hashable {
         public var lastError: String?
     }
 
-    public struct Virtual: Codable, Sendable, Hashable {
+    public struct Virtual: Codable, Sendable, Hashable, ExplicitNullEncoding {
         public var name: String
         /// The IPVS service, as `apply` names it: `TCP 10.0.0.10:80`, `FWM 100`.
         public var service: String
@@ -56,7 +63,7 @@ public struct StatusReport: Codable, Sendable, Hashable {
         public var servers: [Server]
     }
 
-    public struct Server: Codable, Sendable, Hashable {
+    public struct Server: Codable, Sendable, Hashable, ExplicitNullEncoding {
         public var name: String
         public var address: String
         public var port: Int
@@ -98,4 +105,27 @@ public struct StatusReport: Codable, Sendable, Hashable {
     public func server(_ virtual: String, _ name: String) -> Server? {
         virtuals.first { $0.name == virtual }?.servers.first { $0.name == name }
     }
+}
+
+/// Encodes every stored property under its own name, nil as `null` (the synthesized encoding leaves nil out).
+/// Decoding stays synthesized: it reads `null` and a missing key alike.
+public protocol ExplicitNullEncoding: Encodable {}
+
+extension ExplicitNullEncoding {
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: PropertyKey.self)
+        for child in Mirror(reflecting: self).children {
+            guard let label = child.label, let value = child.value as? any Encodable else { continue }
+            // An Optional encodes `nil` as null through its own encode(to:).
+            try container.encode(value, forKey: PropertyKey(stringValue: label))
+        }
+    }
+}
+
+/// A coding key that is a property's name.
+struct PropertyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int? { nil }
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) { nil }
 }

@@ -27,7 +27,7 @@ final class DatagramExpectHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.succeed(.failed(.connectionFailed(describe(error))))
+        promise.succeed(HealthChecker.connectFailure(error))
         context.close(promise: nil)
     }
 }

@@ -122,6 +122,7 @@ final class EngineCore<ID: Hashable & Sendable> {
 
     var entries: [ID: Entry] = [:]
     var counters = HealthCheckStatistics()
+    private var localErrorLog = LocalErrorLog()
     private var scheduler = CheckScheduler<ID, Instant>()
     private var nextGeneration: UInt64 = 0
     private enum Phase {
@@ -233,18 +234,22 @@ final class EngineCore<ID: Hashable & Sendable> {
         }
         let now = ContinuousClock.now
         counters.durations.record(startedAt.duration(to: now))
-        let action: RiseFallStateMachine<Instant>.Action
         switch result {
-        case .passed:
-            counters.passed += 1
-            action = entry.machine.checkSucceeded(at: now)
+        case .passed: counters.passed += 1
         case .failed(let reason):
             counters.failed += 1
             if reason == .timeout { counters.timedOut += 1 }
-            action = entry.machine.checkFailed(at: now, reason: reason)
+        case .inconclusive(let local):
+            counters.localErrors += 1
+            localErrorLog.record(local, at: now, logger: logger)
         }
-        let failure: HealthCheckFailure? = if case .failed(let reason) = result { reason } else { nil }
-        entry.lastCheck = HealthCheckRecord(failure: failure, completedAt: now, duration: startedAt.duration(to: now))
+        let action = entry.machine.record(result, at: now)
+        if case .inconclusive = result {
+            // Not a check of the server: its last check stays the last real one.
+        } else {
+            let failure: HealthCheckFailure? = if case .failed(let reason) = result { reason } else { nil }
+            entry.lastCheck = HealthCheckRecord(failure: failure, completedAt: now, duration: startedAt.duration(to: now))
+        }
         entries[due.id] = entry
 
         switch action {
@@ -267,5 +272,22 @@ final class EngineCore<ID: Hashable & Sendable> {
     private func report(_ transition: HealthTransition<ID>) {
         logger.notice("\(transition.logMessage)")
         continuation.yield(transition)
+    }
+}
+
+/// Local errors logged at most once per `interval`, with how many there were since the last line: a director out of
+/// descriptors fails every check at once, and one line per check would flood the log when it can least afford it.
+struct LocalErrorLog {
+    static let interval: Duration = .seconds(10)
+    private var lastLogged: ContinuousClock.Instant?
+    private var unlogged = 0
+
+    mutating func record(_ error: LocalCheckError, at now: ContinuousClock.Instant, logger: Logger) {
+        unlogged += 1
+        if let lastLogged, lastLogged.duration(to: now) < Self.interval { return }
+        logger.error(
+            "health checks cannot run: \(error); \(unlogged) such check(s) since the last line; the servers keep their state (raise LimitNOFILE or find what holds the descriptors)")
+        lastLogged = now
+        unlogged = 0
     }
 }

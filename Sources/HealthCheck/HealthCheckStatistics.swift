@@ -8,6 +8,8 @@ public struct HealthCheckStatistics: Hashable, Sendable {
     public var failed = 0
     /// Checks that failed by timing out.
     public var timedOut = 0
+    /// Checks that could not be made because of this director (``LocalCheckError``): no verdict, not in `failed`.
+    public var localErrors = 0
     /// Most checks that were in flight at once.
     public var peakInFlight = 0
     /// How late each check started against its deadline.

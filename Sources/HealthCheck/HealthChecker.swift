@@ -73,7 +73,7 @@ public struct HealthChecker: Sendable {
             case .success(let channel):
                 promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
             case .failure(let error):
-                promise.succeed(.failed(Self.connectFailure(error)))
+                promise.succeed(Self.connectFailure(error))
             }
         }
         return promise.futureResult.always { _ in timer.cancel() }
@@ -102,18 +102,21 @@ public struct HealthChecker: Sendable {
             case .success(let channel):
                 promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
                 channel.writeAndFlush(channel.allocator.buffer(bytes: send)).whenFailure { error in
-                    promise.succeed(.failed(.connectionFailed(describe(error))))
+                    promise.succeed(Self.connectFailure(error))
                 }
             case .failure(let error):
-                promise.succeed(.failed(Self.connectFailure(error)))
+                promise.succeed(Self.connectFailure(error))
             }
         }
         return promise.futureResult.always { _ in timer.cancel() }
     }
 
-    static func connectFailure(_ error: any Error) -> HealthCheckFailure {
-        if let error = error as? ChannelError, case .connectTimeout = error { return .timeout }
-        return .connectionFailed(describe(error))
+    /// The result of a check whose socket failed with `error`: inconclusive for a local error (out of descriptors,
+    /// buffers, memory: see ``LocalCheckError``), else a failure of the server.
+    static func connectFailure(_ error: any Error) -> HealthCheckResult {
+        if let local = LocalCheckError.classify(error) { return .inconclusive(local) }
+        if let error = error as? ChannelError, case .connectTimeout = error { return .failed(.timeout) }
+        return .failed(.connectionFailed(describe(error)))
     }
 }
 

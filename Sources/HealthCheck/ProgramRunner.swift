@@ -17,7 +17,11 @@ enum ProgramRunner {
         let deadline = start + timeout
 
         var pipeEnds: [Int32] = [-1, -1]
-        guard pipe(&pipeEnds) == 0 else { return .failed(.programNotStarted(errnoText("pipe"))) }
+        guard pipe(&pipeEnds) == 0 else {
+            let code = errno
+            if let local = LocalCheckError.classify(call: "pipe", errno: code) { return .inconclusive(local) }
+            return .failed(.programNotStarted(errnoText("pipe")))
+        }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
         // Close-on-exec, so programs spawned concurrently do not inherit (and hold open) this pipe. (pipe2 is not
         // imported; the window between the two calls only delays another check's end of file.)
@@ -47,6 +51,9 @@ enum ProgramRunner {
         let spawned = posix_spawn(&pid, "/bin/sh", &actions, &attributes, &argv, environ)
         close(writeEnd)
         guard spawned == 0 else {
+            if let local = LocalCheckError.classify(call: "posix_spawn", errno: spawned, process: true) {
+                return .inconclusive(local)
+            }
             return .failed(.programNotStarted(String(cString: strerror(spawned))))
         }
 

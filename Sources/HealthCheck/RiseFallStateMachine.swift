@@ -57,6 +57,17 @@ public struct RiseFallStateMachine<Instant: InstantProtocol & Sendable>: Sendabl
         return nil
     }
 
+    /// Feed any check result: a pass or a failure moves the state as ``checkSucceeded(at:)`` and
+    /// ``checkFailed(at:reason:)`` say; an inconclusive one (a local error on this director, see
+    /// ``LocalCheckError``) changes nothing: not the verdict, not the count of failures, not a success run.
+    public mutating func record(_ result: HealthCheckResult, at now: Instant) -> Action {
+        switch result {
+        case .passed: checkSucceeded(at: now)
+        case .failed(let reason): checkFailed(at: now, reason: reason)
+        case .inconclusive: .none
+        }
+    }
+
     /// Feed a passed check that completed at `now`.
     public mutating func checkSucceeded(at now: Instant) -> Action {
         switch state {

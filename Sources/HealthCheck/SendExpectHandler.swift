@@ -40,7 +40,7 @@ final class SendExpectHandler: ChannelInboundHandler {
                 written.futureResult.whenComplete { result in
                     switch result {
                     case .success: promise.succeed(.passed)
-                    case .failure(let error): promise.succeed(.failed(.connectionFailed(describe(error))))
+                    case .failure(let error): promise.succeed(HealthChecker.connectFailure(error))
                     }
                 }
             }
@@ -81,7 +81,7 @@ final class SendExpectHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.succeed(.failed(.connectionFailed(describe(error))))
+        promise.succeed(HealthChecker.connectFailure(error))
         context.close(promise: nil)
     }
 }

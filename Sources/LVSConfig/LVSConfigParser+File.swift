@@ -25,11 +25,20 @@ extension LVSConfigParser {
         }
     }
 
-    /// At most `limit + 1` bytes of the file (one more than allowed, so an oversized file is recognised).
+    /// At most `limit + 1` bytes of the file (one more than allowed, so an oversized file is recognised). Only a
+    /// regular file is read: opened without blocking (a FIFO would wait for a writer for ever, and with it the
+    /// reload service), then checked with fstat before any read, so a FIFO, device or directory is refused.
     private static func readFile(atPath path: String, limit: Int) -> Result<[UInt8], ReadFailureMessage> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { return .failure(ReadFailureMessage("cannot open: \(errnoText())")) }
         defer { close(fd) }
+        var information = stat()
+        guard fstat(fd, &information) == 0 else { return .failure(ReadFailureMessage("cannot stat: \(errnoText())")) }
+        let type = information.st_mode & S_IFMT
+        guard type == S_IFREG else {
+            return .failure(ReadFailureMessage("is \(fileTypeName(type)), not a regular file: lvs.cf must be a regular file"))
+        }
+        // A regular file never blocks: O_NONBLOCK is harmless from here on.
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 65536)
         while bytes.count <= limit {
@@ -42,6 +51,19 @@ extension LVSConfigParser {
             bytes += chunk[0..<count]
         }
         return .success(bytes)
+    }
+
+    /// `a FIFO`, `a directory`... for messages.
+    static func fileTypeName(_ type: mode_t) -> String {
+        switch type {
+        case S_IFIFO: "a FIFO (named pipe)"
+        case S_IFDIR: "a directory"
+        case S_IFCHR: "a character device"
+        case S_IFBLK: "a block device"
+        case S_IFSOCK: "a socket"
+        case S_IFLNK: "a symbolic link"
+        default: "not a regular file"
+        }
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }

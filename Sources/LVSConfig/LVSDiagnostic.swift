@@ -22,9 +22,38 @@ public struct LVSDiagnostic: Hashable, Sendable, CustomStringConvertible {
         self.message = message
     }
 
+    /// One line, with control characters and escape sequences from the file shown escaped (`\x1b`), so a
+    /// diagnostic cannot drive the operator's terminal or forge log lines.
     public var description: String {
+        let file = Self.escaped(self.file)
         let place = line.map { "\(file):\($0):\(column ?? 1):" } ?? "\(file):"
+        let message = Self.escaped(self.message)
         return severity == .warning ? "\(place) warning: \(message)" : "\(place) \(message)"
+    }
+
+    /// `text` with C0 and C1 control characters and DEL as `\r`, `\n`, `\t` or `\xNN` / `\u{NNNN}`.
+    public static func escaped(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var out = ""
+        for scalar in text.unicodeScalars {
+            guard isControl(scalar) else {
+                out.unicodeScalars.append(scalar)
+                continue
+            }
+            switch scalar {
+            case "\r": out += "\\r"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                let hex = String(scalar.value, radix: 16)
+                out += scalar.value < 0x100 ? "\\x" + (hex.count == 1 ? "0" + hex : hex) : "\\u{\(hex)}"
+            }
+        }
+        return out
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) || scalar.value == 0x2028 || scalar.value == 0x2029
     }
 }
 

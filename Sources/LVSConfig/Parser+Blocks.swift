@@ -97,6 +97,12 @@ extension Parser {
                 "'\(keyword.text)' needs a name: \(keyword.text) NAME {")
             return Token(kind: .word, text: "", position: keyword.position)
         }
+        if let bad = name.text.unicodeScalars.first(where: { $0 == "\r" || $0 == "\n" || $0 == "\t" }) {
+            // A name shows in logs, status and metrics labels, one line each: a line break or tab in it would
+            // forge or break those lines.
+            let what = bad == "\r" ? "a carriage return (\\r)" : bad == "\n" ? "a line feed (\\n)" : "a tab (\\t)"
+            sink.error(name.position, "the name of '\(keyword.text)' contains \(what); names are one printable word")
+        }
         if arguments.count > 1 {
             sink.error(
                 arguments[1].position,

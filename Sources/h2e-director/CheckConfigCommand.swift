@@ -25,6 +25,12 @@ struct CheckConfigCommand: ParsableCommand {
             writeToStandardError(result.diagnostics.map { "\($0)\n" }.joined())
         }
         guard let configuration = result.configuration else { throw ExitCode(1) }
+        if configuration.virtualServers.isEmpty {
+            writeToStandardError(
+                "\(LVSDiagnostic.escaped(config)): warning: declares no virtual server (empty, only comments, or cut "
+                    + "short?): a running director refuses it on reload; to empty the table, set `active = 0` on each "
+                    + "virtual server\n")
+        }
         print(configuration.summary(file: config))
     }
 }

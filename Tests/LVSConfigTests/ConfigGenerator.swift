@@ -38,6 +38,12 @@ struct ConfigGenerator {
         return (0..<count).map { _ in pick(pieces) }.joined()
     }
 
+    /// A block name: any text but CR, LF and TAB, which the parser rejects in names.
+    mutating func blockName() -> String {
+        let cleaned = text(allowEmpty: false).filter { $0 != "\r" && $0 != "\n" && $0 != "\t" && $0 != "\r\n" }
+        return cleaned.isEmpty ? "n" : cleaned
+    }
+
     mutating func word() -> String {
         let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
         return String((0..<int(1...10)).map { _ in pick(letters) })
@@ -138,7 +144,7 @@ struct ConfigGenerator {
         if chance(0.3) { v.fall = int(1...1000) }
         var destinations = Set<String>()
         for index in 0..<int(0...4) {
-            var s = RealServer(name: chance(0.8) ? "rs\(index)" : text(allowEmpty: false), address: address(family))
+            var s = RealServer(name: chance(0.8) ? "rs\(index)" : blockName(), address: address(family))
             s.port = maybe { UInt16($0.int(0...65535)) }
             s.weight = int(0...65535)
             s.active = chance(0.8)
@@ -164,7 +170,7 @@ struct ConfigGenerator {
         var c = LVSConfiguration(global: global())
         var services = Set<String>()
         for index in 0..<int(0...3) {
-            var v = virtualServer(named: chance(0.7) ? "vs\(index)" : text(allowEmpty: false) + "\(index)")
+            var v = virtualServer(named: chance(0.7) ? "vs\(index)" : blockName() + "\(index)")
             // KB 114327's farm: a fwmark service whose marked addresses are brought up by other means.
             if v.firewallMark != nil, !v.realServers.isEmpty, v.vipNetmask == nil, chance(0.3) { v.address = nil }
             let key =
