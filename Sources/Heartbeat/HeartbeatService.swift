@@ -117,6 +117,9 @@ public actor HeartbeatService {
         return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
+    /// This run's session nonce (sent as ``HeartbeatMessage/bootID``).
+    public var nonce: UInt64 { machine.nonce }
+
     /// The current counters and state.
     public var statistics: HeartbeatStatistics {
         var snapshot = statisticsSnapshot
