@@ -177,6 +177,11 @@ struct FailoverCluster {
         return director
     }
 
+    /// Whether the director in `name` answers `status` (no test failure when it does not, yet).
+    func answers(_ name: String) -> Bool {
+        (try? shell("\(director.path) status --json --socket \(directory)/\(name).sock").status) == 0
+    }
+
     /// The role `status` reports (`active`, `backup`, ...).
     func role(_ name: String) throws -> String { try status(name)["role"] as? String ?? "(none)" }
 

@@ -170,9 +170,7 @@ final class FailoverKernelTests: XCTestCase {
         try cluster.startHeartbeatTool(
             in: "lb1", replayArguments(cluster, seconds: FailoverCluster.deadtime * 5), output: "replay.out")
         try cluster.start("lb2")
-        let started = await waitUntil(timeout: .seconds(10), interval: .milliseconds(50)) {
-            (try? cluster.role("lb2")) != nil
-        }
+        let started = await waitUntil(timeout: .seconds(10), interval: .milliseconds(50)) { cluster.answers("lb2") }
         XCTAssertTrue(started, "lb2 did not restart\n\(cluster.log("lb2"))")
         // deadtime, plus a margin for a slow VM; far below the 19 s of the accepted replays.
         let tookOver = try await waitUntil(timeout: deadtime * 2, interval: .milliseconds(100)) {
