@@ -89,6 +89,8 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // The attacker's side of the heartbeat tests (forged floods, capture and replay): KernelTests, scripts/attack-heartbeat.
+        .executableTarget(name: "h2e-heartbeat-tool", dependencies: ["Heartbeat", "CPacket"]),
         .executableTarget(
             name: "h2e-agent",
             dependencies: [

@@ -377,7 +377,9 @@ public actor DirectorCore {
                 }
             },
             silentLinks: statistics?.silentLinks ?? [], failovers: model.failovers,
-            heartbeatRejects: statistics?.rejections.values.reduce(0, +) ?? 0, configFile: runtime.file,
+            heartbeatRejects: statistics?.rejections.values.reduce(0, +) ?? 0,
+            heartbeatRejectsByReason: Dictionary(uniqueKeysWithValues: (statistics?.rejections ?? [:]).map { ($0.key.label, $0.value) }),
+            heartbeatsAccepted: statistics?.accepted ?? 0, configFile: runtime.file,
             configAgeSeconds: seconds(configLoadedAt), reloadError: reloadError, pid: getpid(),
             overridesProblem: overridesProblem, unmatchedOverrides: unmatchedOverrides)
         let ipvs = StatusReport.IPVS(

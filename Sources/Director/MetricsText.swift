@@ -170,19 +170,7 @@ public struct MetricsText {
     }
 
     /// A short label for a rejection (its description is a sentence).
-    static func label(_ rejection: HeartbeatRejection) -> String {
-        switch rejection {
-        case .wrongLength: "wrongLength"
-        case .badMagic: "badMagic"
-        case .malformed: "malformed"
-        case .badMAC: "badMAC"
-        case .replay: "replay"
-        case .outsideTimeWindow: "outsideTimeWindow"
-        case .wrongLink: "wrongLink"
-        case .unexpectedSource: "unexpectedSource"
-        case .ownSenderID: "ownSenderID"
-        }
-    }
+    static func label(_ rejection: HeartbeatRejection) -> String { rejection.label }
 
     /// Label values escape backslash, double quote and newline.
     static func escape(_ value: String) -> String {

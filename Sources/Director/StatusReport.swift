@@ -17,6 +17,10 @@ public struct StatusReport: Codable, Sendable, Hashable, ExplicitNullEncoding {
         public var silentLinks: [Int]
         public var failovers: Int
         public var heartbeatRejects: Int
+        /// Rejected heartbeat datagrams by reason (``HeartbeatRejection/label``: badMAC, replay, wrongVersion, ...).
+        public var heartbeatRejectsByReason: [String: Int] = [:]
+        /// Heartbeats accepted as proof that the peer is alive (they echoed this run's session nonce).
+        public var heartbeatsAccepted: Int = 0
         public var configFile: String
         public var configAgeSeconds: Double
         /// The last SIGHUP's failure (`FILE:LINE:COLUMN: message` lines), nil when the last reload worked.

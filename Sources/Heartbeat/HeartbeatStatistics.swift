@@ -11,6 +11,8 @@ public struct HeartbeatStatistics: Sendable, Hashable {
     public var silentLinks: [Int] = []
     public var sent = 0
     public var sendFailures = 0
+    /// Authentic heartbeats that echoed this run's session nonce (proof the peer is alive).
     public var accepted = 0
+    /// Rejected datagrams per reason, including authentic ones that did not echo the nonce (``HeartbeatRejection/notEchoed``).
     public var rejections: [HeartbeatRejection: Int] = [:]
 }

@@ -17,6 +17,14 @@
 ///   the same heartbeat flag, so an active one steps down to a fit live peer and the peer takes over. Unlike a
 ///   director with its links down it may still take over from a dead, stopping or (when it ranks higher) unfit backup
 ///   peer: trying the service again beats running it nowhere.
+/// - Session nonces (replays across restarts are useless): this director picks a random ``nonce`` per start and
+///   echoes the newest nonce it heard from the peer (``echo``). Only a message that echoes ``nonce`` proves the peer
+///   alive: it was sent after the peer heard this run, so a message captured before this director started, which
+///   cannot carry the nonce, moves no deadline and no role. The peer's nonce is learned from any authentic message
+///   whose sequence is the newest seen from the peer (sequences grow across the peer's restarts, on its own clock),
+///   so old replays cannot make this director echo a stale nonce once the peer's current run has been heard. A newly
+///   learned nonce is answered at once (the handshake): two directors started together converge within a round
+///   trip, and a lone director still takes over at deadtime, whatever is replayed at it.
 public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     public typealias Configuration = PeerConfiguration
     public typealias Role = DirectorRole
@@ -31,6 +39,8 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
         case becomeBackup(Reason)
         /// Call ``timerFired(now:)`` at this instant (replaces any earlier timer).
         case scheduleTimer(at: Instant)
+
+        var isSend: Bool { if case .sendHeartbeat = self { true } else { false } }
     }
 
     /// What the last valid heartbeat said about the peer.
@@ -60,9 +70,16 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
     public private(set) var linksUp = true
     /// True while this director's failover services count as failed (`service = fos`).
     public private(set) var servicesFailed = false
+    /// This run's session nonce, sent as ``HeartbeatMessage/bootID``.
+    public let nonce: UInt64
+    /// The peer's session nonce as last learned, sent as ``HeartbeatMessage/echo``; 0 before any.
+    public private(set) var echo: UInt64 = 0
+    /// The highest sequence of an authentic message from the peer (orders the peer's nonces).
+    private var newestSequence: UInt64 = 0
 
-    public init(configuration: Configuration) {
+    public init(configuration: Configuration, nonce: UInt64 = .random(in: 1...UInt64.max)) {
         self.configuration = configuration
+        self.nonce = nonce
         self.lastHeard = Array(repeating: nil, count: configuration.linkCount)
     }
 
@@ -100,15 +117,33 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
         return [.becomeBackup(.starting), .sendHeartbeat(.backup, fit: fit)] + evaluate(now: now)
     }
 
-    /// Handles a verified heartbeat that arrived on `link` (an index below `linkCount`).
+    /// Whether `message` proves the peer alive: it echoes this run's ``nonce``.
+    public func isLive(_ message: HeartbeatMessage) -> Bool { message.echo == nonce }
+
+    /// Handles an authentic heartbeat (``HeartbeatVerifier``) that arrived on `link` (an index below `linkCount`).
+    ///
+    /// A message that does not echo ``nonce`` only teaches the peer's nonce (answered at once with a heartbeat when
+    /// it is new); one that does counts as the peer being heard.
     public mutating func heartbeatReceived(_ message: HeartbeatMessage, link: Int, now: Instant) -> [Action] {
-        guard case .running = phase, lastHeard.indices.contains(link),
+        guard case .running(let role) = phase, lastHeard.indices.contains(link),
             message.senderID != configuration.senderID
         else { return [] }
+        var learned = false
+        if message.sequence > newestSequence {
+            newestSequence = message.sequence
+            learned = message.bootID != echo
+            echo = message.bootID
+        }
+        guard isLive(message) else {
+            return learned ? [.sendHeartbeat(role == .active ? .active : .backup, fit: fit)] : []
+        }
         lastHeard[link] = now
         peer = Peer(
             state: message.state, configuredRole: message.configuredRole, fit: message.fit, senderID: message.senderID)
-        return evaluate(now: now)
+        let actions = evaluate(now: now)
+        // The peer's nonce is new (its non-echoing first message was lost): answer at once, unless a role change did.
+        guard learned, case .running(let newRole) = phase, !actions.contains(where: \.isSend) else { return actions }
+        return [.sendHeartbeat(newRole == .active ? .active : .backup, fit: fit)] + actions
     }
 
     /// Handles the timer requested by ``Action/scheduleTimer(at:)``; early or late calls are harmless.
@@ -142,7 +177,7 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
         guard case .running(let role) = phase else { return [] }
         let actions = evaluate(now: now)
         // Announce the new fitness at once, unless a role change already did.
-        if actions.contains(where: { if case .sendHeartbeat = $0 { true } else { false } }) { return actions }
+        if actions.contains(where: \.isSend) { return actions }
         return [.sendHeartbeat(role == .active ? .active : .backup, fit: fit)] + actions
     }
 

@@ -45,7 +45,7 @@ final class HeartbeatAuthenticationTests: XCTestCase {
     func testKeyFileIsReadWithoutTrailingNewline() throws {
         let withNewline = try HeartbeatAuthentication.resolve(keyFile: write("a secret of enough bytes\n"), auth: nil)
         let without = try HeartbeatAuthentication.resolve(keyFile: write("a secret of enough bytes"), auth: nil)
-        let m = HeartbeatMessage(state: .backup, configuredRole: .backup, senderID: 1, sequence: 1, bootID: 1, sentAt: 5)
+        let m = HeartbeatMessage(state: .backup, configuredRole: .backup, senderID: 1, sequence: 1, bootID: 1, echo: 5)
         XCTAssertEqual(withNewline.seal(m), without.seal(m))
         let expected = HMAC<SHA256>.authenticationCode(
             for: m.body, using: SymmetricKey(data: Array("a secret of enough bytes".utf8)))

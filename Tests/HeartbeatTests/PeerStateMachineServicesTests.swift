@@ -59,11 +59,15 @@ final class PeerStateMachineServicesTests: XCTestCase {
     }
 
     func testBothFailedAndBackupOnlyTheHigherRankedTakesOver() {
+        // The backup runs alone and its services fail; then the primary starts and fails before deadtime. (A peer
+        // that is fit when it first hears an unfit one takes over at once: the heartbeat answers a new session at
+        // once, so the order matters.)
         var pair = DirectorPair(config(.primary, id: 1), config(.backup, id: 2))
-        pair.start(0)
-        pair.setServicesFailed(0, true)
         pair.start(1)
         pair.setServicesFailed(1, true)
+        pair.run(for: .seconds(1))
+        pair.start(0)
+        pair.setServicesFailed(0, true)
         pair.run(for: .seconds(10))
         XCTAssertEqual(pair.role(0), .active)
         XCTAssertEqual(pair.role(1), .backup)

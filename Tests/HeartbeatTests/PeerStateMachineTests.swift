@@ -14,7 +14,10 @@ struct DirectorPair {
     var linkUp: [Bool]
     /// Every role change: (time, director, role, reason).
     var history: [(TestInstant, Int, Machine.Role, Machine.Reason)] = []
+    /// Grows across restarts, as the senders' wall clocks do.
     var sequence: UInt64 = 0
+    /// Every heartbeat delivered: (to, link, message), for replay tests.
+    var wire: [(to: Int, link: Int, message: HeartbeatMessage)] = []
 
     init(_ a: Machine.Configuration, _ b: Machine.Configuration) {
         configurations = [a, b]
@@ -80,12 +83,20 @@ struct DirectorPair {
                         sequence += 1
                         let message = HeartbeatMessage(
                             state: state, configuredRole: configurations[i].role, fit: fit, link: UInt8(link),
-                            senderID: configurations[i].senderID, sequence: sequence, bootID: 1, sentAt: 0)
+                            senderID: configurations[i].senderID, sequence: sequence, bootID: machines[i]!.nonce,
+                            echo: machines[i]!.echo)
+                        wire.append((other, link, message))
                         queue.append((other, machines[other]!.heartbeatReceived(message, link: link, now: now)))
                     }
                 }
             }
         }
+    }
+
+    /// Delivers `message` to director `index` as if it came off the wire (a replay), performing its answer.
+    mutating func inject(_ message: HeartbeatMessage, to index: Int, link: Int = 0) {
+        guard machines[index] != nil else { return }
+        perform(index, machines[index]!.heartbeatReceived(message, link: link, now: now))
     }
 
     func changes(after instant: TestInstant) -> Int { history.filter { $0.0 > instant }.count }
@@ -150,7 +161,7 @@ final class PeerStateMachineTests: XCTestCase {
     func testTimerWakesAtPeerDeadlineWhenEarlierThanNextSend() {
         var m = Machine(configuration: config(.backup, id: 2, keepalive: 2, deadtime: 2.5))
         _ = m.start(now: .zero)
-        let peer = HeartbeatMessage(state: .active, configuredRole: .primary, senderID: 1, sequence: 1, bootID: 1, sentAt: 0)
+        let peer = HeartbeatMessage(state: .active, configuredRole: .primary, senderID: 1, sequence: 1, bootID: 1, echo: m.nonce)
         XCTAssertEqual(m.heartbeatReceived(peer, link: 0, now: .seconds(1.9)).last, .scheduleTimer(at: .seconds(2)))
         _ = m.timerFired(now: .seconds(2))
         XCTAssertEqual(m.timerFired(now: .seconds(2)).last, .scheduleTimer(at: .seconds(4)))
@@ -164,9 +175,9 @@ final class PeerStateMachineTests: XCTestCase {
     func testIgnoresOwnSenderIDAndUnknownLinks() {
         var m = Machine(configuration: config(.backup, id: 2, links: 2))
         _ = m.start(now: .zero)
-        let own = HeartbeatMessage(state: .active, configuredRole: .backup, senderID: 2, sequence: 1, bootID: 1, sentAt: 0)
+        let own = HeartbeatMessage(state: .active, configuredRole: .backup, senderID: 2, sequence: 1, bootID: 1, echo: m.nonce)
         XCTAssertEqual(m.heartbeatReceived(own, link: 0, now: .seconds(1)), [])
-        let peer = HeartbeatMessage(state: .active, configuredRole: .primary, senderID: 1, sequence: 1, bootID: 1, sentAt: 0)
+        let peer = HeartbeatMessage(state: .active, configuredRole: .primary, senderID: 1, sequence: 1, bootID: 1, echo: m.nonce)
         XCTAssertEqual(m.heartbeatReceived(peer, link: 2, now: .seconds(1)), [])
         XCTAssertNil(m.peer)
     }
@@ -372,5 +383,120 @@ final class PeerStateMachineTests: XCTestCase {
         _ = m.start(now: .zero)
         XCTAssertEqual(m.localLinksChanged(up: false, now: .seconds(0.5)).first, .sendHeartbeat(.backup, fit: false))
         XCTAssertEqual(m.localLinksChanged(up: false, now: .seconds(0.6)), [], "no change, no message")
+    }
+
+    // MARK: session nonces
+
+    /// A message that does not echo this run's nonce proves nothing: no deadline moves, no role. Its nonce is learned
+    /// and answered at once (the handshake); the answer to the echoing message that follows is the normal course.
+    func testOnlyAMessageEchoingTheNonceProvesThePeerAlive() {
+        var m = Machine(configuration: config(.backup, id: 2), nonce: 0xB0B)
+        _ = m.start(now: .zero)
+        let first = HeartbeatMessage(state: .active, configuredRole: .primary, senderID: 1, sequence: 10, bootID: 0xA, echo: 0)
+        XCTAssertEqual(m.heartbeatReceived(first, link: 0, now: .seconds(1)), [.sendHeartbeat(.backup, fit: true)])
+        XCTAssertEqual(m.echo, 0xA)
+        XCTAssertFalse(m.isPeerAlive(now: .seconds(1)))
+        XCTAssertNil(m.peer)
+        // The same nonce again, still not echoing: nothing to answer.
+        var again = first
+        again.sequence = 11
+        XCTAssertEqual(m.heartbeatReceived(again, link: 0, now: .seconds(1.5)), [])
+        var live = first
+        live.sequence = 12
+        live.echo = 0xB0B
+        _ = m.heartbeatReceived(live, link: 0, now: .seconds(2))
+        XCTAssertTrue(m.isPeerAlive(now: .seconds(2)))
+        XCTAssertEqual(m.peer?.state, .active)
+        XCTAssertEqual(m.peerDeadline, .seconds(5))
+    }
+
+    /// Replays of an earlier run of the peer (lower sequences: the peer's clock moved on) cannot make this director
+    /// echo a stale nonce once the peer's current run has been heard.
+    func testReplaysDoNotChangeTheEchoedNonce() {
+        var m = Machine(configuration: config(.backup, id: 2), nonce: 0xB0B)
+        _ = m.start(now: .zero)
+        let current = HeartbeatMessage(state: .active, configuredRole: .primary, senderID: 1, sequence: 2_000, bootID: 0xA2, echo: 0)
+        _ = m.heartbeatReceived(current, link: 0, now: .seconds(1))
+        let old = HeartbeatMessage(state: .active, configuredRole: .primary, senderID: 1, sequence: 1_000, bootID: 0xA1, echo: 0xB0B)
+        // Even one that happens to echo the current nonce (captured during this run, from an earlier peer run) is
+        // answered with nothing new: the echo stays the peer's current nonce.
+        _ = m.heartbeatReceived(old, link: 0, now: .seconds(1.1))
+        XCTAssertEqual(m.echo, 0xA2)
+    }
+
+    /// Issue 15 item 3: heartbeats of the primary captured before both directors were killed, replayed to the
+    /// restarted backup every 0.2 s, do not delay its takeover: it becomes active at deadtime, as when alone.
+    func testReplaysAfterARestartDoNotDelayTheTakeover() {
+        var pair = DirectorPair(config(.primary, id: 1), config(.backup, id: 2))
+        pair.start(0)
+        pair.start(1)
+        pair.run(for: .seconds(10))
+        XCTAssertEqual(pair.role(0), .active)
+        XCTAssertEqual(pair.role(1), .backup)
+        let captured = pair.wire.filter { $0.to == 1 }.map(\.message)
+        XCTAssertGreaterThan(captured.count, 5)
+        pair.crash(0)
+        pair.crash(1)
+        pair.run(for: .seconds(1))
+        pair.start(1)
+        let restarted = pair.now
+        var replays = 0
+        while pair.now < restarted.advanced(by: .seconds(10)) {
+            for message in captured { pair.inject(message, to: 1) }
+            replays += captured.count
+            pair.run(for: .milliseconds(200))
+        }
+        XCTAssertGreaterThan(replays, 500)
+        let takeover = pair.history.first { $0.1 == 1 && $0.2 == .active }
+        XCTAssertEqual(takeover?.0, restarted.advanced(by: .seconds(3)), "\(pair.history)")
+        XCTAssertEqual(takeover?.3, .peerDead)
+        XCTAssertEqual(pair.role(1), .active)
+    }
+
+    /// Two freshly started directors converge at once (the handshake answers), whatever the order; and a director
+    /// restarted while the other runs is heard again without waiting for a keepalive.
+    func testHandshakeConvergesWithinARoundTrip() {
+        var pair = DirectorPair(config(.primary, id: 1), config(.backup, id: 2))
+        pair.start(1)
+        pair.run(for: .seconds(0.5))
+        pair.start(0)
+        XCTAssertEqual(pair.role(0), .active)
+        XCTAssertEqual(pair.role(1), .backup)
+        XCTAssertTrue(pair.machines[0]!.isPeerAlive(now: pair.now))
+        XCTAssertTrue(pair.machines[1]!.isPeerAlive(now: pair.now))
+        pair.run(for: .seconds(5))
+        // The backup restarts: both sides hear the new run at once.
+        pair.crash(1)
+        pair.start(1)
+        XCTAssertEqual(pair.machines[0]!.echo, pair.machines[1]!.nonce)
+        XCTAssertEqual(pair.machines[1]!.echo, pair.machines[0]!.nonce)
+        XCTAssertTrue(pair.machines[1]!.isPeerAlive(now: pair.now))
+        let mark = pair.now
+        pair.run(for: .seconds(10))
+        XCTAssertEqual(pair.changes(after: mark), 0, "\(pair.history)")
+        XCTAssertEqual(pair.role(0), .active)
+    }
+
+    // MARK: rejection log
+
+    func testRejectionLogReportsOncePerIntervalWithCountsPerReason() {
+        var log = HeartbeatRejectionLog<TestInstant>(interval: .seconds(10))
+        XCTAssertNil(log.nextFlush)
+        // The first rejection is reported at once.
+        XCTAssertEqual(log.record([.badMAC: 1], now: .seconds(1))?.counts, [.badMAC: 1])
+        // A flood within the interval: summed, no line.
+        for i in 0..<10_000 {
+            XCTAssertNil(log.record([.badMAC: 1, .wrongVersion: i % 2], now: .seconds(1 + Double(i) * 0.0009)))
+        }
+        XCTAssertEqual(log.nextFlush, .seconds(11))
+        XCTAssertNil(log.flush(now: .seconds(10.9)))
+        let summary = log.flush(now: .seconds(11))
+        XCTAssertEqual(summary?.counts, [.badMAC: 10_000, .wrongVersion: 5_000])
+        XCTAssertTrue(summary!.description.hasPrefix("5000 wrongVersion, 10000 badMAC ("), summary!.description)
+        XCTAssertTrue(summary!.description.contains("upgrade both directors"))
+        XCTAssertNil(log.flush(now: .seconds(30)))
+        XCTAssertNil(log.nextFlush)
+        // After a quiet interval the next one is reported at once again.
+        XCTAssertEqual(log.record([.replay: 2], now: .seconds(40))?.counts, [.replay: 2])
     }
 }

@@ -177,11 +177,49 @@ struct FailoverCluster {
         return director
     }
 
+    /// Whether the director in `name` answers `status` (no test failure when it does not, yet).
+    func answers(_ name: String) -> Bool {
+        (try? shell("\(director.path) status --json --socket \(directory)/\(name).sock").status) == 0
+    }
+
     /// The role `status` reports (`active`, `backup`, ...).
     func role(_ name: String) throws -> String { try status(name)["role"] as? String ?? "(none)" }
 
     /// The heartbeat datagrams the director in `name` has rejected.
     func heartbeatRejects(_ name: String) throws -> Int { try status(name)["heartbeatRejects"] as? Int ?? -1 }
+
+    /// The heartbeat datagrams rejected by `name`, by reason (`badMAC`, `wrongVersion`, ...).
+    func heartbeatRejectsByReason(_ name: String) throws -> [String: Int] {
+        try status(name)["heartbeatRejectsByReason"] as? [String: Int] ?? [:]
+    }
+
+    /// The heartbeats `name` accepted as proof that its peer is alive.
+    func heartbeatsAccepted(_ name: String) throws -> Int { try status(name)["heartbeatsAccepted"] as? Int ?? -1 }
+
+    func failovers(_ name: String) throws -> Int { try status(name)["failovers"] as? Int ?? -1 }
+
+    /// The size of `name`'s log, in bytes.
+    func logSize(_ name: String) -> Int {
+        ((try? FileManager.default.attributesOfItem(atPath: "\(directory)/\(name).log"))?[.size] as? Int) ?? 0
+    }
+
+    // MARK: Attacker
+
+    /// Runs h2e-heartbeat-tool (flood, capture, replay: see its main.swift) in namespace `name`; its output.
+    @discardableResult
+    func heartbeatTool(in name: String, _ arguments: String) throws -> String {
+        let tool = productsDirectory.appendingPathComponent("h2e-heartbeat-tool").path
+        guard FileManager.default.isExecutableFile(atPath: tool) else {
+            throw Self.unavailable("\(tool) is not built: swift build --build-tests builds it")
+        }
+        return try mustRun("ip netns exec \(name) \(tool) \(arguments)")
+    }
+
+    /// Starts h2e-heartbeat-tool in the background; its output goes to DIR/FILE.
+    func startHeartbeatTool(in name: String, _ arguments: String, output file: String) throws {
+        let tool = productsDirectory.appendingPathComponent("h2e-heartbeat-tool").path
+        try mustRun("(ip netns exec \(name) \(tool) \(arguments) </dev/null >\(directory)/\(file) 2>&1 &)")
+    }
 
     /// The IPVS connection table of a director namespace (`ipvsadm -Lnc`).
     func connections(_ name: String) throws -> String {
