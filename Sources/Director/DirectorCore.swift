@@ -142,6 +142,22 @@ public actor DirectorCore {
     public func override(_ action: OverrideAction, virtual: String, address: String) async throws(ControlError)
         -> String
     {
+        // An override left over from an older configuration (reported as unmatched) can still be cleared.
+        let stale = OverrideKey(virtual: virtual, address: IPAddress(address)?.description ?? address)
+        if action == .clear, model.overrides[stale] != nil, unmatchedOverrides.contains(stale.description) {
+            var updated = model
+            updated.clearOverride(stale)
+            if let store {
+                do {
+                    try store.save(updated.overrides)
+                } catch {
+                    throw .persistence("\(error)")
+                }
+            }
+            model = updated
+            logger.notice("operator: \(stale): cleared (it matched no real server)")
+            return "\(stale): cleared (it matched no real server)"
+        }
         guard let vs = model.configuration.virtualServer(named: virtual) else {
             let names = model.configuration.virtualServers.map(\.name).joined(separator: ", ")
             throw .unknownVirtual(virtual, known: names)

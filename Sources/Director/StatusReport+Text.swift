@@ -26,6 +26,10 @@ extension StatusReport {
         if let error = ipvs.lastError { ipvsLine += "; failing: \(error)" }
         lines.append(ipvsLine)
         if let error = director.reloadError { lines.append("last reload failed, running the previous configuration:\n\(error)") }
+        if let problem = director.overridesProblem { lines.append("OVERRIDES: \(problem)") }
+        if !director.unmatchedOverrides.isEmpty {
+            lines.append("overrides matching no real server: \(director.unmatchedOverrides.joined(separator: ", "))")
+        }
         lines += failoverLines
         if failover != nil && virtuals.isEmpty { return lines.joined(separator: "\n") + "\n" }
         var rows: [[String]] = [["VIRTUAL", "SERVER", "ADDRESS", "HEALTH", "CHECKED", "LOAD", "WEIGHT", "OVERRIDE", "REASON"]]

@@ -116,11 +116,13 @@ final class DaemonFixture {
     }
 
     /// Starts the daemon in the namespace; returns once its control socket answers.
-    func start(metrics: Bool = true) async throws {
+    /// - Parameter descriptors: a lower RLIMIT_NOFILE for the daemon (prlimit), to exhaust it quickly.
+    func start(metrics: Bool = true, descriptors: Int? = nil) async throws {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        let limit = descriptors.map { ["/usr/bin/prlimit", "--nofile=\($0):\($0)", "--"] } ?? []
         process.arguments = [
-            "netns", "exec", namespace, Self.binary, "run", "--config", configPath, "--socket", socket, "--state-dir",
+            "netns", "exec", namespace] + limit + [Self.binary, "run", "--config", configPath, "--socket", socket, "--state-dir",
             stateDirectory, "--ipvs", "memory",
         ] + (metrics ? ["--metrics", "127.0.0.1:\(metricsPort)"] : [])
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)

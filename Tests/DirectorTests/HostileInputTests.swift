@@ -96,6 +96,10 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(status.director.overridesProblem, "overrides.json was damaged")
         let kept = await core.model.overrides
         XCTAssertEqual(kept[stray]?.action, .down, "kept, not dropped")
+        let message = try await core.override(.clear, virtual: "gone", address: "10.9.9.9")
+        XCTAssertEqual(message, "gone 10.9.9.9: cleared (it matched no real server)")
+        let unmatched = await core.unmatchedOverrides
+        XCTAssertEqual(unmatched, [])
     }
 
     func testStatusJSONHasEveryOptionalFieldAsExplicitNull() async throws {

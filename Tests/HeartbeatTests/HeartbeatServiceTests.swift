@@ -76,7 +76,8 @@ final class HeartbeatServiceTests: XCTestCase {
         let (_, primaryTask, backup, backupTask, backupLog) = try await startPair()
         primaryTask.cancel()
         try await primaryTask.value
-        let tookOver = await eventually(timeout: deadtime + .seconds(2)) { await backup.statistics.role == .active }
+        // The log follows the role changes stream, a moment after the statistics: wait for it.
+        let tookOver = await eventually(timeout: deadtime + .seconds(2)) { await backupLog.changes.last?.role == .active }
         XCTAssertTrue(tookOver)
         let last = await backupLog.changes.last
         XCTAssertEqual(last, RoleChange(role: .active, reason: .peerStopping), "not by waiting for deadtime")
