@@ -102,11 +102,13 @@ let package = Package(
         // under CI a skip is a failure (scripts/test).
         .testTarget(name: "LVSConfigTests", dependencies: ["LVSConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS"]),
-        .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck"]),
+        .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "TestSupport"]),
         .testTarget(name: "LoadFeedbackTests", dependencies: ["LoadFeedback"]),
-        .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat"]),
+        // Helpers more than one test target needs (a manual clock).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat", "TestSupport"]),
         .testTarget(name: "LoadAgentTests", dependencies: ["LoadAgent"]),
-        .testTarget(name: "DirectorTests", dependencies: ["Director"]),
+        .testTarget(name: "DirectorTests", dependencies: ["Director", "TestSupport"]),
         // Runs the built executables as operators do.
         .testTarget(name: "CommandLineTests", dependencies: ["h2e-director"]),
         .testTarget(name: "KernelTests", dependencies: ["IPVS", "Director"]),

@@ -1,3 +1,4 @@
+import LVSConfig
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -114,7 +115,7 @@ public struct OverrideStore: Sendable {
         var information = stat()
         guard fstat(fd, &information) == 0 else { throw .unreadable(file, String(cString: strerror(errno))) }
         guard information.st_mode & S_IFMT == S_IFREG else {
-            throw .unreadable(file, "it is \(Self.typeName(information.st_mode & S_IFMT)), not a regular file")
+            throw .unreadable(file, "it is \(LVSConfigParser.fileTypeName(information.st_mode & S_IFMT)), not a regular file")
         }
         guard information.st_size <= Self.maximumSize else {
             throw .corrupt(file, "\(information.st_size) bytes, more than \(Self.maximumSize >> 20) MiB")
@@ -154,17 +155,6 @@ public struct OverrideStore: Sendable {
             return result
         } catch {
             throw .corrupt(file, "\(error)")
-        }
-    }
-
-    static func typeName(_ type: mode_t) -> String {
-        switch type {
-        case S_IFIFO: "a FIFO (named pipe)"
-        case S_IFDIR: "a directory"
-        case S_IFCHR: "a character device"
-        case S_IFBLK: "a block device"
-        case S_IFSOCK: "a socket"
-        default: "not a regular file"
         }
     }
 

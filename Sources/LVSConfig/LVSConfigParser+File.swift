@@ -53,8 +53,8 @@ extension LVSConfigParser {
         return .success(bytes)
     }
 
-    /// `a FIFO`, `a directory`... for messages.
-    static func fileTypeName(_ type: mode_t) -> String {
+    /// `a FIFO`, `a directory`... for messages (also the director's, about its other files).
+    public static func fileTypeName(_ type: mode_t) -> String {
         switch type {
         case S_IFIFO: "a FIFO (named pipe)"
         case S_IFDIR: "a directory"

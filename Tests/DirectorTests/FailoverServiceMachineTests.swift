@@ -1,20 +1,10 @@
+import TestSupport
 import XCTest
 
 @testable import Director
 
-/// A manual instant: time only moves when the test says so.
-struct FosInstant: InstantProtocol, CustomStringConvertible {
-    var offset: Duration
-    static let zero = FosInstant(offset: .zero)
-    static func seconds(_ s: Double) -> FosInstant { FosInstant(offset: .milliseconds(Int64(s * 1000))) }
-    func advanced(by duration: Duration) -> FosInstant { FosInstant(offset: offset + duration) }
-    func duration(to other: FosInstant) -> Duration { other.offset - offset }
-    static func < (lhs: FosInstant, rhs: FosInstant) -> Bool { lhs.offset < rhs.offset }
-    var description: String { "t+\(offset)" }
-}
-
 final class FailoverServiceMachineTests: XCTestCase {
-    typealias Machine = FailoverServiceMachine<FosInstant>
+    typealias Machine = FailoverServiceMachine<TestInstant>
 
     func machine(_ services: [String] = ["web"]) -> Machine {
         Machine(
@@ -95,7 +85,7 @@ final class FailoverServiceMachineTests: XCTestCase {
     /// the failure.
     func testFailedDirectorThatStaysActiveRetriesWithBackoffUntilTheServicePasses() {
         var m = running()
-        var now = FosInstant.seconds(2)
+        var now = TestInstant.seconds(2)
         var retries: [Duration] = []
         for _ in 0..<5 {
             XCTAssertEqual(m.timerFired(now: now), [.check(service: "web")])
@@ -120,7 +110,7 @@ final class FailoverServiceMachineTests: XCTestCase {
         let m = machine()
         XCTAssertEqual((1...5).map { m.holdDown(afterFailures: $0) }, [30, 60, 120, 120, 120].map { .seconds($0) })
         var r = running()
-        var now = FosInstant.seconds(2)
+        var now = TestInstant.seconds(2)
         _ = r.timerFired(now: now)
         _ = r.checkFinished("web", passed: false, now: now)
         _ = r.commandFinished("web", .stop, succeeded: true, now: now)
