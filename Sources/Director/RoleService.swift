@@ -65,6 +65,11 @@ public actor RoleService: Service {
     }
 
     private func change(to newRole: DirectorRole, why: String) async {
+        // Already active (the peer of a healed split brain stepped down): announce the addresses again, no role change.
+        if newRole == .active, role == .active {
+            await begin(TakeoverStep.becomeActive(addresses: addresses, command: nil), what: "announcing again (\(why))")
+            return
+        }
         // Becoming active without ever having heard the peer (a director starting alone) is no failover.
         let heardPeer = await heartbeat?.statistics.sinceHeard != nil
         let takeover = newRole == .backup || heardPeer

@@ -138,9 +138,15 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
             return learned ? [.sendHeartbeat(role == .active ? .active : .backup, fit: fit)] : []
         }
         lastHeard[link] = now
+        let previous = peer?.state
         peer = Peer(
             state: message.state, configuredRole: message.configuredRole, fit: message.fit, senderID: message.senderID)
-        let actions = evaluate(now: now)
+        var actions = evaluate(now: now)
+        // A healed split brain: the peer was active too and stepped down. While both were active its gratuitous
+        // ARPs may have moved the clients, so this director announces its addresses again (keepalived#2387).
+        if role == .active, previous == .active, message.state != .active, case .running(.active) = phase {
+            actions.insert(.becomeActive(.peerSteppedDown), at: 0)
+        }
         // The peer's nonce is new (its non-echoing first message was lost): answer at once, unless a role change did.
         guard learned, case .running(let newRole) = phase, !actions.contains(where: \.isSend) else { return actions }
         return [.sendHeartbeat(newRole == .active ? .active : .backup, fit: fit)] + actions

@@ -12,6 +12,9 @@ public enum RoleChangeReason: Sendable, Hashable, CustomStringConvertible {
     case ownLinksDown
     /// service = fos: this director's failover services failed and a fit peer can take over.
     case ownServicesFailed
+    /// Still active: the peer, active too (a split brain), stepped down. Not a change of role: the virtual addresses
+    /// are announced again, since the peer's announcements may have moved the clients while both were active.
+    case peerSteppedDown
     case shuttingDown
 
     public var description: String {
@@ -24,6 +27,7 @@ public enum RoleChangeReason: Sendable, Hashable, CustomStringConvertible {
         case .peerOutranks: "both directors are active and the peer ranks higher"
         case .ownLinksDown: "this director's monitored links are down"
         case .ownServicesFailed: "this director's failover services failed"
+        case .peerSteppedDown: "the peer, active too, stepped down: announcing the virtual addresses again"
         case .shuttingDown: "shutting down"
         }
     }

@@ -309,6 +309,22 @@ final class PeerStateMachineTests: XCTestCase {
         XCTAssertEqual(pair.changes(after: healedAt), 1, "exactly one step-down, then stable")
     }
 
+    /// keepalived#2387: after a split brain the remaining active director announces its addresses again, since the
+    /// peer's announcements may have moved the clients while both were active.
+    func testTheRemainingActiveAnnouncesAgainWhenTheOtherActiveStepsDown() {
+        var m = Machine(configuration: config(.primary, id: 1))
+        _ = m.start(now: .zero)
+        _ = m.timerFired(now: .seconds(3))
+        XCTAssertEqual(m.role, .active)
+        let active = HeartbeatMessage(state: .active, configuredRole: .backup, senderID: 2, sequence: 1, bootID: 7, echo: m.nonce)
+        XCTAssertFalse(m.heartbeatReceived(active, link: 0, now: .seconds(4)).contains(.becomeActive(.peerSteppedDown)))
+        let steppedDown = HeartbeatMessage(state: .backup, configuredRole: .backup, senderID: 2, sequence: 2, bootID: 7, echo: m.nonce)
+        XCTAssertEqual(m.heartbeatReceived(steppedDown, link: 0, now: .seconds(4.1)).first, .becomeActive(.peerSteppedDown))
+        XCTAssertEqual(m.role, .active)
+        let again = HeartbeatMessage(state: .backup, configuredRole: .backup, senderID: 2, sequence: 3, bootID: 7, echo: m.nonce)
+        XCTAssertFalse(m.heartbeatReceived(again, link: 0, now: .seconds(5)).contains(.becomeActive(.peerSteppedDown)), "once")
+    }
+
     func testSameConfiguredRoleTieBreaksOnLowerSenderID() {
         for (a, b) in [(UInt64(5), UInt64(3)), (3, 5)] {
             var pair = DirectorPair(config(.backup, id: a), config(.backup, id: b))
