@@ -384,7 +384,16 @@ class Demo:
                 return
             t = int(now)
             for metric, value in (("load1", BUSY_LOAD * cpus), ("cpus", cpus), ("load", BUSY_LOAD)):
-                subprocess.run(["rrdtool", "update", "%s/%s.rrd" % (agent, metric), "%d:%s" % (t, value)], check=True)
+                # The agent's server holds a shared lock while it reads the file for a director, and rrdtool does
+                # not wait for it ("could not lock RRD"): try again.
+                for attempt in range(50):
+                    done = subprocess.run(["rrdtool", "update", "%s/%s.rrd" % (agent, metric), "%d:%s" % (t, value)],
+                                          stderr=subprocess.PIPE)
+                    if done.returncode == 0:
+                        break
+                    if b"could not lock" not in done.stderr or attempt == 49:
+                        raise subprocess.CalledProcessError(done.returncode, done.args, stderr=done.stderr)
+                    time.sleep(0.02)
             written.append(now)
 
         before = {}

@@ -198,10 +198,20 @@ public struct RRDStore: Sendable {
     public func update(_ metric: Metric, _ entries: [(time: Int, value: Double?)]) throws(AgentError) {
         let file = path(metric)
         let args = entries.map { "\($0.time):\($0.value.map(Self.formatValue) ?? "U")" }
-        let (_, message) = withCStrings(args) { argv in
-            Self.call({ rrd_update_r(file, nil, Int32(args.count), argv) }, failed: { $0 != 0 })
+        // A reader (the agent's server answering a director) holds a shared lock on the file for microseconds, and
+        // librrd does not wait for it: try again for up to about a second rather than lose the sample.
+        var attempt = 0
+        while true {
+            let (_, message) = withCStrings(args) { argv in
+                Self.call({ rrd_update_r(file, nil, Int32(args.count), argv) }, failed: { $0 != 0 })
+            }
+            guard let message else { return }
+            attempt += 1
+            guard message.contains("could not lock"), attempt < 200 else {
+                throw .rrd(operation: "update", path: file, message: message)
+            }
+            usleep(5_000)
         }
-        if let message { throw .rrd(operation: "update", path: file, message: message) }
     }
 
     /// `value` if the metric's RRD accepts it (finite, >= 0, <= maximum), else `nil` (stored as unknown).
