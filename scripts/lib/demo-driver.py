@@ -441,7 +441,10 @@ class Demo:
                 raise PhaseFailed("phase %d: no busybox httpd runs in web3" % self.number)
             self.stopped = time.time()
             for p in pids:
-                os.kill(int(p), signal.SIGTERM)
+                try:
+                    os.kill(int(p), signal.SIGTERM)
+                except ProcessLookupError:
+                    pass  # a child busybox forked for one request, gone since the listing
 
         checked = [0.0]
 
