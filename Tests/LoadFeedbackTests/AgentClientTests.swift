@@ -29,7 +29,7 @@ final class AgentClientTests: XCTestCase {
         let reading = await client.fetch(.init(host: "127.0.0.1", port: server.port, expectedServer: "web1"))
         let after = NIODeadline.now()
         try await server.stop()
-        guard case .load(let load, let at) = reading else { return XCTFail("\(reading)") }
+        guard case .load(let load, let at, _) = reading else { return XCTFail("\(reading)") }
         XCTAssertEqual(load, 0.42)
         XCTAssertTrue(at >= before - .seconds(12) && at <= after - .seconds(12), "sample instant not now - age")
         let request = try XCTUnwrap(server.requests.first)
@@ -166,7 +166,7 @@ final class AgentClientTests: XCTestCase {
 
 extension LoadReading {
     var loadValue: Double? {
-        if case .load(let value, _) = self { return value }
+        if case .load(let value, _, _) = self { return value }
         return nil
     }
 }
