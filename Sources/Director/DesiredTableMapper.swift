@@ -17,7 +17,8 @@ import LoadFeedback
 ///   client's destination port).
 /// - Weight: the load-feedback decision when there is one, else the configured weight; at most `max_weight`.
 /// - Health: up, and not yet checked (a restarted director keeps serving), are in; down is removed, or kept with
-///   weight 0 when `quiesce_server = 1`.
+///   weight 0 when `quiesce_server = 1`. While its virtual server is in panic (``PanicState``), a server down by a
+///   timed-out check stays in at no more than its lowest load weight (``WeightPolicy/minimumWeight(base:)``).
 /// - Overrides: drain sets weight 0; down removes; up puts the server in whatever its health.
 /// - `sorry_server` is added with weight 1 only when no real server of the virtual server is serving (in the table
 ///   with a weight above 0).
@@ -29,15 +30,22 @@ public enum DesiredTableMapper {
         /// Missing entries use the configured weight.
         public var weights: [RealServerID: WeightDecision]
         public var overrides: [OverrideKey: ServerOverride]
+        /// Virtual servers in panic, by name.
+        public var panics: [String: PanicState.Panic]
+        /// Gives the lowest load weight of a server kept in by panic.
+        public var policy: WeightPolicy
 
         public init(
             configuration: LVSConfiguration, health: [RealServerID: HealthState] = [:],
-            weights: [RealServerID: WeightDecision] = [:], overrides: [OverrideKey: ServerOverride] = [:]
+            weights: [RealServerID: WeightDecision] = [:], overrides: [OverrideKey: ServerOverride] = [:],
+            panics: [String: PanicState.Panic] = [:], policy: WeightPolicy = WeightPolicy()
         ) {
             self.configuration = configuration
             self.health = health
             self.weights = weights
             self.overrides = overrides
+            self.panics = panics
+            self.policy = policy
         }
     }
 
@@ -60,7 +68,8 @@ public enum DesiredTableMapper {
                     let plan = plan(
                         server, health: inputs.health[id] ?? .unknown, weight: inputs.weights[id],
                         override: inputs.overrides[OverrideKey(virtual: virtual.name, address: server.address.description)],
-                        quiesce: virtual.quiesceServer)
+                        quiesce: virtual.quiesceServer,
+                        panic: inputs.panics[virtual.name].map { ($0, inputs.policy.minimumWeight(base: server.weight)) })
                     result.servers[id] = plan
                     guard let address = InetAddress(server.address.description) else { continue }
                     let destination = Destination(
@@ -132,10 +141,11 @@ public enum DesiredTableMapper {
         return groups
     }
 
-    /// The place and weight of one real server.
+    /// The place and weight of one real server; `panic`: its virtual server's panic and the server's lowest load
+    /// weight.
     static func plan(
         _ server: RealServer, health: HealthState, weight decision: WeightDecision?, override: ServerOverride?,
-        quiesce: Bool
+        quiesce: Bool, panic: (PanicState.Panic, lowest: Int)? = nil
     ) -> ServerPlan {
         var weight = decision?.weight ?? server.weight
         var reason = decision?.reason ?? "configured weight \(server.weight)"
@@ -158,6 +168,13 @@ public enum DesiredTableMapper {
             break
         }
         if case .down(let failure) = health {
+            if let (panic, lowest) = panic, override == nil, PanicState.isOverloadSymptom(failure) {
+                let kept = min(weight, lowest)
+                return ServerPlan(
+                    inTable: true, weight: kept,
+                    reason: "weight \(kept): kept in at its lowest load weight although its check timed out: panic, "
+                        + panic.summary)
+            }
             guard quiesce else {
                 return ServerPlan(inTable: false, weight: nil, reason: "removed: health check failed: \(failure)")
             }
