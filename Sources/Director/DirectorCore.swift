@@ -442,7 +442,9 @@ public actor DirectorCore {
                         },
                         check: runtime.healthTargets[id].map { "\($0.check)" } ?? "none",
                         load: feedback?.lastLoad, loadAgeSeconds: feedback?.lastSampleAt.map(seconds),
-                        loadError: loadError, configuredWeight: server.weight, weight: plan?.weight,
+                        loadError: loadError,
+                        loadSignal: feedback.flatMap { $0.lastLoad == nil ? nil : "\($0.signal)" },
+                        configuredWeight: server.weight, weight: plan?.weight,
                         inTable: plan?.inTable ?? false, reason: plan?.reason ?? "not active",
                         override: override?.action.rawValue, overrideSince: override?.setAt,
                         agentURL: virtual.loadMonitor == .h2e

@@ -98,6 +98,8 @@ public struct StatusReport: Codable, Sendable, Hashable, ExplicitNullEncoding {
         public var loadAgeSeconds: Double?
         /// Why the last reading gave no load, nil when it did.
         public var loadError: String?
+        /// What the last usable load was: `loadavg` or `live 10 s` (``LoadFeedback/LoadSignal``); nil without one.
+        public var loadSignal: String? = nil
         public var configuredWeight: Int
         /// The weight in the desired table; nil when the server is out of it.
         public var weight: Int?
