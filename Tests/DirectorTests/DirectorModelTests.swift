@@ -57,6 +57,27 @@ final class DirectorModelTests: XCTestCase {
         XCTAssertTrue(readmitted.reason.contains("slow start"), readmitted.reason)
     }
 
+    func testLiveFiguresMoveTheWeightInSecondsWhereLoadAveragesTakeMinutes() {
+        let live = LoadSignal.live(window: .seconds(10))
+        func weightAfterTenSeconds(_ signal: LoadSignal) -> (Int, DirectorModel) {
+            var model = DirectorModel(configuration: TestConfigurations.parse(Self.feedbackConfig), now: t0)
+            for round in 1...5 {
+                let now = at(Int64(round) * 2)
+                model.loadRound(
+                    virtual: "web",
+                    readings: ["web1": .load(perCPU: 1.6, at: now, signal: signal), "web2": .load(perCPU: 0.4, at: now, signal: signal)],
+                    now: now)
+            }
+            return (model.desired.servers[web1]!.weight!, model)
+        }
+        let (fast, model) = weightAfterTenSeconds(live)
+        let (slow, _) = weightAfterTenSeconds(.loadAverage)
+        XCTAssertLessThan(fast, 20, "five live figures at twice the reference (0.8)")
+        XCTAssertGreaterThan(slow, 24, "the same as load averages: one sample's worth")
+        XCTAssertEqual(model.feedbackState(of: web1)?.signal, live)
+        XCTAssertTrue(model.desired.servers[web1]!.reason.contains("live load 1.60 (10 s)"), model.desired.servers[web1]!.reason)
+    }
+
     func testHoldTimeoutAndSlowStartComeFromTheConfiguration() {
         let config = "load_hold_timeout = 20\nload_slow_start = 0\n" + Self.feedbackConfig
         var model = DirectorModel(configuration: TestConfigurations.parse(config), now: t0)

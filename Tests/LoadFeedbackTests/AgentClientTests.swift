@@ -37,6 +37,18 @@ final class AgentClientTests: XCTestCase {
         XCTAssertTrue(request.contains("Host: 127.0.0.1:\(server.port)\r\n"), request)
     }
 
+    func testALiveFigureIsTakenAtReceiveTime() async throws {
+        let server = try await TestAgentServer.start(TestAgentServer.ok(AgentLoadReportTests.liveJSON))
+        let before = NIODeadline.now()
+        let reading = await client.fetch(.init(host: "127.0.0.1", port: server.port, expectedServer: "web1"))
+        let after = NIODeadline.now()
+        try await server.stop()
+        guard case .load(let figure, let at, let signal) = reading else { return XCTFail("\(reading)") }
+        XCTAssertEqual(figure, 0.83)
+        XCTAssertEqual(signal, .live(window: .seconds(10)))
+        XCTAssertTrue(at >= before && at <= after, "a live figure is measured when the agent answers")
+    }
+
     func testBodyDelimitedByCloseIsRead() async throws {
         let answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n\(Self.goodJSON)"
         let reading = try await fetch(.answer(answer))
