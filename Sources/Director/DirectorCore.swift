@@ -203,6 +203,7 @@ public actor DirectorCore {
 
     /// Retries after a failure, and re-reads the kernel table now and then (someone may have used ipvsadm).
     public func tick() async {
+        model.tick(now: now())
         logPanicLines()
         await reconcile()
     }

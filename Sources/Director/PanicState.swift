@@ -1,4 +1,5 @@
 import HealthCheck
+import LVSConfig
 import NIOCore
 
 /// The overload guard of the virtual servers: Envoy's panic threshold, with the kind of failure deciding who stays.
@@ -16,6 +17,10 @@ import NIOCore
 /// - Panic ends when the share passing reaches the threshold again; the table is then as without panic.
 /// - A virtual server with one real server never panics: there is no rest to protect, and its `sorry_server` is
 ///   there for exactly that case.
+/// - "Within one check interval": the checks of a virtual server's servers are spread over the interval, so when
+///   they all time out together the first one fails up to an interval before the one that starts the panic. A
+///   server whose check timed out therefore stays in (as in panic) for one `check_interval` after it went down,
+///   in a virtual server that can panic; if no panic comes, it is removed then (``graced(_:now:)``).
 ///
 /// A value type with time passed in: it keeps since when each virtual server is in panic, counts the panics, and
 /// rate-limits their log lines (at most one per ``logInterval`` per virtual server; the ones held back are counted
@@ -64,6 +69,23 @@ public struct PanicState: Sendable, Hashable {
         let failing = health.filter { if case .down = $0 { return true } else { return false } }.count
         guard total >= 2, (total - failing) * 100 < threshold * total else { return nil }
         return (failing, total)
+    }
+
+    /// The servers of `virtual` whose check timed out less than its check interval before `now`, when the virtual
+    /// server can panic (panic_threshold above 0, two or more active real servers) and is not in panic yet.
+    public func graced(_ virtual: VirtualServer, health: [RealServerID: (state: HealthState, since: NIODeadline)], now: NIODeadline)
+        -> [RealServerID]
+    {
+        let active = virtual.realServers.filter(\.active)
+        guard virtual.panicThreshold > 0, active.count >= 2, panics[virtual.name] == nil else { return [] }
+        let interval = TimeAmount.seconds(Int64(virtual.checkInterval))
+        return active.compactMap { server in
+            let id = RealServerID(virtual: virtual.name, server: server.name)
+            guard let record = health[id], case .down(let failure) = record.state, Self.isOverloadSymptom(failure),
+                now - record.since < interval
+            else { return nil }
+            return id
+        }
     }
 
     /// Re-evaluates `virtual` from its servers' health at `now`; a start or end of panic queues a log line (see

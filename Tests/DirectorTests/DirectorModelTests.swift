@@ -23,7 +23,7 @@ final class DirectorModelTests: XCTestCase {
         XCTAssertFalse(model.healthChanged(web1, to: .up, now: at(2)), "same verdict again is no change")
         XCTAssertFalse(model.healthChanged(RealServerID(virtual: "web", server: "spare"), to: .up, now: at(2)),
             "an inactive server is not tracked")
-        XCTAssertTrue(model.healthChanged(web1, to: .down(.timeout), now: at(3)))
+        XCTAssertTrue(model.healthChanged(web1, to: .down(.connectionFailed("Connection refused")), now: at(3)))
         XCTAssertEqual(model.health[web1]?.since, at(3))
         XCTAssertEqual(model.desired.servers[web1]?.inTable, false)
     }
@@ -49,6 +49,7 @@ final class DirectorModelTests: XCTestCase {
         // Down: out of the table and not asked for its load; back: slow start from 1.
         model.healthChanged(web1, to: .up, now: at(361))
         model.healthChanged(web1, to: .down(.timeout), now: at(362))
+        model.tick(now: at(364))  // one check interval of grace (panic), then out
         XCTAssertNil(model.loadTargets()["web"]?[web1])
         model.healthChanged(web1, to: .up, now: at(400))
         model.loadRound(virtual: "web", readings: ["web1": .load(perCPU: 0.5, at: at(401))], now: at(401))

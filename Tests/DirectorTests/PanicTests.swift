@@ -68,13 +68,27 @@ final class PanicTests: XCTestCase {
         XCTAssertEqual(model.desired.table.services.first?.destinations.count, 3)
     }
 
-    func testOneOfThreeTimingOutIsRemoved() {
+    func testOneOfThreeTimingOutIsRemovedAfterOneCheckInterval() {
         var model = model()
         model.healthChanged(id("web1"), to: .down(.timeout), now: at(10))
+        // The others' checks of this interval may still time out: kept in, at its lowest load weight, meanwhile.
+        XCTAssertEqual(plans(model)["web1"]?.weight, 8)
+        XCTAssertTrue(plans(model)["web1"]!.reason.contains("for one check interval (2 s)"), plans(model)["web1"]!.reason)
+        XCTAssertFalse(model.tick(now: at(11)))
+        XCTAssertTrue(model.tick(now: at(12)), "the interval is over: the table changes")
         XCTAssertEqual(plans(model)["web1"]?.inTable, false)
         XCTAssertEqual(plans(model)["web2"]?.weight, 32)
         XCTAssertTrue(model.panic.panics.isEmpty)
         XCTAssertEqual(model.takePanicLines(now: at(10)), [])
+    }
+
+    func testARefusedServerIsRemovedAtOnce() {
+        var model = model()
+        model.healthChanged(id("web1"), to: .down(.connectionFailed("Connection refused")), now: at(10))
+        XCTAssertEqual(plans(model)["web1"]?.inTable, false)
+        var off = self.model(Self.config(threshold: 0))
+        off.healthChanged(id("web1"), to: .down(.timeout), now: at(10))
+        XCTAssertEqual(plans(off)["web1"]?.inTable, false, "panic off: a timeout removes at once, as Piranha")
     }
 
     func testARefusedServerIsRemovedEvenInPanic() {
@@ -108,6 +122,7 @@ final class PanicTests: XCTestCase {
         // Later failures are judged afresh: one of three is removed.
         model.healthChanged(id("web3"), to: .up, now: at(400))
         model.healthChanged(id("web1"), to: .down(.timeout), now: at(500))
+        model.tick(now: at(502))
         XCTAssertEqual(self.plans(model)["web1"]?.inTable, false)
     }
 
@@ -115,6 +130,7 @@ final class PanicTests: XCTestCase {
         // The cascade: one removal pushes its load onto the others, whose checks then time out.
         var model = model()
         model.healthChanged(id("web1"), to: .down(.timeout), now: at(10))
+        model.tick(now: at(12))
         XCTAssertEqual(plans(model)["web1"]?.inTable, false)
         model.healthChanged(id("web2"), to: .down(.timeout), now: at(40))
         XCTAssertEqual(plans(model)["web1"]?.weight, 8, "back in: the panic counts every server failing now")
@@ -184,6 +200,8 @@ final class PanicTests: XCTestCase {
         let key = ServiceKey.address(.tcp, InetAddress("10.0.0.10")!, port: 80)
         let weights = await kernel.current[key]?.destinations.map(\.weight)
         XCTAssertEqual(weights, [8, 8, 8])
+        let log = await kernel.log.map(\.description)
+        XCTAssertFalse(log.contains { $0.hasPrefix("delete server") }, "never removed, not even the first: \(log)")
         let status = await core.status()
         let virtual = status.virtuals.first { $0.name == "web" }
         XCTAssertEqual(virtual?.panic?.failing, 3)
