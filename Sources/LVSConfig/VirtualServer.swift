@@ -50,7 +50,8 @@ public struct VirtualServer: Hashable, Sendable {
     public var fall: Int = 1
     /// `panic_threshold` (h2e): percent of the real servers that must pass their checks; below it the virtual
     /// server is in panic, and servers whose checks time out (busy, not dead) stay in the table at their lowest
-    /// load weight instead of being removed (docs/weights.md). 0 turns panic off. Default 50.
+    /// load weight instead of being removed; a timed-out server also waits one check interval before it is
+    /// removed, in case the others follow (docs/weights.md). 0 turns panic off. Default 50.
     public var panicThreshold: Int = 50
     public var realServers: [RealServer] = []
 
