@@ -34,7 +34,7 @@ public enum DesiredTableMapper {
         /// Virtual servers in panic, by name.
         public var panics: [String: PanicState.Panic]
         /// Servers whose check timed out less than one check interval ago, in a virtual server that may panic: kept
-        /// in at their lowest load weight until the interval is over (``PanicState/graced(_:now:)``).
+        /// in at their lowest load weight until the interval is over (``PanicState/graced(_:health:now:)``).
         public var graced: Set<RealServerID>
         /// Gives the lowest load weight of a server kept in by panic.
         public var policy: WeightPolicy

@@ -20,7 +20,7 @@ import NIOCore
 /// - "Within one check interval": the checks of a virtual server's servers are spread over the interval, so when
 ///   they all time out together the first one fails up to an interval before the one that starts the panic. A
 ///   server whose check timed out therefore stays in (as in panic) for one `check_interval` after it went down,
-///   in a virtual server that can panic; if no panic comes, it is removed then (``graced(_:now:)``).
+///   in a virtual server that can panic; if no panic comes, it is removed then (``graced(_:health:now:)``).
 ///
 /// A value type with time passed in: it keeps since when each virtual server is in panic, counts the panics, and
 /// rate-limits their log lines (at most one per ``logInterval`` per virtual server; the ones held back are counted
