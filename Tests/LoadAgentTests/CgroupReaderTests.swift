@@ -10,6 +10,11 @@ final class CgroupReaderTests: XCTestCase {
         try root.write("proc/stat", ProcFixtures.stat)  // two CPUs online
     }
 
+    /// Writes each file (path below the root: its text).
+    func write(_ files: KeyValuePairs<String, String>) throws {
+        for (path, text) in files { try root.write(path, text) }
+    }
+
     var locator: CgroupLocator { CgroupLocator(procRoot: "\(root.path)/proc", fileRoot: root.path) }
 
     func reader(_ cgroup: Cgroup?) -> CPUReader {
@@ -18,21 +23,23 @@ final class CgroupReaderTests: XCTestCase {
 
     /// A v2 container: /web1 has a 6 % quota, the agent runs in /web1/agent without one.
     func writeV2(usage: Int = 5_000_000) throws {
-        try root.write("proc/self/cgroup", CgroupFixtures.cgroupV2)
-        try root.write("proc/self/mountinfo", CgroupFixtures.mountinfoV2)
         let fs = "sys/fs/cgroup"
-        try root.write("\(fs)/cpu.stat", "usage_usec 900000000\n")
-        try root.write("\(fs)/cpuset.cpus.effective", "0-1\n")
-        try root.write("\(fs)/web1/cpu.max", "6000 100000\n")
-        try root.write("\(fs)/web1/cpu.stat", CgroupFixtures.cpuStatV2.replacingOccurrences(of: "383837709", with: "\(usage)"))
-        try root.write("\(fs)/web1/cpuset.cpus.effective", "0-1\n")
-        try root.write("\(fs)/web1/cpu.pressure", CgroupFixtures.pressure)
-        try root.write("\(fs)/web1/agent/cpu.max", "max 100000\n")
-        try root.write("\(fs)/web1/agent/cpu.stat", "usage_usec 1000\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n")
-        try root.write("\(fs)/web1/agent/cpuset.cpus.effective", "0-1\n")
-        try root.write("\(fs)/web2/cpu.max", "max 100000\n")
-        try root.write("\(fs)/web2/cpu.stat", "usage_usec 42\n")
-        try root.write("\(fs)/web2/cpuset.cpus.effective", "1\n")
+        try write([
+            "proc/self/cgroup": CgroupFixtures.cgroupV2,
+            "proc/self/mountinfo": CgroupFixtures.mountinfoV2,
+            "\(fs)/cpu.stat": "usage_usec 900000000\n",
+            "\(fs)/cpuset.cpus.effective": "0-1\n",
+            "\(fs)/web1/cpu.max": "6000 100000\n",
+            "\(fs)/web1/cpu.stat": CgroupFixtures.cpuStatV2.replacingOccurrences(of: "383837709", with: "\(usage)"),
+            "\(fs)/web1/cpuset.cpus.effective": "0-1\n",
+            "\(fs)/web1/cpu.pressure": CgroupFixtures.pressure,
+            "\(fs)/web1/agent/cpu.max": "max 100000\n",
+            "\(fs)/web1/agent/cpu.stat": "usage_usec 1000\nnr_periods 0\nnr_throttled 0\nthrottled_usec 0\n",
+            "\(fs)/web1/agent/cpuset.cpus.effective": "0-1\n",
+            "\(fs)/web2/cpu.max": "max 100000\n",
+            "\(fs)/web2/cpu.stat": "usage_usec 42\n",
+            "\(fs)/web2/cpuset.cpus.effective": "1\n",
+        ])
     }
 
     func testV2OwnCgroupIsTheNearestWithAQuota() throws {
@@ -100,17 +107,19 @@ final class CgroupReaderTests: XCTestCase {
 
     /// An LXC container on v1: cpu and cpuacct in one mount, the quota on the container, PSI from the host.
     func testV1CombinedMount() throws {
-        try root.write("proc/self/cgroup", CgroupFixtures.cgroupV1)
-        try root.write("proc/self/mountinfo", CgroupFixtures.mountinfoV1)
-        try root.write("proc/pressure/cpu", CgroupFixtures.pressure)
         let dir = "sys/fs/cgroup/cpu,cpuacct/lxc/ct1"
-        try root.write("\(dir)/cpuacct.usage", "123456789000\n")
-        try root.write("\(dir)/cpu.cfs_quota_us", "150000\n")
-        try root.write("\(dir)/cpu.cfs_period_us", "100000\n")
-        try root.write("\(dir)/cpu.stat", CgroupFixtures.cpuStatV1)
-        try root.write("sys/fs/cgroup/cpu,cpuacct/lxc/cpu.cfs_quota_us", "-1\n")
-        try root.write("sys/fs/cgroup/cpu,cpuacct/lxc/cpu.cfs_period_us", "100000\n")
-        try root.write("sys/fs/cgroup/cpuset/lxc/ct1/cpuset.cpus", "0-1\n")
+        try write([
+            "proc/self/cgroup": CgroupFixtures.cgroupV1,
+            "proc/self/mountinfo": CgroupFixtures.mountinfoV1,
+            "proc/pressure/cpu": CgroupFixtures.pressure,
+            "\(dir)/cpuacct.usage": "123456789000\n",
+            "\(dir)/cpu.cfs_quota_us": "150000\n",
+            "\(dir)/cpu.cfs_period_us": "100000\n",
+            "\(dir)/cpu.stat": CgroupFixtures.cpuStatV1,
+            "sys/fs/cgroup/cpu,cpuacct/lxc/cpu.cfs_quota_us": "-1\n",
+            "sys/fs/cgroup/cpu,cpuacct/lxc/cpu.cfs_period_us": "100000\n",
+            "sys/fs/cgroup/cpuset/lxc/ct1/cpuset.cpus": "0-1\n",
+        ])
         let cgroup = try XCTUnwrap(try locator.locate(requested: nil))
         XCTAssertEqual(cgroup.version, .v1)
         XCTAssertEqual(cgroup.path, "/lxc/ct1")
@@ -127,16 +136,18 @@ final class CgroupReaderTests: XCTestCase {
 
     /// A hybrid host (this build machine's layout): every v1 controller apart, an empty unified hierarchy beside.
     func testHybridUsesTheV1Controllers() throws {
-        try root.write("proc/self/cgroup", CgroupFixtures.cgroupHybrid)
-        try root.write("proc/self/mountinfo", CgroupFixtures.mountinfoHybrid)
-        try root.write("sys/fs/cgroup/cpuacct/cpuacct.usage", "5000\n")
-        try root.write("sys/fs/cgroup/cpu/cpu.cfs_quota_us", "-1\n")
-        try root.write("sys/fs/cgroup/cpu/cpu.cfs_period_us", "100000\n")
-        try root.write("sys/fs/cgroup/cpu/web/cpu.cfs_quota_us", "20000\n")
-        try root.write("sys/fs/cgroup/cpu/web/cpu.cfs_period_us", "100000\n")
-        try root.write("sys/fs/cgroup/cpu/web/cpu.stat", CgroupFixtures.cpuStatV1)
-        try root.write("sys/fs/cgroup/cpuacct/web/cpuacct.usage", "7000\n")
-        try root.write("sys/fs/cgroup/unified/cpu.stat", "usage_usec 1\n")
+        try write([
+            "proc/self/cgroup": CgroupFixtures.cgroupHybrid,
+            "proc/self/mountinfo": CgroupFixtures.mountinfoHybrid,
+            "sys/fs/cgroup/cpuacct/cpuacct.usage": "5000\n",
+            "sys/fs/cgroup/cpu/cpu.cfs_quota_us": "-1\n",
+            "sys/fs/cgroup/cpu/cpu.cfs_period_us": "100000\n",
+            "sys/fs/cgroup/cpu/web/cpu.cfs_quota_us": "20000\n",
+            "sys/fs/cgroup/cpu/web/cpu.cfs_period_us": "100000\n",
+            "sys/fs/cgroup/cpu/web/cpu.stat": CgroupFixtures.cpuStatV1,
+            "sys/fs/cgroup/cpuacct/web/cpuacct.usage": "7000\n",
+            "sys/fs/cgroup/unified/cpu.stat": "usage_usec 1\n",
+        ])
         let own = try XCTUnwrap(try locator.locate(requested: nil))
         XCTAssertEqual(own.version, .v1)
         XCTAssertEqual(own.path, "/")

@@ -25,19 +25,6 @@ final class LoadAnswersTests: XCTestCase {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])
     }
 
-    /// The cron job's sample, from a /proc of its own.
-    func sample(at time: Int, loadavg: String) throws {
-        let sampled = try TemporaryDirectory()
-        try sampled.write("loadavg", loadavg)
-        try sampled.write("stat", ProcFixtures.statLater)
-        try sampled.write("meminfo", ProcFixtures.meminfo)
-        try sampled.write("net/tcp", ProcFixtures.tcp)
-        try state.write("cpu.state", try CPUTimes.parse(ProcFixtures.stat).stateLine)
-        let sampler = Sampler(
-            configuration: .init(directory: state.path, procRoot: sampled.path, servicePorts: [80]), logger: Logger(label: "test"))
-        guard case .recorded = try sampler.run(now: { time }) else { return XCTFail("sample at \(time) not recorded") }
-    }
-
     func testBeforeTheFirstRefreshAndWithoutASample() throws {
         XCTAssertEqual(answers.loadJSON.status, 503)
         answers.refresh(at: start, now: now)
@@ -53,7 +40,7 @@ final class LoadAnswersTests: XCTestCase {
     }
 
     func testTheLiveFigureAndTheSampleTogether() throws {
-        try sample(at: now, loadavg: "0.84 0.5 0.3 1/1 1")
+        try recordSample(into: state, at: now, loadavg: "0.84 0.5 0.3 1/1 1")
         answers.refresh(at: start, now: now + 5)
         let first = try object(answers.loadJSON)
         XCTAssertEqual(first["load"] as? Double, 0.42)
@@ -75,10 +62,10 @@ final class LoadAnswersTests: XCTestCase {
     }
 
     func testANewSampleIsPickedUpAtTheNextRefresh() throws {
-        try sample(at: now - 60, loadavg: "1.00 1 1 1/1 1")
+        try recordSample(into: state, at: now - 60, loadavg: "1.00 1 1 1/1 1")
         answers.refresh(at: start, now: now)
         XCTAssertEqual(try object(answers.loadJSON)["load"] as? Double, 0.5)
-        try sample(at: now, loadavg: "3.00 1 1 1/1 1")
+        try recordSample(into: state, at: now, loadavg: "3.00 1 1 1/1 1")
         XCTAssertEqual(try object(answers.loadJSON)["load"] as? Double, 0.5, "until the next refresh")
         answers.refresh(at: start + .seconds(1), now: now + 1)
         XCTAssertEqual(try object(answers.loadJSON)["load"] as? Double, 1.5)
@@ -86,7 +73,7 @@ final class LoadAnswersTests: XCTestCase {
     }
 
     func testAnUnreadableSourceGivesNoFigureAndRecovers() throws {
-        try sample(at: now, loadavg: "1.00 1 1 1/1 1")
+        try recordSample(into: state, at: now, loadavg: "1.00 1 1 1/1 1")
         answers.refresh(at: start, now: now)
         try proc.write("stat", "garbage\n")
         answers.refresh(at: start + .seconds(1), now: now + 1)

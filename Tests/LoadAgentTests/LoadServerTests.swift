@@ -6,7 +6,6 @@ import XCTest
 
 /// The HTTP server exercised for real over loopback with curl and raw sockets.
 final class LoadServerTests: XCTestCase {
-    var keep: [TemporaryDirectory] = []
     var server: LoadServer?
     var port = 0
     var curl = ""
@@ -35,17 +34,7 @@ final class LoadServerTests: XCTestCase {
     }
 
     func sample(at now: Int, loadavg: String = ProcFixtures.loadavg) throws {
-        let proc = try TemporaryDirectory()
-        keep.append(proc)
-        try proc.write("loadavg", loadavg)
-        try proc.write("stat", ProcFixtures.statLater)
-        try proc.write("meminfo", ProcFixtures.meminfo)
-        try proc.write("net/tcp", ProcFixtures.tcp)
-        try directory.write("cpu.state", try CPUTimes.parse(ProcFixtures.stat).stateLine)
-        let sampler = Sampler(
-            configuration: .init(directory: directory.path, procRoot: proc.path, servicePorts: [80, 443]),
-            logger: Logger(label: "test"))
-        guard case .recorded = try sampler.run(now: { now }) else { return XCTFail("sample at \(now) not recorded") }
+        try recordSample(into: directory, at: now, loadavg: loadavg)
     }
 
     var now: Int { Int(Date().timeIntervalSince1970) }
