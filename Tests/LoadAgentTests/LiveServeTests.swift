@@ -88,6 +88,7 @@ final class LiveServeTests: XCTestCase {
         defer {
             burner.terminate()
             burner.waitUntilExit()
+            withExtendedLifetime(cgroup) {}  // removed only once the burner has left it
         }
         try cgroup.add(burner.processIdentifier)
 
