@@ -29,7 +29,7 @@ public struct CgroupLocator: Sendable {
             let cgroup = base.at(path)
             do { _ = try cgroup.usageMicroseconds() } catch {
                 throw .invalidArgument(
-                    "cannot read the CPU usage of cgroup \(path) (\(error)); pass --cgroup a path relative to the "
+                    "cannot read the CPU usage of cgroup \(path) (\(error.summary)); pass --cgroup a path relative to the "
                         + "cgroup root (e.g. system.slice/apache2.service) or absolute under \(mounts[0]), of a "
                         + "cgroup that exists (is the service running?)")
             }
@@ -54,7 +54,7 @@ public struct CgroupLocator: Sendable {
             mounts = try Self.parsing { () throws(ProcParseError) in try MountTable.parse(mountText) }
         } catch {
             guard required else { return nil }
-            throw .invalidArgument("--cgroup: cannot find this process's cgroups: \(error)")
+            throw .invalidArgument("--cgroup: cannot find this process's cgroups: \(error.summary)")
         }
         if let own = membership.controllers["cpuacct"], let usage = mounts.v1("cpuacct", showing: own),
             let path = usage.relative(own)

@@ -70,8 +70,8 @@ public final class LoadAnswers: Sendable {
                 state.readerError = nil
                 state.window.record(reading, at: instant)
             case .failure(let error):
-                if state.readerError != error.description { logger.warning("live load unknown: \(error)") }
-                state.readerError = error.description
+                if state.readerError != error.summary { logger.warning("live load unknown: \(error.summary)") }
+                state.readerError = error.summary
                 state.window.reset()
             }
             if file != state.rrdFile || needsRead(state.sample, now: now) {
