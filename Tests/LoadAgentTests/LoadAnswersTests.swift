@@ -72,6 +72,20 @@ final class LoadAnswersTests: XCTestCase {
         XCTAssertEqual(String(decoding: answers.load.body, as: UTF8.self), "1.500000\n")
     }
 
+    func testASampleReadBetweenTwoFilesUpdatesIsReadAgain() throws {
+        try recordSample(into: state, at: now, loadavg: "1.00 1 1 1/1 1")
+        answers.refresh(at: start, now: now)
+        let store = RRDStore(directory: state.path)
+        // A refresh between the updates of load.rrd and load1.rrd sees a torn sample: no load figure.
+        try store.update(.load, [(now + 1, 2)])
+        answers.refresh(at: start + .seconds(1), now: now + 1)
+        XCTAssertTrue(try object(answers.loadJSON)["load"] is NSNull)
+        try store.update(.load1, [(now + 1, 2)])
+        try store.update(.cpus, [(now + 1, 1)])
+        answers.refresh(at: start + .seconds(2), now: now + 2)
+        XCTAssertEqual(try object(answers.loadJSON)["load"] as? Double, 2, "the other files' updates are noticed")
+    }
+
     func testAnUnreadableSourceGivesNoFigureAndRecovers() throws {
         try recordSample(into: state, at: now, loadavg: "1.00 1 1 1/1 1")
         answers.refresh(at: start, now: now)

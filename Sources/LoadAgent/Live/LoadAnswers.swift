@@ -2,17 +2,14 @@ import Logging
 import NIOCore
 import Synchronization
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The answers to `GET /load` and `GET /load.json`, kept serialised so that answering one is a copy of bytes, with
 /// no file read and no hop off the event loop.
 ///
 /// ``refresh(at:now:)`` rebuilds both; the server's live sampler calls it once a second, so an answer is at most
 /// about 1 s old (its `age` and `live` figures as of the last refresh). Each refresh takes one ``CPUReading`` into the
-/// ``LiveWindow``. The RRD part, the cron job's last sample, is read again only when load.rrd changed (inode, size,
-/// mtime or ctime) or a newer sample is due (the last is more than one RRD step old), not at every refresh.
+/// ``LiveWindow`` and reads the cron job's last sample from the RRD files again (about 0.2 ms a second). Not only
+/// when load.rrd's mtime changed: librrd writes through mmap, and on tmpfs (the test VM's state directories, some
+/// containers' /var/lib) such writes leave the mtime alone, so a new sample would go unseen for good.
 public final class LoadAnswers: Sendable {
     public typealias Response = LoadResponder.Response
 
@@ -26,15 +23,6 @@ public final class LoadAnswers: Sendable {
         var window = LiveWindow()
         /// The reader's last error, logged once until it reads again.
         var readerError: String?
-        var rrdFile: FileIdentity?
-        var sample: Result<LoadSample?, AgentError>?
-    }
-
-    /// What tells that load.rrd was written.
-    struct FileIdentity: Equatable, Sendable {
-        var inode: UInt64
-        var size: Int64
-        var modified: [Int]
     }
 
     public let store: RRDStore
@@ -59,11 +47,11 @@ public final class LoadAnswers: Sendable {
     public var loadJSON: Response { answers.withLock { $0.loadJSON } }
 
     /// Takes a CPU reading at `instant` (monotonic) and rebuilds both answers for `now` (Unix seconds). Blocking (a
-    /// few small files; librrd when the sample changed): call it off the event loop, about once a second.
+    /// few small files, librrd's last updates of the RRD files): call it off the event loop, about once a second.
     public func refresh(at instant: NIODeadline, now: Int) {
         let reading = Result { () throws(AgentError) in try reader.read() }
-        let file = identity(of: store.path(.load))
-        let (live, sample) = state.withLock { state -> (LiveLoad?, Result<LoadSample?, AgentError>) in
+        let sample = Result { () throws(AgentError) in try LoadStatus.latestSample(in: store) }
+        let live = state.withLock { state -> LiveLoad? in
             switch reading {
             case .success(let reading):
                 if state.readerError != nil { logger.notice("live load: \(reader.sourceName) readable again") }
@@ -74,32 +62,10 @@ public final class LoadAnswers: Sendable {
                 state.readerError = error.summary
                 state.window.reset()
             }
-            if file != state.rrdFile || needsRead(state.sample, now: now) {
-                state.rrdFile = file
-                state.sample = Result { () throws(AgentError) in try LoadStatus.latestSample(in: store) }
-            }
-            return (state.window.live(source: reader.sourceName, cgroup: reader.cgroupPath), state.sample!)
+            return state.window.live(source: reader.sourceName, cgroup: reader.cgroupPath)
         }
         let built = Self.build(sample: sample, live: live, serverID: serverID, now: now, directory: store.directory)
         answers.withLock { $0 = built }
-    }
-
-    /// Whether the sample must be read again though load.rrd looks unchanged: after a failure, or when a newer one
-    /// is due (an update that changed no file time, as librrd's writes through mmap may do).
-    func needsRead(_ sample: Result<LoadSample?, AgentError>?, now: Int) -> Bool {
-        switch sample {
-        case nil, .failure: return true
-        case .success(nil): return false
-        case .success(let sample?): return now - sample.time > RRDStore.step
-        }
-    }
-
-    func identity(of path: String) -> FileIdentity? {
-        var st = stat()
-        guard stat(path, &st) == 0 else { return nil }
-        return FileIdentity(
-            inode: UInt64(st.st_ino), size: Int64(st.st_size),
-            modified: [st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_ctim.tv_sec, st.st_ctim.tv_nsec])
     }
 
     /// Both answers from the last sample (or why there is none) and the live figure.
