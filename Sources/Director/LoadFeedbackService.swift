@@ -9,13 +9,22 @@ import ServiceLifecycle
 /// the server's address) and hands the readings to the director core, which recomputes the weights. All servers
 /// are asked at once; a round never takes longer than the sources' own deadlines. Rounds start on a fixed schedule
 /// (a slow round does not push the following ones back; a round that overruns the interval is followed at once).
+///
+/// Agent fetches keep one HTTP/1.1 connection per agent alive between rounds (``AgentConnectionPool``): a
+/// connection not used for ``idleRounds`` intervals, or to a server no longer asked, is closed at the start of a
+/// round, and all are closed when the service stops.
 public struct LoadFeedbackService: Service {
+    /// Intervals a kept-alive connection may stay unused.
+    static let idleRounds = 3
+
     private let core: DirectorCore
     private let logger: Logger
+    let pool: AgentConnectionPool
 
     public init(core: DirectorCore, logger: Logger) {
         self.core = core
         self.logger = logger
+        self.pool = AgentConnectionPool()
     }
 
     public func run() async throws {
@@ -32,18 +41,26 @@ public struct LoadFeedbackService: Service {
             }
             await round(runtime)
         }
+        pool.closeAll()
     }
 
     /// One round over every virtual server with a load source.
     func round(_ runtime: RuntimeConfiguration) async {
         let targets = await core.model.loadTargets()
         let agentPort = Int(runtime.configuration.global.agentPort)
+        let interval = TimeAmount.seconds(Int64(max(runtime.configuration.global.weightInterval, 1)))
+        var agents: Set<AgentConnectionPool.Key> = []
+        for (virtual, servers) in targets where runtime.loadSources[virtual] == .agent {
+            for server in servers.values { agents.insert(.init(host: server.address.description, port: agentPort)) }
+        }
+        pool.prune(keeping: agents, idleLimit: interval * Int64(Self.idleRounds))
+        let pool = self.pool
         await withTaskGroup(of: Void.self) { group in
             for (virtual, servers) in targets {
                 guard let source = runtime.loadSources[virtual], source != .none else { continue }
                 let core = self.core
                 group.addTask {
-                    let collector = LoadCollector(source: source)
+                    let collector = LoadCollector(source: source, pool: pool)
                     var asked: [String: LoadCollector.Server] = [:]
                     for (id, server) in servers {
                         asked[id.server] = LoadCollector.Server(address: server.address.description, agentPort: agentPort)

@@ -6,7 +6,9 @@ import NIOPosix
 /// Every fetch is bounded: the TCP connect by ``Configuration/connectTimeout``, the whole exchange (connect included)
 /// by ``Configuration/deadline``, the answer by ``Configuration/maximumSize`` bytes. A fetch never throws and never
 /// blocks a thread: whatever goes wrong becomes ``LoadReading/failed(_:)`` with the reason. Fetches of many servers
-/// run concurrently on the event loop group.
+/// run concurrently on the event loop group. With an ``AgentConnectionPool``, a fetch reuses the agent's kept-alive
+/// HTTP/1.1 connection, and retries once on a new one, within the same deadline, when the kept one was closed
+/// before any answer (``AgentFetch``).
 public struct AgentClient: Sendable {
     public struct Configuration: Sendable, Hashable {
         /// Limit for the TCP connect.
@@ -53,10 +55,16 @@ public struct AgentClient: Sendable {
 
     public let configuration: Configuration
     private let group: any EventLoopGroup
+    /// Where kept-alive connections wait for the next fetch; nil: a new connection per fetch (`Connection: close`).
+    private let pool: AgentConnectionPool?
 
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, configuration: Configuration = .init()) {
+    public init(
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, configuration: Configuration = .init(),
+        pool: AgentConnectionPool? = nil
+    ) {
         self.group = group
         self.configuration = configuration
+        self.pool = pool
     }
 
     /// The load of one server.
@@ -78,37 +86,15 @@ public struct AgentClient: Sendable {
     /// One fetch as a future that always succeeds with a reading.
     public func fetchFuture(_ target: Target) -> EventLoopFuture<LoadReading> {
         let configuration = self.configuration
-        let eventLoop = self.group.next()
+        let pool = self.pool
+        let key = AgentConnectionPool.Key(host: target.host, port: target.port)
+        // A kept connection belongs to its event loop: the whole fetch runs there.
+        let kept = pool?.lease(key)
+        let eventLoop = kept?.eventLoop ?? group.next()
         let answer = eventLoop.makePromise(of: ByteBuffer.self)
-        let deadline = eventLoop.scheduleTask(in: configuration.deadline) {
-            answer.fail(LoadFailure.timedOut(configuration.deadline))
-        }
-        let hostHeader = target.description
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(min(configuration.connectTimeout, configuration.deadline))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(
-                        AgentResponseHandler(
-                            host: hostHeader, path: configuration.path, limit: configuration.maximumSize,
-                            answer: answer))
-                }
-            }
-        let connected: EventLoopFuture<any Channel>
-        if let address = try? SocketAddress(ipAddress: target.host, port: target.port) {
-            connected = bootstrap.connect(to: address)
-        } else {
-            connected = bootstrap.connect(host: target.host, port: target.port)
-        }
-        connected.whenComplete { result in
-            switch result {
-            case .success(let channel):
-                // Whoever completes the answer first (handler, deadline), the connection goes.
-                answer.futureResult.whenComplete { _ in channel.close(promise: nil) }
-            case .failure(let error):
-                answer.fail(LoadFailure(connectError: error))
-            }
+        eventLoop.execute {
+            AgentFetch(eventLoop: eventLoop, key: key, configuration: configuration, pool: pool, answer: answer)
+                .start(kept: kept)
         }
         return answer.futureResult
             .map { body in
@@ -119,7 +105,6 @@ public struct AgentClient: Sendable {
                 }.reduce()
             }
             .recover { error in .failed(error as? LoadFailure ?? .unreachable("\(error)")) }
-            .always { _ in deadline.cancel() }
     }
 }
 

@@ -1,41 +1,68 @@
 import NIOCore
 import NIOHTTP1
 
-/// Sends one `GET` and collects the answer's body, bounded in size, into `answer`.
+/// Sends one `GET` on a connection (new or kept alive) and collects the answer's body, bounded in size, into
+/// `outcome`.
 ///
-/// The answer promise is completed exactly once by whoever comes first: this handler (body, HTTP status, size,
-/// protocol error, early close) or the client's deadline; later completions are ignored by NIO.
+/// The outcome promise is completed exactly once, by this handler: the body, or the failure (HTTP status, size,
+/// protocol error, early close). After a failure the handler closes the connection. After a body it removes
+/// itself and leaves the connection open; the outcome says whether it may carry another request (HTTP/1.1, no
+/// `Connection: close`, a body delimited by its length, `keepAlive` asked). The client's deadline closes the
+/// connection, which ends here as an early close.
 final class AgentResponseHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundOut = HTTPClientRequestPart
 
+    enum Outcome {
+        case answer(ByteBuffer, reusable: Bool)
+        /// `answered`: part of the answer came (a head); a failure before any is worth one retry on a fresh
+        /// connection when this one had been kept alive (the agent closed it meanwhile).
+        case failed(LoadFailure, answered: Bool)
+    }
+
     private let host: String
     private let path: String
     private let limit: Int
-    private let answer: EventLoopPromise<ByteBuffer>
+    private let keepAlive: Bool
+    private let outcome: EventLoopPromise<Outcome>
     private var body: ByteBuffer?
     private var received = 0
     /// The status of an answer other than 200 OK, whose body is read for its explanation.
     private var status: Int?
+    private var reusable = false
+    private var sent = false
     private var done = false
 
-    init(host: String, path: String, limit: Int, answer: EventLoopPromise<ByteBuffer>) {
+    init(host: String, path: String, limit: Int, keepAlive: Bool, outcome: EventLoopPromise<Outcome>) {
         self.host = host
         self.path = path
         self.limit = limit
-        self.answer = answer
+        self.keepAlive = keepAlive
+        self.outcome = outcome
+    }
+
+    /// Added to a connection already open (kept alive, or connected before the exchange started): ask at once.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { send(context) }
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        send(context)
+        context.fireChannelActive()
+    }
+
+    private func send(_ context: ChannelHandlerContext) {
+        guard !sent else { return }
+        sent = true
         var headers = HTTPHeaders()
         headers.add(name: "Host", value: host)
         headers.add(name: "User-Agent", value: "h2e-director")
         headers.add(name: "Accept", value: "application/json")
-        headers.add(name: "Connection", value: "close")
+        // HTTP/1.1 keeps the connection by default.
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -43,6 +70,9 @@ final class AgentResponseHandler: ChannelInboundHandler, RemovableChannelHandler
         switch unwrapInboundIn(data) {
         case .head(let head):
             if head.status != .ok { status = Int(head.status.code) }
+            // A body read to the close, or an HTTP/1.0 answer, or Connection: close: the connection ends here.
+            reusable = keepAlive && head.version == .http1_1 && head.isKeepAlive
+                && (head.headers.contains(name: "Content-Length") || head.headers.contains(name: "Transfer-Encoding"))
             if let length = head.headers.first(name: "Content-Length").flatMap(Int.init), length > limit {
                 return finish(context, .failure(.tooLarge(limit: limit)))
             }
@@ -60,7 +90,7 @@ final class AgentResponseHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        answer.fail(LoadFailure.malformed("the agent closed the connection before the end of its answer"))
+        finish(context, .failure(.malformed("the agent closed the connection before the end of its answer")))
         context.fireChannelInactive()
     }
 
@@ -92,9 +122,15 @@ final class AgentResponseHandler: ChannelInboundHandler, RemovableChannelHandler
         guard !done else { return }
         done = true
         switch result {
-        case .success(let body): answer.succeed(body)
-        case .failure(let failure): answer.fail(failure)
+        case .success(let body):
+            if reusable {
+                // The next exchange on this connection brings its own handler.
+                context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+            }
+            outcome.succeed(.answer(body, reusable: reusable))
+        case .failure(let failure):
+            outcome.succeed(.failed(failure, answered: body != nil))
+            context.close(promise: nil)
         }
-        context.close(promise: nil)
     }
 }

@@ -3,6 +3,7 @@ import NIOPosix
 
 /// One round of load readings for the real servers of a virtual service, from its ``LoadSource``: the agent
 /// client, the load program, or nothing. All servers are asked concurrently; every server asked gets a reading.
+/// Given an ``AgentConnectionPool`` that outlives it, agent fetches reuse its kept-alive connections.
 public struct LoadCollector: Sendable {
     /// A real server as the load source needs it.
     public struct Server: Sendable, Hashable {
@@ -28,10 +29,11 @@ public struct LoadCollector: Sendable {
         source: LoadSource,
         agent: AgentClient.Configuration = .init(),
         program: LoadProgram.Configuration = .init(),
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        pool: AgentConnectionPool? = nil
     ) {
         self.source = source
-        self.agent = AgentClient(group: group, configuration: agent)
+        self.agent = AgentClient(group: group, configuration: agent, pool: pool)
         self.programConfiguration = program
         self.group = group
     }

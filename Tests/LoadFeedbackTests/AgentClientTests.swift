@@ -5,7 +5,8 @@ import LoadFeedback
 import NIOCore
 import XCTest
 
-/// The agent client against a real HTTP server on 127.0.0.1.
+/// The agent client against a real HTTP server on 127.0.0.1. ``fetch(_:expectedServer:)`` asks with and without a
+/// connection pool at once: the outcome must be the same.
 final class AgentClientTests: XCTestCase {
     static let goodJSON = """
         {"server":"web1","time":1700000000,"age":12,"stale":false,"load":0.42,"version":"2.1",\
@@ -13,13 +14,21 @@ final class AgentClientTests: XCTestCase {
         "mem_available":3000000000,"tcp_established":120,"busy_workers":null,"future_metric":7}}
         """
 
-    let client = AgentClient(
-        configuration: .init(connectTimeout: .milliseconds(500), deadline: .seconds(2), maximumSize: 4096))
+    static let configuration = AgentClient.Configuration(
+        connectTimeout: .milliseconds(500), deadline: .seconds(2), maximumSize: 4096)
+    let client = AgentClient(configuration: configuration)
+    let pooled = AgentClient(configuration: configuration, pool: AgentConnectionPool())
 
     func fetch(_ behaviour: TestAgentServer.Behaviour, expectedServer: String? = nil) async throws -> LoadReading {
         let server = try await TestAgentServer.start(behaviour)
-        let reading = await client.fetch(.init(host: "127.0.0.1", port: server.port, expectedServer: expectedServer))
+        let target = AgentClient.Target(host: "127.0.0.1", port: server.port, expectedServer: expectedServer)
+        let (client, pooled) = (self.client, self.pooled)
+        async let plain = client.fetch(target)
+        async let kept = pooled.fetch(target)
+        let (reading, pooledReading) = await (plain, kept)
         try await server.stop()
+        XCTAssertEqual(reading.failure, pooledReading.failure, "with a connection pool")
+        XCTAssertEqual(reading.loadValue, pooledReading.loadValue, "with a connection pool")
         return reading
     }
 
@@ -154,9 +163,11 @@ final class AgentClientTests: XCTestCase {
 
     func testConnectionRefusedIsUnreachable() async throws {
         let port = try await TestAgentServer.closedPort()
-        let reading = await client.fetch(.init(host: "127.0.0.1", port: port))
-        guard case .failed(.unreachable(let why)) = reading else { return XCTFail("\(reading)") }
-        XCTAssertTrue(why.contains("refused"), why)
+        for client in [client, pooled] {
+            let reading = await client.fetch(.init(host: "127.0.0.1", port: port))
+            guard case .failed(.unreachable(let why)) = reading else { return XCTFail("\(reading)") }
+            XCTAssertTrue(why.contains("refused"), why)
+        }
     }
 
     func testAnswerFromAnotherServerIsRejected() async throws {
@@ -169,12 +180,17 @@ final class AgentClientTests: XCTestCase {
         let silent = try await TestAgentServer.start(.silent)
         let refused = try await TestAgentServer.closedPort()
         let targets = [good.port, silent.port, refused].map { AgentClient.Target(host: "127.0.0.1", port: $0) }
-        let readings = await client.fetch(targets)
+        let (client, pooled) = (self.client, self.pooled)
+        async let plain = client.fetch(targets)
+        async let kept = pooled.fetch(targets)
+        let (first, second) = await (plain, kept)
         try await good.stop()
         try await silent.stop()
-        XCTAssertEqual(readings[targets[0]]?.loadValue, 0.42)
-        XCTAssertEqual(readings[targets[1]], .failed(.timedOut(.seconds(2))))
-        XCTAssertEqual(readings[targets[2]]?.failure?.kind, "unreachable")
+        for readings in [first, second] {
+            XCTAssertEqual(readings[targets[0]]?.loadValue, 0.42)
+            XCTAssertEqual(readings[targets[1]], .failed(.timedOut(.seconds(2))))
+            XCTAssertEqual(readings[targets[2]]?.failure?.kind, "unreachable")
+        }
     }
 }
 

@@ -3,9 +3,25 @@ import NIOPosix
 import Synchronization
 
 /// A tiny HTTP server on 127.0.0.1 standing in for h2e-agent: it reads a request up to the blank line and answers
-/// with canned bytes, so tests control everything, malformed framing included.
+/// with canned bytes, so tests control everything, malformed framing included. It counts the connections it
+/// accepted and those closed since.
 final class TestAgentServer: Sendable {
+    /// What a keep-alive server does with the requests after the first one on a connection.
+    enum Later: Sendable {
+        case answer
+        /// Close the connection without answering (as an agent whose idle timeout fired as the request came).
+        case close
+        /// Never answer.
+        case ignore
+    }
+
     enum Behaviour: Sendable {
+        /// Answer every request with `body` (Content-Length, status line `status`, `headers` added) and keep the
+        /// connection open; the requests after the first as `later` says; close the connection after `idleClose`
+        /// without a request.
+        case keepAlive(
+            body: String, status: String = "HTTP/1.1 200 OK", headers: String = "", later: Later = .answer,
+            idleClose: TimeAmount? = nil)
         /// Answer these bytes, then close.
         case answer(String)
         /// Answer `head` at once and `rest` after `delay`, then close.
@@ -17,9 +33,14 @@ final class TestAgentServer: Sendable {
     let channel: any Channel
     let port: Int
     private let received = Mutex<[String]>([])
+    private let connections = Mutex((accepted: 0, closed: 0))
 
     /// The requests received so far, as text.
     var requests: [String] { received.withLock { $0 } }
+    /// Connections accepted so far.
+    var accepted: Int { connections.withLock { $0.accepted } }
+    /// Connections closed so far (by either side).
+    var closed: Int { connections.withLock { $0.closed } }
 
     private init(channel: any Channel) {
         self.channel = channel
@@ -31,7 +52,9 @@ final class TestAgentServer: Sendable {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture {
+                box.withLock { $0?.connections.withLock { $0.accepted += 1 } }
+                child.closeFuture.whenComplete { _ in box.withLock { $0?.connections.withLock { $0.closed += 1 } } }
+                return child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(
                         CannedAnswerHandler(behaviour: behaviour) { request in
                             box.withLock { $0?.received.withLock { $0.append(request) } }
@@ -72,14 +95,21 @@ private final class CannedAnswerHandler: ChannelInboundHandler {
     let record: @Sendable (String) -> Void
     var request = ""
     var answered = false
+    var idleTimer: Scheduled<Void>?
 
     init(behaviour: TestAgentServer.Behaviour, record: @escaping @Sendable (String) -> Void) {
         self.behaviour = behaviour
         self.record = record
     }
 
+    func channelActive(context: ChannelHandlerContext) {
+        armIdleClose(context)
+        context.fireChannelActive()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         request += String(buffer: unwrapInboundIn(data))
+        if case .keepAlive = behaviour { return keepAlive(context) }
         guard !answered, request.contains("\r\n\r\n") else { return }
         answered = true
         record(request)
@@ -95,9 +125,36 @@ private final class CannedAnswerHandler: ChannelInboundHandler {
                     context.close(promise: nil)
                 }
             }
-        case .silent:
+        case .silent, .keepAlive:
             break
         }
+    }
+
+    private func keepAlive(_ context: ChannelHandlerContext) {
+        guard case .keepAlive(let body, let status, let headers, let later, _) = behaviour else { return }
+        while let end = request.range(of: "\r\n\r\n") {
+            let one = String(request[..<end.upperBound])
+            request.removeSubrange(..<end.upperBound)
+            record(one)
+            idleTimer?.cancel()
+            defer { answered = true }
+            if answered {
+                switch later {
+                case .answer: break
+                case .close: return context.close(promise: nil)
+                case .ignore: continue
+                }
+            }
+            let answer = "\(status)\r\nContent-Type: application/json\r\nX-SERVER: web1\r\n\(headers)"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+            armIdleClose(context)
+        }
+    }
+
+    private func armIdleClose(_ context: ChannelHandlerContext) {
+        guard case .keepAlive(_, _, _, _, let idleClose?) = behaviour else { return }
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(in: idleClose) { context.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
