@@ -79,8 +79,9 @@ let package = Package(
                 "Director", "LVSConfig", "IPVS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        // Benchmarks (scripts/bench-ipvs, scripts/bench-healthcheck).
+        // Benchmarks (scripts/bench-ipvs, scripts/bench-healthcheck, scripts/bench-agent-load).
         .executableTarget(name: "h2e-bench-ipvs", dependencies: ["IPVS"]),
+        .executableTarget(name: "h2e-bench-agent-poll", dependencies: ["LoadFeedback"]),
         .executableTarget(
             name: "h2e-bench-healthcheck",
             dependencies: [

@@ -54,18 +54,29 @@ public struct LoadFeedbackService: Service {
             for server in servers.values { agents.insert(.init(host: server.address.description, port: agentPort)) }
         }
         pool.prune(keeping: agents, idleLimit: interval * Int64(Self.idleRounds))
-        let pool = self.pool
+        // An agent whose server is in several virtual servers (http and https of one farm) is asked once a round,
+        // on its one kept connection; each virtual server still waits for its own servers only.
+        let client = AgentClient(pool: pool)
+        var fetches: [AgentConnectionPool.Key: EventLoopFuture<LoadReading>] = [:]
+        for key in agents { fetches[key] = client.fetchFuture(.init(host: key.host, port: key.port)) }
         await withTaskGroup(of: Void.self) { group in
             for (virtual, servers) in targets {
                 guard let source = runtime.loadSources[virtual], source != .none else { continue }
                 let core = self.core
-                group.addTask {
-                    let collector = LoadCollector(source: source, pool: pool)
-                    var asked: [String: LoadCollector.Server] = [:]
-                    for (id, server) in servers {
-                        asked[id.server] = LoadCollector.Server(address: server.address.description, agentPort: agentPort)
+                group.addTask { [fetches] in
+                    var readings: [String: LoadReading] = [:]
+                    if source == .agent {
+                        for (id, server) in servers {
+                            let key = AgentConnectionPool.Key(host: server.address.description, port: agentPort)
+                            readings[id.server] = (try? await fetches[key]?.get()) ?? .failed(.unreachable("internal error"))
+                        }
+                    } else {
+                        var asked: [String: LoadCollector.Server] = [:]
+                        for (id, server) in servers {
+                            asked[id.server] = LoadCollector.Server(address: server.address.description, agentPort: agentPort)
+                        }
+                        readings = await LoadCollector(source: source).collect(asked)
                     }
-                    let readings = await collector.collect(asked)
                     await core.loadRound(virtual: virtual, readings: readings)
                 }
             }
