@@ -8,6 +8,7 @@
 #   balance_up ITERATIONS MONITOR SCHEDULER   the cluster below, the director running, every server in its table
 #   balance_quota webN PERCENT        set webN's cgroup cpu.max to PERCENT of one CPU (the mid-run step)
 #   balance_weights                   "web1 W web2 W web3 W" from `ipvsadm -Ln` in lb1 (- when not in the table)
+#   balance_usage                     "web1 U web2 U web3 U": each cgroup's cpu.stat usage_usec
 #   balance_client RATE SECONDS SEED LOG   the open-loop client in namespace client; prints its summary
 #   balance_down                      stop everything, remove the namespaces and cgroups
 #
@@ -33,6 +34,7 @@ BALANCE_WORKERS=${BALANCE_WORKERS:-32}
 BALANCE_WEIGHT_INTERVAL=${BALANCE_WEIGHT_INTERVAL:-2}
 BALANCE_CHECK_INTERVAL=${BALANCE_CHECK_INTERVAL:-2}
 BALANCE_CHECK_TIMEOUT=${BALANCE_CHECK_TIMEOUT:-3}
+BALANCE_CALIBRATE_SECONDS=${BALANCE_CALIBRATE_SECONDS:-10}
 BALANCE_SRC=${BALANCE_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/balance}
 BALANCE_CGROUP=/sys/fs/cgroup
 BALANCE_WEBS="web1 web2 web3"
@@ -60,7 +62,7 @@ balance_calibrate() {
     echo "$iterations $cost"
 }
 
-# _balance_request_cost ITERATIONS: CPU microseconds per request (cgroup usage over ~300 requests at 30/s) of
+# _balance_request_cost ITERATIONS: CPU microseconds per request (cgroup usage over BALANCE_CALIBRATE_SECONDS at 30/s) of
 # burn-httpd in a cgroup without quota, in a one-server topology.
 _balance_request_cost() {
     local cg=$BALANCE_CGROUP/balance-calibrate u0 u1 served
@@ -71,7 +73,8 @@ _balance_request_cost() {
         --workers "$BALANCE_WORKERS"
     _topology_wait 10 _balance_in client curl -sf -m 2 -o /dev/null http://10.0.0.21/ || return
     u0=$(awk '$1 == "usage_usec" { print $2 }' $cg/cpu.stat)
-    served=$(_balance_in client "$BALANCE_BIN/open-loop-client" --rate 30 --duration 10 --sites 1 --site-base 10.0.0.21 \
+    served=$(_balance_in client "$BALANCE_BIN/open-loop-client" --rate 30 --duration "$BALANCE_CALIBRATE_SECONDS" \
+        --sites 1 --site-base 10.0.0.21 \
         | awk '$1 == "client:" { print $5 }')
     u1=$(awk '$1 == "usage_usec" { print $2 }' $cg/cpu.stat)
     topology_down
@@ -182,6 +185,14 @@ balance_weights() {
     _balance_in lb1 ipvsadm -Ln | awk -v webs="$BALANCE_WEBS" '
         $1 == "->" { split($2, a, ":"); w[a[1]] = $4 }
         END { n = split(webs, s, " "); for (i = 1; i <= n; i++) { ip = "10.0.0.2" i; printf "%s%s %s", (i > 1 ? " " : ""), s[i], (ip in w ? w[ip] : "-") } print "" }'
+}
+
+balance_usage() {
+    local ns sep=""
+    for ns in $BALANCE_WEBS; do
+        printf '%s%s %s' "$sep" $ns "$(awk '$1 == "usage_usec" { print $2 }' $BALANCE_CGROUP/$ns/cpu.stat)"; sep=" "
+    done
+    echo
 }
 
 balance_client() {
