@@ -79,9 +79,9 @@ final class BalanceKernelTests: XCTestCase {
         try mustRun(balance("balance_up \(iterations) \(monitor) lblc > \(up) 2>&1 || { cat \(up); exit 1; }"))
         let summary = "\(directory)/client-\(monitor).summary", samples = "\(directory)/samples-\(monitor)"
         try mustRun(
-            balance("python3 scripts/lib/balance/balance.py sample --out \(samples) --stop \(samples).stop &"
-                + " balance_client \(rate) \(duration) 1 \(directory)/client-\(monitor).log > \(summary).part 2>&1"
-                + " && mv \(summary).part \(summary) &"))
+            balance("{ python3 scripts/lib/balance/balance.py sample --out \(samples) --stop \(samples).stop & }"
+                + " && { balance_client \(rate) \(duration) 1 \(directory)/client-\(monitor).log > \(summary).part 2>&1"
+                + " && mv \(summary).part \(summary); } &"))
         try await whileRunning()
         let done = await waitUntil(timeout: .seconds(duration + 30), interval: .milliseconds(200)) {
             FileManager.default.fileExists(atPath: summary)
