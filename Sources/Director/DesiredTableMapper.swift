@@ -17,7 +17,9 @@ import LoadFeedback
 ///   client's destination port).
 /// - Weight: the load-feedback decision when there is one, else the configured weight; at most `max_weight`.
 /// - Health: up, and not yet checked (a restarted director keeps serving), are in; down is removed, or kept with
-///   weight 0 when `quiesce_server = 1`.
+///   weight 0 when `quiesce_server = 1`. While its virtual server is in panic (``PanicState``), and for one check
+///   interval after its check timed out (to see whether the others time out too), a server down by a timed-out
+///   check stays in at no more than its lowest load weight (``WeightPolicy/minimumWeight(base:)``).
 /// - Overrides: drain sets weight 0; down removes; up puts the server in whatever its health.
 /// - `sorry_server` is added with weight 1 only when no real server of the virtual server is serving (in the table
 ///   with a weight above 0).
@@ -29,15 +31,26 @@ public enum DesiredTableMapper {
         /// Missing entries use the configured weight.
         public var weights: [RealServerID: WeightDecision]
         public var overrides: [OverrideKey: ServerOverride]
+        /// Virtual servers in panic, by name.
+        public var panics: [String: PanicState.Panic]
+        /// Servers whose check timed out less than one check interval ago, in a virtual server that may panic: kept
+        /// in at their lowest load weight until the interval is over (``PanicState/graced(_:health:now:)``).
+        public var graced: Set<RealServerID>
+        /// Gives the lowest load weight of a server kept in by panic.
+        public var policy: WeightPolicy
 
         public init(
             configuration: LVSConfiguration, health: [RealServerID: HealthState] = [:],
-            weights: [RealServerID: WeightDecision] = [:], overrides: [OverrideKey: ServerOverride] = [:]
+            weights: [RealServerID: WeightDecision] = [:], overrides: [OverrideKey: ServerOverride] = [:],
+            panics: [String: PanicState.Panic] = [:], graced: Set<RealServerID> = [], policy: WeightPolicy = WeightPolicy()
         ) {
+            self.graced = graced
             self.configuration = configuration
             self.health = health
             self.weights = weights
             self.overrides = overrides
+            self.panics = panics
+            self.policy = policy
         }
     }
 
@@ -60,7 +73,8 @@ public enum DesiredTableMapper {
                     let plan = plan(
                         server, health: inputs.health[id] ?? .unknown, weight: inputs.weights[id],
                         override: inputs.overrides[OverrideKey(virtual: virtual.name, address: server.address.description)],
-                        quiesce: virtual.quiesceServer)
+                        quiesce: virtual.quiesceServer,
+                        keep: keep(virtual, id, inputs.panics[virtual.name], graced: inputs.graced, inputs.policy))
                     result.servers[id] = plan
                     guard let address = InetAddress(server.address.description) else { continue }
                     let destination = Destination(
@@ -132,10 +146,26 @@ public enum DesiredTableMapper {
         return groups
     }
 
-    /// The place and weight of one real server.
+    /// Why and at what weight a server whose check timed out stays in: its virtual server's panic, or the check
+    /// interval of grace; nil when it does not.
+    static func keep(
+        _ virtual: VirtualServer, _ id: RealServerID, _ panic: PanicState.Panic?, graced: Set<RealServerID>,
+        _ policy: WeightPolicy
+    ) -> (why: String, lowest: Int)? {
+        guard let server = virtual.realServers.first(where: { $0.name == id.server }) else { return nil }
+        let lowest = policy.minimumWeight(base: server.weight)
+        if let panic { return ("panic, " + panic.summary, lowest) }
+        if graced.contains(id) {
+            return ("for one check interval (\(virtual.checkInterval) s), to see whether the others time out too", lowest)
+        }
+        return nil
+    }
+
+    /// The place and weight of one real server; `keep`: why and at what weight it stays in although its check
+    /// timed out (``keep(_:_:_:graced:_:)``).
     static func plan(
         _ server: RealServer, health: HealthState, weight decision: WeightDecision?, override: ServerOverride?,
-        quiesce: Bool
+        quiesce: Bool, keep: (why: String, lowest: Int)? = nil
     ) -> ServerPlan {
         var weight = decision?.weight ?? server.weight
         var reason = decision?.reason ?? "configured weight \(server.weight)"
@@ -158,6 +188,12 @@ public enum DesiredTableMapper {
             break
         }
         if case .down(let failure) = health {
+            if let (why, lowest) = keep, override == nil, PanicState.isOverloadSymptom(failure) {
+                let kept = min(weight, lowest)
+                return ServerPlan(
+                    inTable: true, weight: kept,
+                    reason: "weight \(kept): kept in at its lowest load weight although its check timed out: \(why)")
+            }
             guard quiesce else {
                 return ServerPlan(inTable: false, weight: nil, reason: "removed: health check failed: \(failure)")
             }

@@ -78,7 +78,13 @@ public actor DirectorCore {
 
     public func healthChanged(_ id: RealServerID, to state: HealthState) async {
         guard model.healthChanged(id, to: state, now: now()) else { return }
+        logPanicLines()
         await reconcile()
+    }
+
+    /// The panic lines the model queued (rate-limited there): warnings.
+    private func logPanicLines() {
+        for line in model.takePanicLines(now: now()) { logger.warning("\(line)") }
     }
 
     /// One round of load readings for `virtual`, keyed by server name.
@@ -107,6 +113,7 @@ public actor DirectorCore {
     public func reload(_ runtime: RuntimeConfiguration) async {
         self.runtime = runtime
         model.reconfigure(runtime.configuration, now: now())
+        logPanicLines()
         configLoadedAt = now()
         reloadError = nil
         reloads += 1
@@ -196,6 +203,8 @@ public actor DirectorCore {
 
     /// Retries after a failure, and re-reads the kernel table now and then (someone may have used ipvsadm).
     public func tick() async {
+        model.tick(now: now())
+        logPanicLines()
         await reconcile()
     }
 
@@ -434,7 +443,9 @@ public actor DirectorCore {
                         },
                         check: runtime.healthTargets[id].map { "\($0.check)" } ?? "none",
                         load: feedback?.lastLoad, loadAgeSeconds: feedback?.lastSampleAt.map(seconds),
-                        loadError: loadError, configuredWeight: server.weight, weight: plan?.weight,
+                        loadError: loadError,
+                        loadSignal: feedback.flatMap { $0.lastLoad == nil ? nil : "\($0.signal)" },
+                        configuredWeight: server.weight, weight: plan?.weight,
                         inTable: plan?.inTable ?? false, reason: plan?.reason ?? "not active",
                         override: override?.action.rawValue, overrideSince: override?.setAt,
                         agentURL: virtual.loadMonitor == .h2e
@@ -447,7 +458,12 @@ public actor DirectorCore {
                     address: virtual.address.map { "\($0)" } ?? "none (fwmark \(virtual.firewallMark ?? 0))", scheduler: virtual.scheduler.rawValue,
                     forwarding: "\(DesiredTableMapper.forwardingMethod(configuration.global.network))",
                     loadMonitor: "\(virtual.loadMonitor)", sorryServer: virtual.sorryServer?.description,
-                    sorryServerInUse: desired.sorryServersInUse.contains(virtual.name), servers: servers))
+                    sorryServerInUse: desired.sorryServersInUse.contains(virtual.name), servers: servers,
+                    panic: model.panic.panics[virtual.name].map {
+                        StatusReport.Panic(
+                            failing: $0.failing, total: $0.total, threshold: $0.threshold, ageSeconds: seconds($0.since))
+                    },
+                    panics: model.panic.entries[virtual.name] ?? 0))
         }
         return StatusReport(director: director, ipvs: ipvs, virtuals: virtuals)
     }

@@ -149,7 +149,7 @@ public enum DirectorDaemon {
                 heartbeat: await core.heartbeatStatistics().map(MetricsText.HeartbeatCounters.init),
                 table: status.failover == nil ? try? await core.kernelTable() : nil, serversUp: up,
                 serversConfigured: configured, failover: status.failover,
-                listeners: gates.map { ($0.name, $0.statistics) })
+                listeners: gates.map { ($0.name, $0.statistics) }, panic: await core.model.panic)
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", MetricsText.render(snapshot))
         case "/", "/index.html":
             return (.ok, "text/html; charset=utf-8", StatusPage.render(await core.status()))

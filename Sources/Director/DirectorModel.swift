@@ -48,6 +48,11 @@ public struct DirectorModel: Sendable {
     public private(set) var overrides: [OverrideKey: OverrideRecord]
     public private(set) var role: RoleRecord
     public private(set) var failovers = 0
+    /// The overload guard: which virtual servers are in panic, since when, how often (``PanicState``).
+    public private(set) var panic = PanicState()
+    /// The latest instant an input or ``tick(now:)`` brought: the end of a timed-out server's check interval of
+    /// grace is judged against it.
+    public private(set) var time: NIODeadline
     private var feedback: [String: LoadFeedbackGroup<String>] = [:]
     /// The weight policy of the configuration (`load_hold_timeout`, `load_slow_start`); a reload that changes it
     /// applies it to every server at once, keeping their weights.
@@ -57,6 +62,7 @@ public struct DirectorModel: Sendable {
         self.configuration = configuration
         self.overrides = overrides
         self.role = RoleRecord(role: nil, reason: "starting", since: now)
+        self.time = now
         syncServers(now: now)
     }
 
@@ -67,7 +73,13 @@ public struct DirectorModel: Sendable {
         DesiredTableMapper.map(
             .init(
                 configuration: configuration, health: health.mapValues(\.state), weights: weights,
-                overrides: overrides.mapValues(\.action)))
+                overrides: overrides.mapValues(\.action), panics: panic.panics, graced: graced, policy: policy))
+    }
+
+    /// Servers kept in for one check interval after their check timed out (``PanicState/graced(_:health:now:)``).
+    public var graced: Set<RealServerID> {
+        let records = health.mapValues { (state: $0.state, since: $0.since) }
+        return Set(configuration.virtualServers.filter(\.active).flatMap { panic.graced($0, health: records, now: time) })
     }
 
     /// The load-feedback weight of every real server whose virtual server has a `load_monitor`.
@@ -111,16 +123,56 @@ public struct DirectorModel: Sendable {
     // MARK: Inputs
 
     /// A health verdict for `id`. Returns whether it changed. A server that comes back after being down starts
-    /// slowly (load feedback's slow start).
+    /// slowly (load feedback's slow start), unless panic kept it in the table meanwhile (it was serving). The panic
+    /// state of its virtual server follows (its log lines: ``takePanicLines(now:)``).
     @discardableResult
     public mutating func healthChanged(_ id: RealServerID, to state: HealthState, now: NIODeadline) -> Bool {
         let previous = health[id]?.state ?? .unknown
+        time = max(time, now)
         guard previous != state, activeServers.contains(where: { $0.id == id }) else { return false }
+        let wasServing = desiredPlan(of: id).map { $0.inTable && ($0.weight ?? 0) > 0 } ?? false
         health[id] = HealthRecord(state: state, since: now)
-        if state == .up, case .down = previous {
+        if state == .up, case .down = previous, !wasServing {
             feedback[id.virtual]?.readmit(id.server, at: now)
         }
+        updatePanic(virtual: id.virtual, now: now)
         return true
+    }
+
+    /// Time passes (the director's tick, every second). Returns whether the desired table may have changed: a timed-out
+    /// server's check interval of grace ended.
+    @discardableResult
+    public mutating func tick(now: NIODeadline) -> Bool {
+        let before = graced
+        time = max(time, now)
+        return graced != before
+    }
+
+    /// The panic log lines queued since the last call, and those the rate limit held back whose time has come.
+    public mutating func takePanicLines(now: NIODeadline) -> [String] {
+        panic.flush(now: now)
+        return panic.takeLines()
+    }
+
+    /// The plan of one server, computed for its virtual server alone.
+    private func desiredPlan(of id: RealServerID) -> ServerPlan? {
+        guard let virtual = configuration.virtualServer(named: id.virtual),
+            let server = virtual.realServers.first(where: { $0.name == id.server && $0.active })
+        else { return nil }
+        return DesiredTableMapper.plan(
+            server, health: health[id]?.state ?? .unknown,
+            weight: feedbackState(of: id).map { WeightDecision(weight: $0.weight, reason: $0.reason, changed: false) },
+            override: overrides[OverrideKey(virtual: virtual.name, address: server.address.description)]?.action,
+            quiesce: virtual.quiesceServer,
+            keep: DesiredTableMapper.keep(virtual, id, panic.panics[virtual.name], graced: graced, policy))
+    }
+
+    private mutating func updatePanic(virtual name: String, now: NIODeadline) {
+        guard let virtual = configuration.virtualServer(named: name), virtual.active else { return }
+        let states = virtual.realServers.filter(\.active).map {
+            health[RealServerID(virtual: name, server: $0.name)]?.state ?? .unknown
+        }
+        panic.update(virtual: name, health: states, threshold: virtual.panicThreshold, now: now)
     }
 
     /// One round of load readings for the servers of `virtual`, keyed by server name. Returns the weights that
@@ -129,6 +181,7 @@ public struct DirectorModel: Sendable {
     public mutating func loadRound(virtual: String, readings: [String: LoadReading], now: NIODeadline)
         -> [RealServerID: WeightDecision]
     {
+        time = max(time, now)
         guard var group = feedback[virtual] else { return [:] }
         for (server, reading) in readings where group.states[server] != nil {
             loads[RealServerID(virtual: virtual, server: server)] = LoadRecord(reading: reading, receivedAt: now)
@@ -189,8 +242,12 @@ public struct DirectorModel: Sendable {
     /// ones start unchecked; unchanged ones keep everything. Overrides are kept (they name addresses, and an
     /// operator's decision outlives a reload).
     public mutating func reconfigure(_ configuration: LVSConfiguration, now: NIODeadline) {
+        time = max(time, now)
         self.configuration = configuration
         syncServers(now: now)
+        let active = configuration.virtualServers.filter(\.active).map(\.name)
+        panic.retain(Set(active))
+        for name in active { updatePanic(virtual: name, now: now) }
     }
 
     /// Makes health, loads and feedback groups follow the active servers of the configuration.

@@ -18,13 +18,17 @@ public struct MetricsText {
         public var failover: StatusReport.Failover?
         /// Each listener's name (the status page, the control socket) and counters.
         public var listeners: [(name: String, statistics: ConnectionGate.Statistics)]
+        /// The overload guard: virtual servers in panic and panics so far.
+        public var panic: PanicState
 
         public init(
             counters: DirectorCore.Counters, health: HealthCheckStatistics?, heartbeat: HeartbeatCounters?,
             table: IPVSTable?, serversUp: [String: Int] = [:], serversConfigured: [String: Int] = [:],
             failover: StatusReport.Failover? = nil,
-            listeners: [(name: String, statistics: ConnectionGate.Statistics)] = []
+            listeners: [(name: String, statistics: ConnectionGate.Statistics)] = [],
+            panic: PanicState = PanicState()
         ) {
+            self.panic = panic
             self.failover = failover
             self.listeners = listeners
             self.counters = counters
@@ -102,6 +106,15 @@ public struct MetricsText {
         text.header("h2e_servers_configured", "gauge", "Active real servers, per virtual server.")
         for (virtual, count) in snapshot.serversConfigured.sorted(by: { $0.key < $1.key }) {
             text.sample("h2e_servers_configured", ["virtual": virtual], count)
+        }
+        let panicFamilies: [(String, String, String, (String) -> Int)] = [
+            ("h2e_virtual_panic", "gauge", "1 while the virtual server is in panic (too few real servers pass their checks).",
+             { snapshot.panic.panics[$0] == nil ? 0 : 1 }),
+            ("h2e_panics_total", "counter", "Panics begun, per virtual server.", { snapshot.panic.entries[$0] ?? 0 }),
+        ]
+        for (name, type, help, value) in panicFamilies {
+            text.header(name, type, help)
+            for virtual in snapshot.serversConfigured.keys.sorted() { text.sample(name, ["virtual": virtual], value(virtual)) }
         }
         if let failover = snapshot.failover { text.failover(failover) }
         if let table = snapshot.table {

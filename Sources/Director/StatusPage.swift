@@ -35,6 +35,10 @@ public enum StatusPage {
             if let sorry = virtual.sorryServer {
                 html += ", sorry server \(escape(sorry))\(virtual.sorryServerInUse ? " <b>in use</b>" : "")"
             }
+            if let panic = virtual.panic {
+                html += "; <b>panic</b> for \(StatusReport.age(panic.ageSeconds)): \(panic.failing) of \(panic.total) servers "
+                    + "fail their checks (fewer than \(panic.threshold)% pass), timed-out ones kept at their lowest load weight"
+            }
             html += "</p>\n<table><tr><th>server</th><th>address</th><th>health</th><th>load</th><th>weight</th><th>override</th><th>why</th><th>graphs</th></tr>\n"
             for server in virtual.servers {
                 var load = "-"

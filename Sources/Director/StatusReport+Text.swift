@@ -31,6 +31,12 @@ extension StatusReport {
             lines.append("overrides matching no real server: \(director.unmatchedOverrides.joined(separator: ", "))")
         }
         lines += failoverLines
+        for virtual in virtuals {
+            guard let panic = virtual.panic else { continue }
+            lines.append(
+                "PANIC \(virtual.name) since \(Self.age(panic.ageSeconds)): \(panic.failing) of \(panic.total) real servers fail "
+                    + "their checks (fewer than \(panic.threshold)% pass); timed-out servers kept at their lowest load weight")
+        }
         if failover != nil && virtuals.isEmpty { return lines.joined(separator: "\n") + "\n" }
         var rows: [[String]] = [["VIRTUAL", "SERVER", "ADDRESS", "HEALTH", "CHECKED", "LOAD", "WEIGHT", "OVERRIDE", "REASON"]]
         for virtual in virtuals {

@@ -65,6 +65,18 @@ public struct StatusReport: Codable, Sendable, Hashable, ExplicitNullEncoding {
         public var sorryServer: String?
         public var sorryServerInUse: Bool
         public var servers: [Server]
+        /// The panic it is in (``PanicState``), nil when none.
+        public var panic: Panic? = nil
+        /// Panics since the director started; nil from a director without panic.
+        public var panics: Int? = nil
+    }
+
+    /// A virtual server in panic: fewer than `threshold` percent of its real servers pass their checks.
+    public struct Panic: Codable, Sendable, Hashable, ExplicitNullEncoding {
+        public var failing: Int
+        public var total: Int
+        public var threshold: Int
+        public var ageSeconds: Double
     }
 
     public struct Server: Codable, Sendable, Hashable, ExplicitNullEncoding {
@@ -86,6 +98,8 @@ public struct StatusReport: Codable, Sendable, Hashable, ExplicitNullEncoding {
         public var loadAgeSeconds: Double?
         /// Why the last reading gave no load, nil when it did.
         public var loadError: String?
+        /// What the last usable load was: `loadavg` or `live 10 s` (``LoadFeedback/LoadSignal``); nil without one.
+        public var loadSignal: String? = nil
         public var configuredWeight: Int
         /// The weight in the desired table; nil when the server is out of it.
         public var weight: Int?

@@ -104,6 +104,7 @@ struct Keyword: Sendable {
         // h2e, virtual.
         Keyword("check_interval", [.virtual], h2e: true),
         Keyword("fall", [.virtual], h2e: true),
+        Keyword("panic_threshold", [.virtual], h2e: true),
         // Server (parseActualServer) and h2e's max_weight.
         Keyword("weight", [.server]),
         Keyword("max_weight", [.server], h2e: true),

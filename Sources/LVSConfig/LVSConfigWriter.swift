@@ -61,6 +61,7 @@ public enum LVSConfigWriter {
             out.line("load_monitor", v.loadMonitor == .none ? nil : quote(v.loadMonitor.description))
             out.line("check_interval", v.checkInterval, unless: 2)
             out.line("fall", v.fall, unless: 1)
+            out.line("panic_threshold", v.panicThreshold, unless: 50)
             for s in v.realServers {
                 out.open("server", s.name)
                 out.line("address", s.address)

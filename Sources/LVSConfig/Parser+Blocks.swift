@@ -372,6 +372,8 @@ extension Parser {
                 case "check_interval":
                     parser.integer(st, in: 1...3600, unit: " seconds").map { v.checkInterval = $0 }
                 case "fall": parser.integer(st, in: 1...1000).map { v.fall = $0 }
+                case "panic_threshold":
+                    parser.integer(st, in: 0...100, unit: " percent").map { v.panicThreshold = $0 }
                 case "server": parser.sink.error(st.keyword.position, "'server' opens a block: server NAME {")
                 default: preconditionFailure("virtual keyword '\(st.name)' in Keyword.all but not parsed")
                 }

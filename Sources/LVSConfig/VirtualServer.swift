@@ -48,6 +48,11 @@ public struct VirtualServer: Hashable, Sendable {
     public var checkInterval: Int = 2
     /// `fall` (h2e): consecutive failed checks before a server is taken out. Default 1 (Piranha).
     public var fall: Int = 1
+    /// `panic_threshold` (h2e): percent of the real servers that must pass their checks; below it the virtual
+    /// server is in panic, and servers whose checks time out (busy, not dead) stay in the table at their lowest
+    /// load weight instead of being removed; a timed-out server also waits one check interval before it is
+    /// removed, in case the others follow (docs/weights.md). 0 turns panic off. Default 50.
+    public var panicThreshold: Int = 50
     public var realServers: [RealServer] = []
 
     public init(name: String, address: InterfaceAddress?) {

@@ -37,6 +37,12 @@ public enum AgentError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// What failed without the advice about the state directory (for files that are not in it: /proc, cgroups).
+    public var summary: String {
+        guard case .io(let operation, let path, let reason) = self else { return description }
+        return "cannot \(operation) \(path): \(reason)"
+    }
+
     /// The description with the state directory left out (`load.rrd`, not `/var/lib/h2e/load.rrd`): what an HTTP
     /// client is told, since the agent's answers go to anyone who can reach its port.
     public func description(hiding directory: String) -> String {

@@ -32,6 +32,8 @@ public struct LoadFeedbackState: Sendable, Hashable {
     /// The last usable load per CPU and when it was measured.
     public private(set) var lastLoad: Double?
     public private(set) var lastSampleAt: NIODeadline?
+    /// What the last usable figure was: the load average (at first) or the agent's live figure.
+    public private(set) var signal: LoadSignal = .loadAverage
     public private(set) var counters = Counters()
     /// Start of the current stretch without usable load: creation, or the last usable reading.
     private var lastUsableAt: NIODeadline
@@ -80,43 +82,68 @@ public struct LoadFeedbackState: Sendable, Hashable {
 
     /// The load per CPU of `reading` if it is usable now (a load, not older than the policy allows).
     public func usableLoad(_ reading: LoadReading, now: NIODeadline) -> Double? {
-        if case .success(let (load, _)) = classify(reading, now: now) { return load }
+        if case .success(let (load, _, _)) = classify(reading, now: now) { return load }
         return nil
     }
 
     /// Takes a reading and decides the weight.
+    ///
+    /// A reading's ``LoadSignal`` picks the policy (``WeightPolicy/adapted(to:)``): a live figure moves the weight
+    /// with a time constant from its window, a load average as before. A server whose figures are live and whose
+    /// agent then times out is taken as saturated (``WeightPolicy/liveSaturatedLoad``) for up to
+    /// ``WeightPolicy/holdTimeout``, so a server too busy to answer loses weight instead of keeping it: the agent
+    /// answers in microseconds when the server has CPU to spare.
     ///
     /// - Parameter reference: the load per CPU to compare with (``LoadFeedbackGroup`` passes its peers' geometric
     ///   mean); nil compares with ``WeightPolicy/targetLoad``.
     public mutating func apply(_ reading: LoadReading, now: NIODeadline, reference: Double? = nil) -> WeightDecision {
         counters.readings += 1
         let sinceAdmission = admittedAt.map { now - $0 }
+        let reference = reference ?? policy.targetLoad
         let evidence: WeightPolicy.Evidence
         switch classify(reading, now: now) {
-        case .success(let (load, at)):
+        case .success(let (load, at, signal)):
             counters.consecutiveFailures = 0
             lastUsableAt = now
-            let accountsFor: TimeAmount
-            if let last = lastSampleAt {
-                accountsFor = at - last >= policy.sameSampleWindow ? at - last : .zero
-            } else {
-                // The first sample since (re)admission stands for the time since then, at most one time constant.
-                accountsFor = min(sinceAdmission ?? policy.timeConstant, policy.timeConstant)
-            }
-            if accountsFor > .zero || lastSampleAt == nil {
-                lastSampleAt = at
-                lastLoad = load
-                counters.samples += 1
-            }
-            evidence = .load(perCPU: load, reference: reference ?? policy.targetLoad, accountsFor: accountsFor)
+            self.signal = signal
+            let accountsFor = account(sampleAt: at, load: load, sinceAdmission: sinceAdmission, signal: signal)
+            evidence = .load(perCPU: load, reference: reference, accountsFor: accountsFor, signal: signal)
         case .failure(let failure):
             counters.failures += 1
             counters.consecutiveFailures += 1
             counters.failuresByKind[failure.kind, default: 0] += 1
             counters.lastFailure = failure
-            evidence = .missing(since: now - lastUsableAt, failure: failure)
+            if case .timedOut = failure, signal.isLive, now - lastUsableAt < policy.holdTimeout {
+                let load = WeightPolicy.liveSaturatedLoad
+                let accountsFor = account(sampleAt: now, load: load, sinceAdmission: sinceAdmission, signal: signal)
+                evidence = .load(
+                    perCPU: load, reference: reference, accountsFor: accountsFor, signal: signal, assumedFrom: failure)
+            } else {
+                evidence = .missing(since: now - lastUsableAt, failure: failure)
+            }
         }
         return decide(evidence, now: now)
+    }
+
+    /// Records a sample measured at `at` and returns the time it accounts for: since the previous sample, zero for
+    /// one already counted (closer than the signal's ``WeightPolicy/sameSampleWindow``); the first since
+    /// (re)admission stands for the time since then, at most one time constant.
+    private mutating func account(sampleAt at: NIODeadline, load: Double, sinceAdmission: TimeAmount?, signal: LoadSignal)
+        -> TimeAmount
+    {
+        let active = policy.adapted(to: signal)
+        let accountsFor: TimeAmount
+        if let last = lastSampleAt {
+            accountsFor = at - last >= active.sameSampleWindow ? at - last : .zero
+        } else {
+            accountsFor = min(sinceAdmission ?? active.timeConstant, active.timeConstant)
+        }
+        if accountsFor > .zero || lastSampleAt == nil {
+            lastSampleAt = at
+            lastLoad = load
+            counters.samples += 1
+        }
+        return accountsFor
     }
 
     private mutating func decide(_ evidence: WeightPolicy.Evidence, now: NIODeadline) -> WeightDecision {
@@ -129,14 +156,18 @@ public struct LoadFeedbackState: Sendable, Hashable {
         return WeightDecision(weight: weight, reason: reason, changed: changed)
     }
 
-    private func classify(_ reading: LoadReading, now: NIODeadline) -> Result<(Double, NIODeadline), LoadFailure> {
+    private func classify(_ reading: LoadReading, now: NIODeadline)
+        -> Result<(Double, NIODeadline, LoadSignal), LoadFailure>
+    {
         switch reading {
         case .failed(let failure):
             return .failure(failure)
-        case .load(let load, let at):
-            if now - at > policy.maximumSampleAge { return .failure(.stale(ageSeconds: (now - at).seconds)) }
+        case .load(let load, let at, let signal):
+            if now - at > policy.adapted(to: signal).maximumSampleAge {
+                return .failure(.stale(ageSeconds: (now - at).seconds))
+            }
             guard load.isFinite, load >= 0, load <= LoadReading.maximumLoad else { return .failure(.implausible(load)) }
-            return .success((load, at))
+            return .success((load, at, signal))
         }
     }
 }

@@ -24,6 +24,8 @@ import NIOCore
 /// - A server (re)admitted less than ``slowStart`` ago gets at most `base * elapsed / slowStart` (at least 1), and
 ///   its `f` stays at most 1 meanwhile.
 /// - Without a usable load the weight is held; after ``holdTimeout`` it returns to `base`.
+/// - The numbers above are for the load average (``LoadSignal/loadAverage``); a live figure is followed faster,
+///   with a time constant taken from its window (``adapted(to:)``).
 public struct WeightPolicy: Sendable, Hashable {
     /// Lowest weight as a fraction of the configured weight (1/4: 8 for 32).
     public var minimumFactor: Double
@@ -77,11 +79,50 @@ public struct WeightPolicy: Sendable, Hashable {
         self.sameSampleWindow = sameSampleWindow
     }
 
+    /// The time constant of the live loop per second of the figure's window: the figure averages the last window,
+    /// so a weight change shows in full one window later (its mean delay is half a window, plus a weight
+    /// interval); τ = window keeps that delay well under τ / e, the limit for no overshoot (docs/weights.md).
+    public static let liveTimeConstantPerWindow: Double = 1
+    /// The shortest live time constant, for the short windows right after an agent starts (noisy figures).
+    public static let liveMinimumTimeConstant: TimeAmount = .seconds(5)
+    /// The largest fraction of the correction moved on one live figure: after a gap the figure still covers only
+    /// its window, and the weight-to-load gain is not known exactly.
+    public static let liveMaximumStep: Double = 0.5
+    /// The load assumed for a live agent that does not answer in time: the live figure's top (all of the capacity
+    /// used and every period throttled).
+    public static let liveSaturatedLoad: Double = 2
+
+    /// The policy for a figure of `signal`: itself for the load average (today's policy, unchanged); for a live
+    /// figure the same bounds, floor, tolerance, slow start and hold, with
+    /// - ``timeConstant`` = ``liveTimeConstantPerWindow`` × window (at least ``liveMinimumTimeConstant``),
+    /// - ``maximumStep`` = ``liveMaximumStep``,
+    /// - ``sameSampleWindow`` zero: each live figure is computed when asked, so every reading is a new sample
+    ///   (two readings close together move the weight by the small `1 - exp(-dt / τ)` of their interval).
+    public func adapted(to signal: LoadSignal) -> WeightPolicy {
+        guard case .live(let window) = signal else { return self }
+        var live = self
+        let scaled = TimeAmount.nanoseconds(Int64(Double(window.nanoseconds) * Self.liveTimeConstantPerWindow))
+        live.timeConstant = max(scaled, Self.liveMinimumTimeConstant)
+        live.maximumStep = Self.liveMaximumStep
+        live.sameSampleWindow = .zero
+        return live
+    }
+
+    /// The lowest weight load feedback gives a server configured at `base`: `base` × ``minimumFactor``, at least 1
+    /// (0 for a configured 0).
+    public func minimumWeight(base: Int) -> Int {
+        base > 0 ? max(1, Int((Double(base) * minimumFactor).rounded())) : 0
+    }
+
     /// What is known about the server's load this time.
     public enum Evidence: Sendable, Hashable {
         /// A usable load per CPU, the reference it is compared with, and the time it accounts for: the interval
-        /// since the previous sample for a new sample, zero for one already counted.
-        case load(perCPU: Double, reference: Double, accountsFor: TimeAmount)
+        /// since the previous sample for a new sample, zero for one already counted. `signal` says what the figure
+        /// is (and so how fast to move, ``adapted(to:)``); `assumedFrom` is set when there was no figure and the
+        /// load is what the failure implies (a live agent that does not answer in time is taken as saturated).
+        case load(
+            perCPU: Double, reference: Double, accountsFor: TimeAmount, signal: LoadSignal = .loadAverage,
+            assumedFrom: LoadFailure? = nil)
         /// No usable load for `since`, the last failure being `failure`.
         case missing(since: TimeAmount, failure: LoadFailure)
         /// No new reading: just created, readmitted or reconfigured, or only the slow start moves on.
@@ -121,19 +162,27 @@ public struct WeightPolicy: Sendable, Hashable {
         var factor = input.factor.isFinite && input.factor > 0 ? input.factor : 1
         var why: String
         switch input.evidence {
-        case .load(let load, let reference, _) where !(load.isFinite && load >= 0 && reference.isFinite && reference >= 0):
+        case .load(let load, let reference, _, _, _)
+        where !(load.isFinite && load >= 0 && reference.isFinite && reference >= 0):
             // Readings are validated before; a total function all the same: never NaN into a weight.
             why = "held, implausible load \(load) or reference \(reference)"
-        case .load(let load, let reference, let accountsFor):
+        case .load(let load, let reference, let accountsFor, let signal, let assumedFrom):
+            let policy = adapted(to: signal)
             let effectiveLoad = max(load, loadFloor)
             let effectiveReference = max(reference, loadFloor)
             let ratio = effectiveReference / effectiveLoad
-            let comparison = "load \(fixed(load))/cpu vs \(fixed(reference)) reference"
+            var comparison: String
+            switch signal {
+            case .loadAverage: comparison = "load \(fixed(load))/cpu"
+            case .live(let window): comparison = "live load \(fixed(load)) (\(window.secondsText))"
+            }
+            comparison += " vs \(fixed(reference)) reference"
+            if let assumedFrom { comparison = "no answer (\(assumedFrom.kind)), taken as saturated: " + comparison }
             if abs(log(ratio)) < log(1 + tolerance) {
                 factor = min(maximumFactor, max(minimumFactor, factor))
                 why = "\(comparison), within \(percent(tolerance))"
             } else {
-                let alpha = min(maximumStep, 1 - exp(-accountsFor.seconds / timeConstant.seconds))
+                let alpha = min(policy.maximumStep, 1 - exp(-accountsFor.seconds / policy.timeConstant.seconds))
                 factor = min(maximumFactor, max(minimumFactor, factor * pow(ratio, alpha)))
                 why = comparison
                 if factor == minimumFactor {

@@ -10,7 +10,11 @@ struct ServeCommand: AsyncParsableCommand {
             The load is the 1-minute load average divided by the number of CPUs. GET /load answers it on one line, \
             or 503 with the reason when the last sample is missing or older than 180 s (stale). GET /load.json: \
             {"server","time","age","stale","load","metrics":{"load1","load5","load15","cpus","cpu_util","mem_used",\
-            "mem_available","tcp_established","busy_workers"}}. /report and /graph take ?period=hour|day|week|month|year; \
+            "mem_available","tcp_established","busy_workers"},"live":{"figure","window","source","cgroup",\
+            "capacity","usage","throttled","throttled_usec","cpu_pressure","in_flight"}}. live.figure is the share \
+            of this server's CPU capacity (its cgroup's quota or cpuset, else the online CPUs) used over the last \
+            10 s, plus the share of periods throttled (or CPU pressure): 0..2. /load and /load.json are rebuilt \
+            once a second, so they are at most 1 s old. /report and /graph take ?period=hour|day|week|month|year; \
             graphs also ?width=200..2000&height=100..1000. Every answer carries X-SERVER: <server id>. \
             Only GET and HEAD; a request must arrive within 10 s, connections idle for 10 s are closed.
             """)
@@ -23,6 +27,20 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("max-connections"), help: "Connections held at once; past it a new one replaces the one that waited longest without a request, and a 503 answers only when all are busy.")
     var maxConnections: Int = 256
 
+    @Option(
+        help: """
+            The cgroup whose CPU the live figure measures: relative to the cgroup root \
+            (system.slice/apache2.service) or absolute under its mount. Default: the agent's own cgroup or the \
+            nearest enclosing one with a CPU quota or cpuset, else the whole machine (or container).
+            """)
+    var cgroup: String?
+
+    @Option(name: .customLong("proc-root"), help: .hidden)
+    var procRoot: String = "/proc"
+
+    @Option(name: .customLong("cgroup-root"), help: .hidden)
+    var cgroupRoot: String = ""
+
     func run() async throws {
         StderrLogHandler.bootstrap(level: options.verbose ? .debug : .info)
         let logger = Logger(label: "h2e-agent")
@@ -32,15 +50,22 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let configuration = LoadServer.Configuration(
             host: host, port: port, serverID: options.resolvedServerID, directory: options.directory,
-            maxConnections: max(1, maxConnections))
+            maxConnections: max(1, maxConnections), cgroup: cgroup, procRoot: procRoot, cgroupFileRoot: cgroupRoot)
         let server: LoadServer
         do {
             server = try await LoadServer.start(configuration: configuration, logger: logger)
+        } catch let error as AgentError {
+            logger.error("\(error)")
+            throw ExitCode.failure
         } catch {
             logger.error("cannot listen on \(listen): \(error); is another process using the port?")
             throw ExitCode.failure
         }
         logger.info("serving \(options.directory) as \(configuration.serverID) on \(server.localAddress.map { "\($0)" } ?? listen)")
+        switch server.cpuSource {
+        case .cgroup(let measured): logger.info("live load: cgroup \(measured.version.rawValue) \(measured.path)")
+        case .host: logger.info("live load: the host's /proc/stat (no cgroup file system readable)")
+        }
         try await server.run()
     }
 

@@ -41,7 +41,7 @@ final class DirectorCoreTests: XCTestCase {
         let kernel = InMemoryIPVSKernel()
         let core = DirectorCore(runtime: try runtime(), kernel: kernel)
         await core.reconcile()
-        await core.healthChanged(web1, to: .down(.timeout))
+        await core.healthChanged(web1, to: .down(.connectionFailed("Connection refused")))
         var destinations = await kernel.current[webKey]?.destinations.map(\.id.description)
         XCTAssertEqual(destinations, ["10.0.0.3:80"])
         await core.healthChanged(web1, to: .up)
@@ -59,7 +59,7 @@ final class DirectorCoreTests: XCTestCase {
         let core = DirectorCore(runtime: try runtime(), kernel: kernel)
         await core.reconcile()
         await kernel.setFailure(.netlink(operation: "set destination", code: 105, message: "No buffer space available"))
-        await core.healthChanged(web1, to: .down(.timeout))
+        await core.healthChanged(web1, to: .down(.connectionFailed("Connection refused")))
         var status = await core.status()
         XCTAssertEqual(status.ipvs.errors, 1)
         XCTAssertTrue(status.ipvs.lastError?.contains("No buffer space available") == true, "\(status.ipvs)")
@@ -146,7 +146,7 @@ extension DirectorCoreTests {
         await kernel.setFailure(.netlink(operation: "x", code: 19, message: "No such device"))
         await core.roleChanged(to: .backup, reason: "peer outranks")
         await kernel.setFailure(nil)
-        await core.healthChanged(web1, to: .down(.timeout))
+        await core.healthChanged(web1, to: .down(.connectionFailed("Connection refused")))
         daemon = await kernel.syncDaemon
         XCTAssertEqual(daemon?.state, .backup, "retried on the next reconcile")
         let destinations = await kernel.current[webKey]?.destinations.count

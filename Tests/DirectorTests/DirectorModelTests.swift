@@ -23,7 +23,7 @@ final class DirectorModelTests: XCTestCase {
         XCTAssertFalse(model.healthChanged(web1, to: .up, now: at(2)), "same verdict again is no change")
         XCTAssertFalse(model.healthChanged(RealServerID(virtual: "web", server: "spare"), to: .up, now: at(2)),
             "an inactive server is not tracked")
-        XCTAssertTrue(model.healthChanged(web1, to: .down(.timeout), now: at(3)))
+        XCTAssertTrue(model.healthChanged(web1, to: .down(.connectionFailed("Connection refused")), now: at(3)))
         XCTAssertEqual(model.health[web1]?.since, at(3))
         XCTAssertEqual(model.desired.servers[web1]?.inTable, false)
     }
@@ -49,12 +49,34 @@ final class DirectorModelTests: XCTestCase {
         // Down: out of the table and not asked for its load; back: slow start from 1.
         model.healthChanged(web1, to: .up, now: at(361))
         model.healthChanged(web1, to: .down(.timeout), now: at(362))
+        model.tick(now: at(364))  // one check interval of grace (panic), then out
         XCTAssertNil(model.loadTargets()["web"]?[web1])
         model.healthChanged(web1, to: .up, now: at(400))
         model.loadRound(virtual: "web", readings: ["web1": .load(perCPU: 0.5, at: at(401))], now: at(401))
         let readmitted = model.desired.servers[web1]!
         XCTAssertEqual(readmitted.weight, 1, readmitted.reason)
         XCTAssertTrue(readmitted.reason.contains("slow start"), readmitted.reason)
+    }
+
+    func testLiveFiguresMoveTheWeightInSecondsWhereLoadAveragesTakeMinutes() {
+        let live = LoadSignal.live(window: .seconds(10))
+        func weightAfterTenSeconds(_ signal: LoadSignal) -> (Int, DirectorModel) {
+            var model = DirectorModel(configuration: TestConfigurations.parse(Self.feedbackConfig), now: t0)
+            for round in 1...5 {
+                let now = at(Int64(round) * 2)
+                model.loadRound(
+                    virtual: "web",
+                    readings: ["web1": .load(perCPU: 1.6, at: now, signal: signal), "web2": .load(perCPU: 0.4, at: now, signal: signal)],
+                    now: now)
+            }
+            return (model.desired.servers[web1]!.weight!, model)
+        }
+        let (fast, model) = weightAfterTenSeconds(live)
+        let (slow, _) = weightAfterTenSeconds(.loadAverage)
+        XCTAssertLessThan(fast, 20, "five live figures at twice the reference (0.8)")
+        XCTAssertGreaterThan(slow, 24, "the same as load averages: one sample's worth")
+        XCTAssertEqual(model.feedbackState(of: web1)?.signal, live)
+        XCTAssertTrue(model.desired.servers[web1]!.reason.contains("live load 1.60 (10 s)"), model.desired.servers[web1]!.reason)
     }
 
     func testHoldTimeoutAndSlowStartComeFromTheConfiguration() {

@@ -142,6 +142,7 @@ struct ConfigGenerator {
         v.loadMonitor = pick([.none, .h2e, .remote(pick(RemoteLoadCommand.allCases)), .program(path())])
         if chance(0.3) { v.checkInterval = int(1...3600) }
         if chance(0.3) { v.fall = int(1...1000) }
+        if chance(0.3) { v.panicThreshold = int(0...100) }
         var destinations = Set<String>()
         for index in 0..<int(0...4) {
             var s = RealServer(name: chance(0.8) ? "rs\(index)" : blockName(), address: address(family))

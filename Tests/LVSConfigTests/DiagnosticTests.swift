@@ -64,6 +64,8 @@ final class DiagnosticTests: XCTestCase {
             ("timeout = soon", "lvs.cf:4:15: 'timeout' must be a whole number (1 or more seconds), not 'soon'"),
             ("timeout = 0", "lvs.cf:4:15: 'timeout' must be 1 or more seconds, not 0"),
             ("check_interval = 7200", "lvs.cf:4:22: 'check_interval' must be 1...3600 seconds, not 7200"),
+            ("panic_threshold = 150", "lvs.cf:4:23: 'panic_threshold' must be 0...100 percent, not 150"),
+            ("panic_threshold = 50%", "lvs.cf:4:23: 'panic_threshold' must be a whole number (0...100 percent), not '50%'"),
             ("use_regex = yes", "lvs.cf:4:17: 'use_regex' must be 0 or 1, not 'yes'"),
             ("quiesce_server = 2", "lvs.cf:4:22: 'quiesce_server' must be 0 or 1, not '2'"),
             (

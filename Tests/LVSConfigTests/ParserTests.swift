@@ -129,6 +129,7 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(v.reentry, 180)
         XCTAssertEqual(v.loadMonitor, .none)
         XCTAssertEqual(v.checkInterval, 2)
+        XCTAssertEqual(v.panicThreshold, 50)
         XCTAssertEqual(v.fall, 1)
         XCTAssertNil(v.persistence)
         XCTAssertNil(v.firewallMark)
@@ -153,6 +154,7 @@ final class ParserTests: XCTestCase {
                 load_monitor = h2e
                 check_interval = 3
                 fall = 2
+                panic_threshold = 34
                 server web1 {
                     address = 10.0.0.2
                     active = 1
@@ -171,6 +173,7 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(v.loadMonitor, .h2e)
         XCTAssertEqual(v.checkInterval, 3)
         XCTAssertEqual(v.fall, 2)
+        XCTAssertEqual(v.panicThreshold, 34)
         XCTAssertEqual(v.realServers.first?.maxWeight, 64)
 
         XCTAssertEqual(parseValid("heartbeat_auth = none\n").0.global.heartbeatAuthentication, .none)

@@ -69,6 +69,9 @@ final class AgentCommandTests: XCTestCase {
         let badListen = try Tools.run(agent, ["serve", "--dir", dir.path, "--listen", "nonsense"])
         XCTAssertEqual(badListen.status, 1)
         XCTAssertTrue(badListen.stderr.contains("--listen"), badListen.stderr)
+        let badCgroup = try Tools.run(agent, ["serve", "--dir", clean.path, "--listen", "127.0.0.1:0", "--cgroup", "no/such.service"])
+        XCTAssertEqual(badCgroup.status, 1)
+        XCTAssertTrue(badCgroup.stderr.contains("--cgroup") && badCgroup.stderr.contains("no/such.service"), badCgroup.stderr)
     }
 
     func testServeBinaryAnswersWithTheServerID() throws {

@@ -6,7 +6,6 @@ import XCTest
 
 /// The HTTP server exercised for real over loopback with curl and raw sockets.
 final class LoadServerTests: XCTestCase {
-    var keep: [TemporaryDirectory] = []
     var server: LoadServer?
     var port = 0
     var curl = ""
@@ -35,17 +34,7 @@ final class LoadServerTests: XCTestCase {
     }
 
     func sample(at now: Int, loadavg: String = ProcFixtures.loadavg) throws {
-        let proc = try TemporaryDirectory()
-        keep.append(proc)
-        try proc.write("loadavg", loadavg)
-        try proc.write("stat", ProcFixtures.statLater)
-        try proc.write("meminfo", ProcFixtures.meminfo)
-        try proc.write("net/tcp", ProcFixtures.tcp)
-        try directory.write("cpu.state", try CPUTimes.parse(ProcFixtures.stat).stateLine)
-        let sampler = Sampler(
-            configuration: .init(directory: directory.path, procRoot: proc.path, servicePorts: [80, 443]),
-            logger: Logger(label: "test"))
-        guard case .recorded = try sampler.run(now: { now }) else { return XCTFail("sample at \(now) not recorded") }
+        try recordSample(into: directory, at: now, loadavg: loadavg)
     }
 
     var now: Int { Int(Date().timeIntervalSince1970) }
@@ -145,7 +134,12 @@ final class LoadServerTests: XCTestCase {
         XCTAssertEqual(try get("/graph/load.png").status, 503)
 
         try sample(at: now - 600)
-        let stale = try get("/load")
+        // /load and /load.json are rebuilt once a second.
+        var stale = try get("/load")
+        try waitUntil("the server sees the sample", timeout: 5) {
+            stale = try get("/load")
+            return stale.body.contains("stale")
+        }
         XCTAssertEqual(stale.status, 503)
         XCTAssertEqual(stale.headers["x-server"], serverID)
         XCTAssertTrue(stale.body.contains("stale"), stale.body)
@@ -164,7 +158,12 @@ final class LoadServerTests: XCTestCase {
         let before = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try get("/load.json").body.utf8)) as? [String: Any])
         XCTAssertEqual(before["load"] as? Double, 0.5)
         try sample(at: now, loadavg: "3.00 1 1 1/1 1")
-        let after = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try get("/load.json").body.utf8)) as? [String: Any])
+        // /load.json is rebuilt once a second: the new sample shows within about a second.
+        var after: [String: Any] = [:]
+        try waitUntil("the server sees the new sample", timeout: 5) {
+            after = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try get("/load.json").body.utf8)) as? [String: Any])
+            return after["load"] as? Double != 0.5
+        }
         XCTAssertEqual(after["load"] as? Double, 1.5)
         XCTAssertGreaterThan(try XCTUnwrap(after["time"] as? Int), try XCTUnwrap(before["time"] as? Int))
         XCTAssertEqual(try get("/load").body, "1.500000\n")

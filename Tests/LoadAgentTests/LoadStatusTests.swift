@@ -16,7 +16,8 @@ final class LoadStatusTests: XCTestCase {
     func testJSONSchema() throws {
         let status = LoadStatus(server: "web\"1", sample: sample, now: 1_800_000_030)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(status.json.utf8)) as? [String: Any])
-        XCTAssertEqual(Set(object.keys), ["server", "time", "age", "stale", "load", "metrics"])
+        XCTAssertEqual(Set(object.keys), ["server", "time", "age", "stale", "load", "metrics", "live"])
+        XCTAssertTrue(object["live"] is NSNull, "no live figure yet")
         XCTAssertEqual(object["server"] as? String, "web\"1")
         XCTAssertEqual(object["time"] as? Int, 1_800_000_000)
         XCTAssertEqual(object["age"] as? Int, 30)
@@ -35,6 +36,14 @@ final class LoadStatusTests: XCTestCase {
         XCTAssertEqual(metrics["tcp_established"] as? Int, 17)
         XCTAssertTrue(metrics["busy_workers"] is NSNull)
         XCTAssertFalse(status.json.contains("\"cpus\":4.0"), "integers are written as integers")
+
+        let live = LiveLoad(
+            figure: 0.5, window: 10, source: "cgroup", cgroup: "/web1", capacity: 0.06, usage: 0.03, throttled: 0,
+            throttledMicroseconds: 0, cpuPressure: nil)
+        let withLive = LoadStatus(server: "web1", sample: sample, now: 1_800_000_030, live: live)
+        let liveObject = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(withLive.json.utf8)) as? [String: Any])
+        XCTAssertEqual((liveObject["live"] as? [String: Any])?["figure"] as? Double, 0.5)
+        XCTAssertEqual(liveObject["load"] as? Double, 0.75, "the old figure stays beside it")
     }
 
     func testStaleAfter180Seconds() {

@@ -23,18 +23,32 @@ final class AgentClientTests: XCTestCase {
         return reading
     }
 
-    func testGoodReportGivesTheLoadPerCPUMeasuredAgeSecondsAgo() async throws {
-        let server = try await TestAgentServer.start(TestAgentServer.ok(Self.goodJSON))
+    /// Fetches `json` from web1's agent, with the instants just before and after.
+    func fetchTimed(_ json: String) async throws -> (LoadReading, before: NIODeadline, after: NIODeadline, TestAgentServer) {
+        let server = try await TestAgentServer.start(TestAgentServer.ok(json))
         let before = NIODeadline.now()
         let reading = await client.fetch(.init(host: "127.0.0.1", port: server.port, expectedServer: "web1"))
         let after = NIODeadline.now()
         try await server.stop()
-        guard case .load(let load, let at) = reading else { return XCTFail("\(reading)") }
+        return (reading, before, after, server)
+    }
+
+    func testGoodReportGivesTheLoadPerCPUMeasuredAgeSecondsAgo() async throws {
+        let (reading, before, after, server) = try await fetchTimed(Self.goodJSON)
+        guard case .load(let load, let at, _) = reading else { return XCTFail("\(reading)") }
         XCTAssertEqual(load, 0.42)
         XCTAssertTrue(at >= before - .seconds(12) && at <= after - .seconds(12), "sample instant not now - age")
         let request = try XCTUnwrap(server.requests.first)
         XCTAssertTrue(request.hasPrefix("GET /load.json HTTP/1.1\r\n"), request)
         XCTAssertTrue(request.contains("Host: 127.0.0.1:\(server.port)\r\n"), request)
+    }
+
+    func testALiveFigureIsTakenAtReceiveTime() async throws {
+        let (reading, before, after, _) = try await fetchTimed(AgentLoadReportTests.liveJSON)
+        guard case .load(let figure, let at, let signal) = reading else { return XCTFail("\(reading)") }
+        XCTAssertEqual(figure, 0.83)
+        XCTAssertEqual(signal, .live(window: .seconds(10)))
+        XCTAssertTrue(at >= before && at <= after, "a live figure is measured when the agent answers")
     }
 
     func testBodyDelimitedByCloseIsRead() async throws {
@@ -166,7 +180,7 @@ final class AgentClientTests: XCTestCase {
 
 extension LoadReading {
     var loadValue: Double? {
-        if case .load(let value, _) = self { return value }
+        if case .load(let value, _, _) = self { return value }
         return nil
     }
 }

@@ -45,4 +45,43 @@ final class AgentLoadReportTests: XCTestCase {
             XCTAssertEqual(failure.kind, "malformed")
         }
     }
+
+    static let liveJSON = #"""
+        {"server":"web1","time":1700000000,"age":40,"stale":true,"load":1.4,
+         "live":{"figure":0.83,"window":10.0,"source":"cgroup","cgroup":"/web1","capacity":0.06,"usage":0.05,
+                 "throttled":0.4,"throttled_usec":34000,"cpu_pressure":null,"in_flight":null,"future":"ignored"}}
+        """#
+
+    func testALiveFigureIsReadAtReceiveTimeWithItsWindow() throws {
+        let report = try decode(Self.liveJSON).get()
+        XCTAssertEqual(report.live?.capacity, 0.06)
+        XCTAssertEqual(report.live?.throttledUsec, 34000)
+        XCTAssertEqual(report.live?.cgroup, "/web1")
+        XCTAssertNil(report.live?.cpuPressure)
+        // The cron sample is stale and 40 s old: that concerns the load average, not the live figure.
+        XCTAssertEqual(
+            report.reading(receivedAt: now, maximumAge: .seconds(30)),
+            .load(perCPU: 0.83, at: now, signal: .live(window: .seconds(10))))
+    }
+
+    func testANullLiveFigureKeepsTheLoadAverage() throws {
+        let report = try decode(#"{"server":"a","time":1,"age":2,"stale":false,"load":0.7,"live":null}"#).get()
+        XCTAssertNil(report.live)
+        XCTAssertEqual(report.reading(receivedAt: now, maximumAge: .seconds(180)), .load(perCPU: 0.7, at: now - .seconds(2)))
+    }
+
+    func testABrokenLiveFigureIsAFailureThatSaysWhere() throws {
+        guard case .failure(let failure) = decode(#"{"server":"a","time":1,"age":2,"stale":false,"load":0.7,"live":{"window":10}}"#)
+        else { return XCTFail("accepted") }
+        XCTAssertTrue("\(failure)".contains("figure"), "\(failure)")
+        let zeroWindow = try decode(#"{"server":"a","time":1,"age":2,"stale":false,"load":0.7,"live":{"figure":1,"window":0}}"#).get()
+        XCTAssertEqual(zeroWindow.reading(receivedAt: now, maximumAge: .seconds(180)).failure?.kind, "malformed")
+        let negative = try decode(#"{"server":"a","time":1,"age":2,"stale":false,"load":0.7,"live":{"figure":-1,"window":10}}"#).get()
+        XCTAssertEqual(negative.reading(receivedAt: now, maximumAge: .seconds(180)).failure?.kind, "implausible")
+    }
+
+    func testTheWrongServerIsRefusedWithALiveFigureToo() throws {
+        let report = try decode(Self.liveJSON).get()
+        XCTAssertEqual(report.reading(receivedAt: now, maximumAge: .seconds(180), expectedServer: "web2").failure?.kind, "wrong_server")
+    }
 }

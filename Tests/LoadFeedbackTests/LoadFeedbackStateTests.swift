@@ -90,6 +90,50 @@ final class LoadFeedbackStateTests: XCTestCase {
         XCTAssertTrue(decision.reason.contains("vs 0.70 reference"), decision.reason)
         XCTAssertLessThan(decision.weight, 10)
     }
+
+    func testEveryLiveFigureIsANewSample() {
+        var state = LoadFeedbackState(baseWeight: 32, admittedAt: nil, now: t0)
+        let live = LoadSignal.live(window: .seconds(10))
+        var weights: [Int] = []
+        for second in stride(from: Int64(2), through: 10, by: 2) {
+            weights.append(state.apply(.load(perCPU: 2, at: at(second), signal: live), now: at(second), reference: 1).weight)
+        }
+        XCTAssertEqual(state.counters.samples, 5, "2 s apart, each live figure counts")
+        XCTAssertEqual(weights, weights.sorted(by: >))
+        XCTAssertLessThan(weights.last!, 20, "five live figures at twice the reference: \(weights)")
+        XCTAssertEqual(state.signal, live)
+        XCTAssertTrue(state.reason.contains("live load 2.00 (10 s)"), state.reason)
+    }
+
+    func testALiveAgentThatTimesOutIsTakenAsSaturatedUntilTheHoldTimeout() {
+        var state = LoadFeedbackState(baseWeight: 32, admittedAt: nil, now: t0)
+        let live = LoadSignal.live(window: .seconds(10))
+        _ = state.apply(.load(perCPU: 0.7, at: at(0), signal: live), now: at(0), reference: 0.7)
+        XCTAssertEqual(state.weight, 32)
+        var weights: [Int] = []
+        for second in stride(from: Int64(2), through: 20, by: 2) {
+            weights.append(state.apply(.failed(.timedOut(.seconds(3))), now: at(second), reference: 0.7).weight)
+        }
+        XCTAssertEqual(weights, weights.sorted(by: >), "falls steadily: \(weights)")
+        XCTAssertLessThanOrEqual(weights.last!, 16, "\(weights)")
+        XCTAssertTrue(state.reason.contains("no answer (timeout), taken as saturated: live load 2.00"), state.reason)
+        XCTAssertEqual(state.counters.failuresByKind["timeout"], 10, "still counted as failures")
+        // An unreachable agent says nothing about the load: held.
+        let held = state.apply(.failed(.unreachable("connection refused")), now: at(22), reference: 0.7)
+        XCTAssertEqual(held.weight, weights.last!)
+        XCTAssertTrue(held.reason.contains("held"), held.reason)
+        // Past the hold timeout without a figure, timeouts too fall back to the configured weight.
+        XCTAssertEqual(state.apply(.failed(.timedOut(.seconds(3))), now: at(181), reference: 0.7).weight, 32)
+    }
+
+    func testALoadAverageAgentThatTimesOutIsHeldAsToday() {
+        var state = LoadFeedbackState(baseWeight: 32, admittedAt: nil, now: t0)
+        _ = state.apply(.load(perCPU: 2, at: at(0)), now: at(0), reference: 1)
+        let weight = state.weight
+        let decision = state.apply(.failed(.timedOut(.seconds(3))), now: at(2), reference: 1)
+        XCTAssertEqual(decision.weight, weight)
+        XCTAssertTrue(decision.reason.contains("held"), decision.reason)
+    }
 }
 
 final class LoadFeedbackGroupTests: XCTestCase {

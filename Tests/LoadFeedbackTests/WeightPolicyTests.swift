@@ -116,4 +116,38 @@ final class WeightPolicyTests: XCTestCase {
         XCTAssertLessThan(outcome.factor, 0.3)
         XCTAssertFalse(outcome.reason.contains("slow start"), outcome.reason)
     }
+
+    func testTheLoadAveragePolicyIsTodaysAndTheLiveOneTakesItsSpeedFromTheWindow() {
+        let configured = WeightPolicy(slowStart: .seconds(30), holdTimeout: .seconds(90))
+        XCTAssertEqual(configured.adapted(to: .loadAverage), configured)
+        let live = configured.adapted(to: .live(window: .seconds(10)))
+        XCTAssertEqual(live.timeConstant, .seconds(10))
+        XCTAssertEqual(live.maximumStep, 0.5)
+        XCTAssertEqual(live.sameSampleWindow, .zero)
+        var rest = live
+        rest.timeConstant = configured.timeConstant
+        rest.maximumStep = configured.maximumStep
+        rest.sameSampleWindow = configured.sameSampleWindow
+        XCTAssertEqual(rest, configured, "bounds, floor, tolerance, slow start and hold are the configured ones")
+        XCTAssertEqual(configured.adapted(to: .live(window: .seconds(1))).timeConstant, .seconds(5), "a young agent's short window")
+    }
+
+    func testALiveFigureMovesTheWeightWithTheLiveTimeConstant() {
+        // alpha = 1 - exp(-2/10) = 0.1813; 0.5 ^ 0.1813 = 0.8819; 32 * 0.8819 = 28.2
+        let live = decide(.load(perCPU: 2, reference: 1, accountsFor: .seconds(2), signal: .live(window: .seconds(10))))
+        XCTAssertEqual(live.factor, pow(0.5, 1 - exp(-0.2)), accuracy: 1e-12)
+        XCTAssertEqual(live.weight, 28)
+        XCTAssertEqual(live.reason, "weight 28: live load 2.00 (10 s) vs 1.00 reference, base 32")
+        // The same 2 s as a load average moves 1 - exp(-2/240): less than one weight unit.
+        XCTAssertEqual(decide(.load(perCPU: 2, reference: 1, accountsFor: .seconds(2))).weight, 32)
+        // After a long gap a live figure moves at most half the correction.
+        let gap = decide(.load(perCPU: 4, reference: 1, accountsFor: .seconds(600), signal: .live(window: .seconds(10))))
+        XCTAssertEqual(gap.factor, pow(0.25, 0.5), accuracy: 1e-12)
+    }
+
+    func testTheMinimumWeightIsTheLowestFactorOfTheBase() {
+        XCTAssertEqual(policy.minimumWeight(base: 32), 8)
+        XCTAssertEqual(policy.minimumWeight(base: 2), 1)
+        XCTAssertEqual(policy.minimumWeight(base: 0), 0)
+    }
 }

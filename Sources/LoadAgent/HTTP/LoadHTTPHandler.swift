@@ -6,8 +6,9 @@ import NIOPosix
 import Glibc
 #endif
 
-/// Serves one connection: routes each request, answers it from a thread pool (graphs and reports on a pool of their
-/// own, bounded by ``WorkGate``), and closes the connection when the client is slow or idle (a deadline is armed
+/// Serves one connection: routes each request, answers `/load` and `/load.json` at once from the bytes kept ready
+/// (``LoadAnswers``), every other request from a thread pool (graphs and reports on a pool of their own, bounded by
+/// ``WorkGate``), and closes the connection when the client is slow or idle (a deadline is armed
 /// whenever the server waits on the client). It tells the ``ConnectionTable`` when the connection waits for a
 /// request (evictable) and when it is busy with one.
 final class LoadHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
@@ -15,7 +16,7 @@ final class LoadHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias OutboundOut = HTTPServerResponsePart
 
     let responder: LoadResponder
-    /// Quick answers: /load, /load.json, /rrd, the index.
+    /// Quick answers: /rrd, the index.
     let threadPool: NIOThreadPool
     /// Graphs and reports.
     let slowPool: NIOThreadPool
@@ -105,6 +106,10 @@ final class LoadHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             let response = LoadResponder.Response(status: failure.status, text: "\(failure.reason)\n")
             write(context: context, request: head, response: response, allow: failure.status == 405)
         case .success(let route):
+            if let ready = responder.cached(route) {
+                write(context: context, request: head, response: ready, allow: false)
+                return
+            }
             let slow = route.isSlow
             if slow, !slowGate.enter() {
                 // Refused after a pause: a client retrying at once would otherwise turn each refusal into another

@@ -1,5 +1,6 @@
 /// Produces the answer to a routed request from the state directory: the blocking part of serving (librrd, file
-/// reads), run off the event loop.
+/// reads), run off the event loop. `/load` and `/load.json` come ready-made from ``LoadAnswers`` instead
+/// (``cached(_:)``), answered on the event loop.
 public struct LoadResponder: Sendable {
     public struct Response: Sendable, Equatable {
         public var status: Int
@@ -19,10 +20,21 @@ public struct LoadResponder: Sendable {
 
     public var store: RRDStore
     public var serverID: String
+    public var answers: LoadAnswers
 
-    public init(store: RRDStore, serverID: String) {
-        self.store = store
-        self.serverID = serverID
+    public init(answers: LoadAnswers) {
+        self.store = answers.store
+        self.serverID = answers.serverID
+        self.answers = answers
+    }
+
+    /// The ready answer to `route` when there is one (`/load`, `/load.json`): a copy of bytes, no I/O.
+    public func cached(_ route: Route) -> Response? {
+        switch route {
+        case .load: answers.load
+        case .loadJSON: answers.loadJSON
+        default: nil
+        }
     }
 
     public func respond(to route: Route, now: Int) -> Response {
@@ -41,17 +53,8 @@ public struct LoadResponder: Sendable {
                 status: 200,
                 text: "h2e-agent on \(serverID)\n/load\n/load.json\n/report?period=hour|day|week|month|year\n"
                     + "/graph/<metric>.png?period=..&width=..&height=..\n/rrd/<metric>.rrd\nmetrics: \(Route.metricNames)\n")
-        case .load:
-            guard let status = try currentStatus(now: now) else { return noSample() }
-            if let reason = status.unusableReason { return Response(status: 503, text: "\(reason)\n") }
-            return Response(status: 200, text: status.loadLine ?? "")
-        case .loadJSON:
-            guard let status = try currentStatus(now: now) else {
-                return Response(
-                    status: 503, contentType: "application/json",
-                    body: Array("{\"server\":\(JSONText.string(serverID)),\"error\":\"no sample yet\"}\n".utf8))
-            }
-            return Response(status: 200, contentType: "application/json", body: Array(status.json.utf8))
+        case .load, .loadJSON:
+            return cached(route)!
         case .report(let period):
             let report = try LoadReport.make(store: store, server: serverID, period: period, now: now)
             return Response(status: 200, text: report.text)
@@ -72,11 +75,8 @@ public struct LoadResponder: Sendable {
         }
     }
 
-    func currentStatus(now: Int) throws(AgentError) -> LoadStatus? {
-        try LoadStatus.latestSample(in: store).map { LoadStatus(server: serverID, sample: $0, now: now) }
-    }
+    func noSample() -> Response { Self.noSample }
 
-    func noSample() -> Response {
-        Response(status: 503, text: "no sample yet: is the h2e-agent cron job running 'h2e-agent sample'?\n")
-    }
+    static let noSample = Response(
+        status: 503, text: "no sample yet: is the h2e-agent cron job running 'h2e-agent sample'?\n")
 }

@@ -3,9 +3,15 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The agent's HTTP server (`h2e-agent serve`): read-only GET/HEAD over the state directory, bounded in request
-/// size, header count, connections and idle time. One event loop does the networking; a one-thread pool answers
-/// /load, /load.json and /rrd, and another draws graphs and reports, at most `maxSlowRequests` at a time (more are
+/// size, header count, connections and idle time. One event loop does the networking and answers /load and
+/// /load.json from bytes kept ready (``LoadAnswers``), which the live sampler rebuilds once a second on a
+/// one-thread pool (a CPU reading into the ``LiveWindow``, the RRD sample when it changed); that pool also answers
+/// /rrd, and another draws graphs and reports, at most `maxSlowRequests` at a time (more are
 /// refused with 503), so that a flood of year-long graphs cannot delay the directors' load polls. At
 /// `maxConnections`, a new connection takes the place of the one that has waited longest without sending a
 /// request (``ConnectionTable``): idle sockets cannot lock the directors out.
@@ -26,13 +32,27 @@ public final class LoadServer: Sendable {
         public var maxHeaderListSize: Int
         /// Graphs and reports drawn or queued at once (one is drawn at a time; the rest wait their turn).
         public var maxSlowRequests: Int
+        /// The cgroup the live figure measures (``CgroupLocator/locate(requested:)``); `nil`: the agent's own, or
+        /// the nearest enclosing one with a CPU limit.
+        public var cgroup: String?
+        /// The /proc directory the live figure reads, and the prefix of the cgroup mount points (tests).
+        public var procRoot: String
+        public var cgroupFileRoot: String
+        /// How often the live sampler reads the CPU counters and rebuilds the answers.
+        public var refreshInterval: TimeAmount
 
         public init(
             host: String = "0.0.0.0", port: Int = defaultPort, serverID: String, directory: String,
             maxConnections: Int = 256, requestTimeout: TimeAmount = .seconds(10), maxHeaderCount: Int = 64,
-            maxHeaderFieldSize: Int = 8192, maxHeaderListSize: Int = 16384, maxSlowRequests: Int = 16
+            maxHeaderFieldSize: Int = 8192, maxHeaderListSize: Int = 16384, maxSlowRequests: Int = 16,
+            cgroup: String? = nil, procRoot: String = "/proc", cgroupFileRoot: String = "",
+            refreshInterval: TimeAmount = .seconds(1)
         ) {
             self.maxSlowRequests = maxSlowRequests
+            self.cgroup = cgroup
+            self.procRoot = procRoot
+            self.cgroupFileRoot = cgroupFileRoot
+            self.refreshInterval = refreshInterval
             self.host = host
             self.port = port
             self.serverID = serverID
@@ -51,14 +71,19 @@ public final class LoadServer: Sendable {
     let slowPool: NIOThreadPool
     let channel: Channel
     let logger: Logger
+    let sampler: RepeatedTask
+    /// What the live figure measures.
+    public let cpuSource: CPUReader.Source
 
     /// The address the server listens on (the actual port when 0 was asked for).
     public var localAddress: SocketAddress? { channel.localAddress }
 
     private init(
         configuration: Configuration, group: MultiThreadedEventLoopGroup, threadPool: NIOThreadPool,
-        slowPool: NIOThreadPool, channel: Channel, logger: Logger
+        slowPool: NIOThreadPool, channel: Channel, logger: Logger, sampler: RepeatedTask, cpuSource: CPUReader.Source
     ) {
+        self.sampler = sampler
+        self.cpuSource = cpuSource
         self.configuration = configuration
         self.group = group
         self.threadPool = threadPool
@@ -67,18 +92,32 @@ public final class LoadServer: Sendable {
         self.logger = logger
     }
 
-    /// Binds and starts serving.
+    /// Finds what the live figure measures (throws ``AgentError`` for a `cgroup` that cannot be read), builds the
+    /// first answers, starts the live sampler, binds and starts serving.
     public static func start(configuration: Configuration, logger: Logger) async throws -> LoadServer {
+        let locator = CgroupLocator(procRoot: configuration.procRoot, fileRoot: configuration.cgroupFileRoot)
+        let source = try locator.locate(requested: configuration.cgroup).map(CPUReader.Source.cgroup) ?? .host
+        let answers = LoadAnswers(
+            store: RRDStore(directory: configuration.directory), serverID: configuration.serverID,
+            reader: CPUReader(source: source, procRoot: configuration.procRoot), logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()
         let slowPool = NIOThreadPool(numberOfThreads: 1)
         slowPool.start()
         let loop = group.next()
+        // The live sampler: the blocking reads on the pool, never on the event loop or the cooperative pool.
+        let refresh = { @Sendable in
+            threadPool.runIfActive(eventLoop: loop) { answers.refresh(at: .now(), now: Int(time(nil))) }
+        }
+        try? await refresh().get()
+        let sampler = loop.scheduleRepeatedAsyncTask(
+            initialDelay: configuration.refreshInterval, delay: configuration.refreshInterval
+        ) { _ in refresh() }
         let state = NIOLoopBoundBox.makeBoxSendingValue(
             (ConnectionTable(capacity: configuration.maxConnections), WorkGate(limit: configuration.maxSlowRequests)),
             as: (ConnectionTable, WorkGate).self, eventLoop: loop)
-        let responder = LoadResponder(store: RRDStore(directory: configuration.directory), serverID: configuration.serverID)
+        let responder = LoadResponder(answers: answers)
         let limits = {
             var limits = NIOHTTPDecoderLimitConfiguration()
             limits.maxHeaderFieldSize = configuration.maxHeaderFieldSize
@@ -89,7 +128,6 @@ public final class LoadServer: Sendable {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 4)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -120,8 +158,9 @@ public final class LoadServer: Sendable {
             let channel = try await bootstrap.bind(host: configuration.host, port: configuration.port).get()
             return LoadServer(
                 configuration: configuration, group: group, threadPool: threadPool, slowPool: slowPool, channel: channel,
-                logger: logger)
+                logger: logger, sampler: sampler, cpuSource: source)
         } catch {
+            sampler.cancel()
             try? await threadPool.shutdownGracefully()
             try? await slowPool.shutdownGracefully()
             try? await group.shutdownGracefully()
@@ -137,6 +176,7 @@ public final class LoadServer: Sendable {
     /// Stops listening and releases the threads.
     public func shutdown() async throws {
         try? await channel.close()
+        sampler.cancel()
         try await threadPool.shutdownGracefully()
         try await slowPool.shutdownGracefully()
         try await group.shutdownGracefully()

@@ -49,7 +49,8 @@ struct NannyController: SimulatedController {
     }
 }
 
-/// h2e: a ``LoadFeedbackGroup`` fed with agent readings, one sample per interval.
+/// h2e: a ``LoadFeedbackGroup`` fed with agent readings, one sample per interval: load averages measured one
+/// interval before (the cron sample), or live figures measured at receive time.
 struct H2EController: SimulatedController {
     let name = "h2e"
     var group: LoadFeedbackGroup<Int>
@@ -57,9 +58,11 @@ struct H2EController: SimulatedController {
     /// The director's clock: one interval per update, however many simulations the controller goes through.
     var now = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
     let interval: TimeAmount
+    let signal: LoadSignal
 
-    init(base: [Int], policy: WeightPolicy = .init(), interval: TimeAmount = .seconds(20)) {
+    init(base: [Int], policy: WeightPolicy = .init(), interval: TimeAmount = .seconds(20), signal: LoadSignal = .loadAverage) {
         self.interval = interval
+        self.signal = signal
         self.group = LoadFeedbackGroup(policy: policy)
         self.weights = base
         for (server, weight) in base.enumerated() {
@@ -74,9 +77,11 @@ struct H2EController: SimulatedController {
 
     mutating func update(reported: [Double], interval index: Int) {
         now = now + interval
-        let measured = now - interval
+        let measured = signal.isLive ? now : now - interval
         let readings = Dictionary(
-            uniqueKeysWithValues: reported.enumerated().map { ($0, LoadReading.load(perCPU: $1, at: measured)) })
+            uniqueKeysWithValues: reported.enumerated().map {
+                ($0, LoadReading.load(perCPU: $1, at: measured, signal: signal))
+            })
         let decisions = group.apply(readings, now: now)
         weights = weights.indices.map { decisions[$0]?.weight ?? weights[$0] }
     }

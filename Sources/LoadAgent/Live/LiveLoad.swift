@@ -1,0 +1,55 @@
+/// The live load figure over the last few seconds: the `"live"` member of `GET /load.json`
+/// (contract: notes/live-contract.md; the director's `AgentLoadReport` decodes it).
+public struct LiveLoad: Sendable, Equatable {
+    /// Share of the capacity used over the window (0...1) plus the saturation term (0...1): the throttled share of
+    /// CFS periods under a quota, else PSI cpu `some avg10` / 100, else 0. Above 1: demand beyond capacity.
+    public var figure: Double
+    /// Seconds the window covers (shorter right after the agent starts; at least ``LiveWindow/minimumSpan``).
+    public var window: Double
+    /// `"cgroup"` or `"host"`.
+    public var source: String
+    /// The cgroup measured; `nil` for the host.
+    public var cgroup: String?
+    /// CPUs available (``CPUReading/capacity``, at the end of the window).
+    public var capacity: Double
+    /// CPUs used on average over the window.
+    public var usage: Double
+    /// Share of CFS periods throttled in the window; `nil` without a quota.
+    public var throttled: Double?
+    /// Time throttled in the window, microseconds; `nil` without a quota.
+    public var throttledMicroseconds: UInt64?
+    /// PSI cpu `some avg10` (percent) at the end of the window; `nil` without PSI.
+    public var cpuPressure: Double?
+    /// Requests in flight at the webserver; not measured yet, always `nil`.
+    public var inFlight: Int?
+
+    public init(
+        figure: Double, window: Double, source: String, cgroup: String?, capacity: Double, usage: Double,
+        throttled: Double?, throttledMicroseconds: UInt64?, cpuPressure: Double?, inFlight: Int? = nil
+    ) {
+        self.figure = figure
+        self.window = window
+        self.source = source
+        self.cgroup = cgroup
+        self.capacity = capacity
+        self.usage = usage
+        self.throttled = throttled
+        self.throttledMicroseconds = throttledMicroseconds
+        self.cpuPressure = cpuPressure
+        self.inFlight = inFlight
+    }
+
+    /// The JSON object: `{"figure":..,"window":..,"source":..,"cgroup":..,"capacity":..,"usage":..,"throttled":..,
+    /// "throttled_usec":..,"cpu_pressure":..,"in_flight":..}`, figures rounded to 4 decimals, `null` when unknown.
+    public var json: String {
+        func number(_ value: Double?) -> String {
+            guard let value, value.isFinite else { return "null" }
+            return "\((value * 10_000).rounded() / 10_000)"
+        }
+        return "{\"figure\":\(number(figure)),\"window\":\(number(window)),\"source\":\(JSONText.string(source)),"
+            + "\"cgroup\":\(cgroup.map(JSONText.string) ?? "null"),\"capacity\":\(number(capacity)),"
+            + "\"usage\":\(number(usage)),\"throttled\":\(number(throttled)),"
+            + "\"throttled_usec\":\(throttledMicroseconds.map { "\($0)" } ?? "null"),"
+            + "\"cpu_pressure\":\(number(cpuPressure)),\"in_flight\":\(inFlight.map { "\($0)" } ?? "null")}"
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import XCTest
+
+/// `h2e-agent serve` (the debug binary) measuring real CPU: its /load.json carries the live figure.
+final class LiveServeTests: XCTestCase {
+    var serve: Process?
+
+    override func tearDown() {
+        serve?.terminate()
+        serve?.waitUntilExit()
+        serve = nil
+    }
+
+    /// Starts the agent on a sampled state directory; returns its port.
+    func startAgent(_ extra: [String], directory: TemporaryDirectory) throws -> Int {
+        let agent = try Tools.requireAgent()
+        XCTAssertEqual(try Tools.run(agent, ["sample", "--dir", directory.path]).status, 0)
+        let port = try freeLoopbackPort()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: agent)
+        process.arguments = ["serve", "--dir", directory.path, "--listen", "127.0.0.1:\(port)", "--server-id", "live"] + extra
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        serve = process
+        return port
+    }
+
+    /// The "live" object of /load.json, `nil` while it is null or the agent does not answer yet.
+    func live(port: Int) throws -> [String: Any]? {
+        let curl = try Tools.require("curl")
+        let body = try Tools.run(curl, ["-s", "--max-time", "5", "http://127.0.0.1:\(port)/load.json"]).stdout
+        let object = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        return object?["live"] as? [String: Any]
+    }
+
+    /// Burns CPU on `threads` threads of this process for `seconds`.
+    func burn(seconds: Double, threads: Int = 1) {
+        let group = DispatchGroup()
+        for _ in 0..<threads {
+            group.enter()
+            Thread {
+                let end = Date().addingTimeInterval(seconds)
+                var x = 0.0
+                while Date() < end { x += 1 }
+                _ = x
+                group.leave()
+            }.start()
+        }
+        group.wait()
+    }
+
+    func testLoadJSONCarriesALiveFigureThatSeesCPUBurnt() throws {
+        let directory = try TemporaryDirectory()
+        let port = try startAgent([], directory: directory)
+        var live: [String: Any] = [:]
+        try waitUntil("/load.json has a live figure", timeout: 10) {
+            live = try self.live(port: port) ?? [:]
+            return !live.isEmpty
+        }
+        // On a machine with a cgroup file system the agent measures the nearest cgroup with a limit, or the root.
+        let source = try XCTUnwrap(live["source"] as? String)
+        XCTAssertTrue(["cgroup", "host"].contains(source), source)
+        XCTAssertEqual(live["cgroup"] is NSNull, source == "host")
+        let window = try XCTUnwrap(live["window"] as? Double)
+        XCTAssertGreaterThanOrEqual(window, 1)
+        XCTAssertLessThan(window, 12)
+        let cpus = ProcessInfo.processInfo.activeProcessorCount
+        let capacity = try XCTUnwrap(live["capacity"] as? Double)
+        XCTAssertGreaterThan(capacity, 0)
+        XCTAssertLessThanOrEqual(capacity, Double(cpus))
+        burn(seconds: 1.5)
+        try waitUntil("the CPU burnt shows as usage", timeout: 10) {
+            live = try self.live(port: port) ?? [:]
+            return (live["usage"] as? Double ?? 0) > 0 && (live["figure"] as? Double ?? 0) > 0
+        }
+        XCTAssertLessThanOrEqual(try XCTUnwrap(live["figure"] as? Double), 2)
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(live["window"] as? Double), 2)
+    }
+
+    /// A real cgroup with a 0.2-CPU quota and a busy loop in it: the capacity is the quota and the loop is
+    /// throttled.
+    func testAQuotaIsTheCapacityAndThrottlingIsSeen() throws {
+        let cgroup = try TestCgroup(quota: 0.2)
+        let burner = Process()
+        burner.executableURL = URL(fileURLWithPath: "/bin/sh")
+        burner.arguments = ["-c", "while :; do :; done"]
+        try burner.run()
+        defer {
+            burner.terminate()
+            burner.waitUntilExit()
+            withExtendedLifetime(cgroup) {}  // removed only once the burner has left it
+        }
+        try cgroup.add(burner.processIdentifier)
+
+        let directory = try TemporaryDirectory()
+        let port = try startAgent(["--cgroup", String(cgroup.path.dropFirst())], directory: directory)
+        var live: [String: Any] = [:]
+        try waitUntil("the live figure sees the burner throttled", timeout: 20) {
+            live = try self.live(port: port) ?? [:]
+            return (live["throttled"] as? Double ?? 0) > 0 && (live["window"] as? Double ?? 0) >= 2
+        }
+        XCTAssertEqual(live["source"] as? String, "cgroup")
+        XCTAssertEqual(live["cgroup"] as? String, cgroup.path)
+        XCTAssertEqual(try XCTUnwrap(live["capacity"] as? Double), 0.2, accuracy: 1e-9)
+        XCTAssertGreaterThan(try XCTUnwrap(live["usage"] as? Double), 0)
+        XCTAssertGreaterThan(try XCTUnwrap(live["throttled_usec"] as? Int), 0)
+        let figure = try XCTUnwrap(live["figure"] as? Double)
+        XCTAssertGreaterThan(figure, try XCTUnwrap(live["throttled"] as? Double), "usage share plus throttled share")
+    }
+}
