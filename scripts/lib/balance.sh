@@ -3,8 +3,9 @@
 #   . scripts/lib/topology.sh; . scripts/lib/balance.sh
 #   balance_build DIR                 compile burn-httpd and open-loop-client (scripts/lib/balance/*.c) into DIR
 #   balance_cgroups                   mount cgroup v2 at /sys/fs/cgroup if needed and enable the cpu controller
-#   balance_calibrate MS              "ITERATIONS COST_US": loop iterations whose requests cost MS ms of CPU as the
-#                                     cgroup counts it, and that measured cost (before the cluster: it uses web1)
+#   balance_calibrate MS              "ITERATIONS COST_US LIGHT_US": the loop iterations for MS ms, the CPU a request
+#                                     costs a saturated quota (capacity = quota / COST_US) and at light load
+#                                     (before the cluster: it uses web1)
 #   balance_up ITERATIONS MONITOR SCHEDULER   the cluster below, the director running, every server in its table
 #   balance_quota webN PERCENT        set webN's cgroup cpu.max to PERCENT of one CPU (the mid-run step)
 #   balance_weights                   "web1 W web2 W web3 W" from `ipvsadm -Ln` in lb1 (- when not in the table)
@@ -51,32 +52,38 @@ balance_cgroups() {
 }
 
 balance_calibrate() {
-    local ms=$1 iterations cost
+    local ms=$1 iterations light saturated
     iterations=$("$BALANCE_BIN/burn-httpd" --calibrate "$ms") || return
-    # The loop's wall time is not what a request costs the cgroup: the guest adds its network stack and, since
-    # user-mode-linux charges CPU in 10 ms ticks, the accounting's own bias. What the quota enforces is cpu.stat's
-    # usage, so measure that per request and scale the loop once to cost MS ms there.
-    cost=$(_balance_request_cost "$iterations") || return
-    iterations=$(awk -v n="$iterations" -v ms="$ms" -v c="$cost" 'BEGIN { printf "%d", n * ms * 1000 / c }')
-    cost=$(_balance_request_cost "$iterations") || return
-    echo "$iterations $cost"
+    # The loop's wall time is not what a request costs the cgroup: the guest adds its network stack, user-mode-linux
+    # charges CPU in 10 ms ticks, and a saturated server also pays for the requests its clients gave up on. So the
+    # capacity is measured as what a quota sustains when saturated; the light-load cost is printed beside it.
+    light=$(_balance_request_cost "$iterations" light) || return
+    saturated=$(_balance_request_cost "$iterations" saturated "$light") || return
+    echo "$iterations $saturated $light"
 }
 
-# _balance_request_cost ITERATIONS: CPU microseconds per request (cgroup usage over BALANCE_CALIBRATE_SECONDS at 30/s) of
-# burn-httpd in a cgroup without quota, in a one-server topology.
+# _balance_request_cost ITERATIONS light|saturated [LIGHT_COST]: CPU microseconds per request of burn-httpd in a
+# one-server topology, over BALANCE_CALIBRATE_SECONDS. light: no quota, 30 requests/s, cgroup usage per answer.
+# saturated: a 24 % quota offered twice what LIGHT_COST says it sustains; 0.24 s of CPU per second over the
+# requests it served (its own count, answered or not).
 _balance_request_cost() {
-    local cg=$BALANCE_CGROUP/balance-calibrate u0 u1 served
+    local cg=$BALANCE_CGROUP/balance-calibrate u0 u1 served rate=30
     balance_cgroups || return
     TOPOLOGY_HTTPD=none topology_up 1 >/dev/null || return
     mkdir -p $cg "$BALANCE_DIR"
+    [ "$2" = saturated ] && { echo "24000 100000" > $cg/cpu.max; rate=$((2 * 240000 / $3)); }
+    rm -f "$BALANCE_DIR/calibrate-httpd.log"
     _balance_start calibrate-httpd balance-calibrate web1 "$BALANCE_BIN/burn-httpd" --id web1 --iterations "$1" \
         --workers "$BALANCE_WORKERS"
     _topology_wait 10 _balance_in client curl -sf -m 2 -o /dev/null http://10.0.0.21/ || return
     u0=$(awk '$1 == "usage_usec" { print $2 }' $cg/cpu.stat)
-    served=$(_balance_in client "$BALANCE_BIN/open-loop-client" --rate 30 --duration "$BALANCE_CALIBRATE_SECONDS" \
-        --sites 1 --site-base 10.0.0.21 \
-        | awk '$1 == "client:" { print $5 }')
+    served=$(_balance_in client "$BALANCE_BIN/open-loop-client" --rate $rate --duration "$BALANCE_CALIBRATE_SECONDS" \
+        --sites 1 --site-base 10.0.0.21 | awk '$1 == "client:" { print $5 }')
     u1=$(awk '$1 == "usage_usec" { print $2 }' $cg/cpu.stat)
+    if [ "$2" = saturated ]; then
+        kill -TERM $(cat $cg/cgroup.procs); _topology_wait 5 grep -q 'requests served' "$BALANCE_DIR/calibrate-httpd.log"
+        served=$(awk '/requests served/ { print $3 }' "$BALANCE_DIR/calibrate-httpd.log")
+    fi
     topology_down
     _topology_wait 5 rmdir $cg 2>/dev/null
     [ "${served:-0}" -gt 0 ] || { echo "balance_calibrate: no request answered" >&2; return 1; }
