@@ -33,7 +33,8 @@ WEBS = ["web1", "web2", "web3"]
 ADDRESS = {"web1": "10.0.0.21", "web2": "10.0.0.22", "web3": "10.0.0.23"}
 DIRECTORS = ["lb1", "lb2"]
 BASE_WEIGHT = 100  # scripts/demo's lvs.cf
-BUSY_LOAD = 8.0  # the load per CPU web1's agent reports in phase 2
+WEB1_CGROUP = "/sys/fs/cgroup/demo-web1"  # scripts/demo's cgroup of web1's httpd and agent
+WEB1_QUOTA = 25  # its cpu.max, percent of the CPU (scripts/demo's WEB1_QUOTA)
 FALLEN = 0.75  # phase 2 waits until web1's weight is at most this part of its weight before
 TICK = 0.5  # status polls: each costs the directors a JSON encoding
 DEBUG = os.environ.get("H2E_DEMO_DEBUG") == "1"
@@ -368,41 +369,19 @@ class Demo:
 
     # --- phase 2 ---
     def load(self):
-        agent = "%s/web1/agent" % self.dir
-        cpus = 1.0
-        last = run("rrdtool", "lastupdate", agent + "/cpus.rrd").split()
-        try:
-            cpus = float(last[-1]) or 1.0
-        except (ValueError, IndexError):
-            pass
-        written = []
-
-        def write(now):
-            # A sample as `h2e-agent sample` records it (load = 1-min load average / CPUs), a new one every 6 s: the
-            # director counts a sample once, and weighs it by the time since the previous one.
-            if written and now - written[-1] < 6:
-                return
-            t = int(now)
-            for metric, value in (("load1", BUSY_LOAD * cpus), ("cpus", cpus), ("load", BUSY_LOAD)):
-                # The agent's server holds a shared lock while it reads the file for a director, and rrdtool does
-                # not wait for it ("could not lock RRD"): try again.
-                for attempt in range(50):
-                    done = subprocess.run(["rrdtool", "update", "%s/%s.rrd" % (agent, metric), "%d:%s" % (t, value)],
-                                          stderr=subprocess.PIPE)
-                    if done.returncode == 0:
-                        break
-                    if b"could not lock" not in done.stderr or attempt == 49:
-                        raise subprocess.CalledProcessError(done.returncode, done.args, stderr=done.stderr)
-                    time.sleep(0.02)
-            written.append(now)
-
         before = {}
+        burner = {}
 
         def act():
             before.update({w: s.get("weight") for w, s in self.cluster.servers("lb1").items()})
             before["share"] = share(self.cluster.served_since(self.phase_start), "web1")
             self.load_start = time.time()
-            write(self.load_start)
+            # Real CPU work in web1's cgroup (scripts/demo made it, with web1's httpd and agent in it and a quota):
+            # a shell loop that never sleeps. In web1's namespace, so topology_down ends it whatever happens.
+            burner["process"] = subprocess.Popen(
+                ["nsenter", "--net=/run/netns/web1", "/bin/sh", "-c",
+                 'echo $$ > "$0/cgroup.procs" && exec busybox sh -c "while :; do :; done"', WEB1_CGROUP],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
         def done(start, now):
             c = self.cluster
@@ -416,22 +395,28 @@ class Demo:
                 before["drop"] = now
             reason = servers["web1"].get("reason", "")
             if not self.expect(weight["web1"] <= FALLEN * (before.get("web1") or BASE_WEIGHT) and weight["web1"] < min(others)
-                               and "load %.2f/cpu" % BUSY_LOAD in reason and "slow start" not in reason,
+                               and "load" in reason and "slow start" not in reason,
                                "weights on %s: %s (web1: %s)" % (d, weight, reason)):
                 return None
             self.load_done = now
-            self.fell = (before.get("web1"), weight["web1"], now - start)
+            self.fell = (before.get("web1"), weight["web1"], now - start, servers["web1"].get("load"))
             return "web1's weight fell %s -> %s in %.1f s (%s: %s); web2/web3 at %s" % (
                 before.get("web1"), weight["web1"], now - start, d, servers["web1"]["reason"],
                 "/".join(str(o) for o in others))
 
-        self.phase("web1 gets busy: its agent reports load %.2f per CPU (a sample written into its RRD)" % BUSY_LOAD,
-                   act, done, deadline=50, after=3, every=write)
+        try:
+            self.phase("web1 gets busy: a CPU burner saturates its cgroup's quota (cpu.max %d %%)" % WEB1_QUOTA,
+                       act, done, deadline=50, after=3)
+        finally:
+            if "process" in burner:  # web1 idle again: the later phases measure health checks and failover
+                burner["process"].kill()
+                burner["process"].wait()
         during = share(self.cluster.served_since(before.get("drop", self.load_done)), "web1")
-        out("   -> web1's share of the requests: %s before, %s since its weight began to fall" % (
+        out("   -> web1's share of the requests: %s before, %s since its weight began to fall; the burner stopped" % (
             pct(before["share"]), pct(during)))
-        self.results.append(("load", "web1 reports load %.2f/cpu: weight %s -> %s in %.1f s; its share of the requests %s -> %s" % (
-            BUSY_LOAD, self.fell[0], self.fell[1], self.fell[2], pct(before["share"]), pct(during))))
+        load = self.fell[3]
+        self.results.append(("load", "web1's cgroup saturated: load %s, weight %s -> %s in %.1f s; its share of the requests %s -> %s" % (
+            "-" if load is None else "%.2f" % load, self.fell[0], self.fell[1], self.fell[2], pct(before["share"]), pct(during))))
 
     # --- phase 3 ---
     def stop_httpd(self):

@@ -15,6 +15,8 @@
 # active director answers ARP for it. Each serves, from $TOPOLOGY_DIR/webN:
 #   /            "webN" (index.html)          /big       a 4 MiB file (long-lived downloads)
 #   /cgi-bin/id  "webN" with an `X-SERVER: webN` header
+# With TOPOLOGY_HTTPD=none the webservers get no busybox httpd (nor its files): the caller serves port 80 itself
+# (scripts/bench-balance runs its CPU-burning server there).
 # IPVS tables are per network namespace, so lb1 and lb2 each have their own. Needs root, a kernel with veth and
 # bridge (scripts/ipvs-vm for IPVS), iproute2 and busybox. Everything it starts runs inside its namespaces, so
 # topology_down can stop exactly that (`ip netns pids`), and nothing else.
@@ -27,6 +29,7 @@
 #   topology_fetch [PATH] [TIMEOUT]     one request from the client to the VIP; prints the body
 
 TOPOLOGY_DIR=${TOPOLOGY_DIR:-/tmp/h2e-topology}
+TOPOLOGY_HTTPD=${TOPOLOGY_HTTPD:-busybox}
 TOPOLOGY_VIP=10.0.0.10
 TOPOLOGY_WEB_COUNT=0
 TOPOLOGY_PRIVATE=0
@@ -86,6 +89,7 @@ topology_up() {
         ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
             net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 || return
         ip -n $ns addr add $TOPOLOGY_VIP/32 dev lo || return
+        [ "$TOPOLOGY_HTTPD" = none ] && continue
         mkdir -p "$TOPOLOGY_DIR/$ns/cgi-bin" || return
         echo "$ns" > "$TOPOLOGY_DIR/$ns/index.html"
         head -c 4194304 /dev/zero > "$TOPOLOGY_DIR/$ns/big"
@@ -95,6 +99,7 @@ topology_up() {
         # Listens on the wildcard address: a direct-routing request arrives for the VIP, a health check for $addr.
         ip netns exec $ns busybox httpd -p 80 -h "$TOPOLOGY_DIR/$ns" </dev/null >/dev/null 2>&1 || return
     done
+    [ "$TOPOLOGY_HTTPD" = none ] && return 0
     for i in $(seq "$count"); do  # answering before we return
         _topology_wait 5 ip netns exec client curl -sf -m 1 -o /dev/null "http://10.0.0.$((20 + i))/" || {
             echo "topology_up: web$i does not answer" >&2; return 1; }
