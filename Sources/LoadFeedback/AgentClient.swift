@@ -39,18 +39,24 @@ public struct AgentClient: Sendable {
 
     /// One agent to ask.
     public struct Target: Sendable, Hashable, CustomStringConvertible {
-        public var host: String
-        public var port: Int
+        public var endpoint: AgentEndpoint
         /// The server id the answer must carry, if known.
         public var expectedServer: String?
 
         public init(host: String, port: Int, expectedServer: String? = nil) {
-            self.host = host
-            self.port = port
+            self.endpoint = AgentEndpoint(host: host, port: port)
             self.expectedServer = expectedServer
         }
 
-        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+        public var host: String {
+            get { endpoint.host }
+            set { endpoint.host = newValue }
+        }
+        public var port: Int {
+            get { endpoint.port }
+            set { endpoint.port = newValue }
+        }
+        public var description: String { endpoint.description }
     }
 
     public let configuration: Configuration
@@ -87,7 +93,7 @@ public struct AgentClient: Sendable {
     public func fetchFuture(_ target: Target) -> EventLoopFuture<LoadReading> {
         let configuration = self.configuration
         let pool = self.pool
-        let key = AgentConnectionPool.Key(host: target.host, port: target.port)
+        let key = target.endpoint
         // A kept connection belongs to its event loop: the whole fetch runs there.
         let kept = pool?.lease(key)
         let eventLoop = kept?.eventLoop ?? group.next()

@@ -9,18 +9,8 @@ import Synchronization
 /// calls ``prune(keeping:idleLimit:now:)`` every round (servers that left, connections idle too long) and
 /// ``closeAll()`` on shutdown. A connection the agent closes while idle is forgotten when it closes.
 public final class AgentConnectionPool: Sendable {
-    /// An agent: address and port, as the client connects to it.
-    public struct Key: Sendable, Hashable, CustomStringConvertible {
-        public var host: String
-        public var port: Int
-
-        public init(host: String, port: Int) {
-            self.host = host
-            self.port = port
-        }
-
-        public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-    }
+    /// An agent, as the client connects to it.
+    public typealias Key = AgentEndpoint
 
     private let state: Mutex<AgentPoolState<Key, any Channel>>
 
