@@ -30,17 +30,8 @@ final class CgroupKernelTests: XCTestCase {
 
     func testQuotaIsTheCapacityAndThrottlingIsSeenWithAndWithoutCgroupOption() async throws {
         try requireIPVSKernel()
-        if try shell("grep -q ' \(root) cgroup2 ' /proc/mounts").status != 0 {
-            let mounted = try shell("mount -t cgroup2 none \(root)")
-            guard mounted.status == 0 else {
-                return XCTFail("cannot mount cgroup2 on \(root) in the VM: \(mounted.output)")
-            }
-        }
-        let controllers = (try? String(contentsOfFile: "\(root)/cgroup.controllers", encoding: .utf8)) ?? ""
-        guard controllers.split(whereSeparator: \.isWhitespace).contains("cpu") else {
-            return XCTFail("the VM kernel has no cpu controller in cgroup v2 (controllers: '\(controllers)')")
-        }
-        try mustRun("echo +cpu > \(root)/cgroup.subtree_control; mkdir -p \(root)/\(cgroupName); echo '20000 100000' > \(root)/\(cgroupName)/cpu.max")
+        _ = try cgroupV2CPURoot()
+        try mustRun("mkdir -p \(root)/\(cgroupName); echo '20000 100000' > \(root)/\(cgroupName)/cpu.max")
         let state = NSTemporaryDirectory() + "h2e-cgroup-\(getpid())"
         try mustRun("mkdir -p \(state) && \(productsDirectory.path)/h2e-agent sample --dir \(state)")
         try start("burner", inCgroup: true, "sh -c \"while :; do :; done\"")

@@ -65,4 +65,21 @@ func waitUntil(timeout: Duration, interval: Duration = .milliseconds(50), _ cond
     return try await condition()
 }
 
+/// The VM's cgroup v2 root, mounted at /sys/fs/cgroup first if it is not, with the cpu controller enabled for its
+/// children. Fails the test and throws, saying what the kernel lacks, when it cannot be had.
+func cgroupV2CPURoot(file: StaticString = #filePath, line: UInt = #line) throws -> String {
+    let root = "/sys/fs/cgroup"
+    if try shell("grep -q ' \(root) cgroup2 ' /proc/mounts").status != 0 {
+        try mustRun("mount -t cgroup2 none \(root)", file: file, line: line)
+    }
+    let controllers = (try? String(contentsOfFile: "\(root)/cgroup.controllers", encoding: .utf8)) ?? ""
+    guard controllers.split(whereSeparator: \.isWhitespace).contains("cpu") else {
+        XCTFail("the VM kernel has no cpu controller in cgroup v2 (controllers: '\(controllers)')", file: file, line: line)
+        throw CancellationError()
+    }
+    try mustRun(
+        "grep -qw cpu \(root)/cgroup.subtree_control || echo +cpu > \(root)/cgroup.subtree_control", file: file, line: line)
+    return root
+}
+
 func v4(_ text: String) -> InetAddress { InetAddress(text)! }

@@ -2,18 +2,20 @@ import Director
 import Foundation
 import XCTest
 
-/// Load feedback end to end on the real kernel: `h2e-director run` (standalone) with `load_monitor = h2e` and
-/// `weight_interval = 1` reads two real h2e-agents serving their RRD state directories, and the weights it writes
-/// are read back with `ipvsadm -Ln`.
+/// Load feedback end to end on the real kernel, with real load: `h2e-director run` (standalone) with
+/// `load_monitor = h2e` and `weight_interval = 1` reads two real h2e-agents, and the weights it writes are read back
+/// with `ipvsadm -Ln`.
 ///
 /// Everything lives in a network namespace the test creates: the real servers are addresses on its loopback
-/// (10.0.1.2 and 10.0.1.3), each with its own `h2e-agent serve` on port 8181; the VIP sits on a veth pair. A load
-/// change is a `rrdtool update` of the agent's load.rrd, load1.rrd and cpus.rrd at one instant (the agent serves
-/// load1 / cpus at the time of load.rrd), so no sampling minute has to pass.
+/// (10.0.1.2 and 10.0.1.3), each with its own `h2e-agent serve` on port 8181; the VIP sits on a veth pair. Each
+/// server has a cgroup v2 with `cpu.max` 20 % of a CPU, and its agent reports that cgroup's live figure
+/// (`--cgroup`). Load is a busy loop run in a server's cgroup: a saturated quota (figure near 2: all of the capacity
+/// used, every period throttled) against an idle one (below the policy's floor of 0.2). Processes enter the namespace
+/// with `nsenter --net`: `ip netns exec` remounts /sys and would hide the cgroup tree from the agents.
 ///
-/// The policy counts a sample once: readings whose instants are within 5 s are the same sample (docs/weights.md),
-/// so loads are written at least 6 s apart. One step then moves the factor by `(reference / load) ^ α` with
-/// `α = 1 − exp(−dt / 240 s)` ≈ 0.03 for dt ≈ 7 s: with a configured weight of 100, loads 20 vs 1 move it by ~4.
+/// The live policy (docs/weights.md) moves the weight with τ = the figure's window (10 s), at most half the way per
+/// figure: with loads 2 vs 0.2 (reference their geometric mean, 0.63) a server goes from its configured weight to
+/// the lowest (1/4) or the highest (4 x) in about 15 s.
 final class LoadFeedbackKernelTests: XCTestCase {
     var namespace = ""
     var directory = ""
@@ -21,6 +23,9 @@ final class LoadFeedbackKernelTests: XCTestCase {
     var pids: [String: Int32] = [:]
 
     let servers = ["web1": "10.0.1.2", "web2": "10.0.1.3"]
+    /// The cgroup v2 root and the test's own parent cgroup under it (one child per server).
+    var cgroupRoot = ""
+    var cgroupParent = ""
     let baseWeight = 100
     /// `load_hold_timeout`: long enough for the held-weight checks below, short enough to wait for its end.
     let holdTimeout = 20
@@ -37,6 +42,13 @@ final class LoadFeedbackKernelTests: XCTestCase {
             throw XCTSkip(reason)
         }
         let id = String(UUID().uuidString.prefix(8)).lowercased()
+        cgroupRoot = try cgroupV2CPURoot()
+        cgroupParent = "h2elf-\(id)"
+        try mustRun(
+            "mkdir \(cgroupRoot)/\(cgroupParent) && echo +cpu > \(cgroupRoot)/\(cgroupParent)/cgroup.subtree_control"
+                + servers.keys.map {
+                    " && mkdir \(cgroupRoot)/\(cgroup($0)) && echo '20000 100000' > \(cgroupRoot)/\(cgroup($0))/cpu.max"
+                }.joined())
         namespace = "h2elf\(id)"
         directory = "/tmp/h2e-lf-\(id)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -51,6 +63,13 @@ final class LoadFeedbackKernelTests: XCTestCase {
         for pid in pids.values { kill(pid, SIGKILL) }
         pids = [:]
         _ = try? shell("ip netns del \(namespace)")
+        if !cgroupParent.isEmpty {
+            // Kills what is left in the servers' cgroups (burners), then removes them once empty.
+            let path = "\(cgroupRoot)/\(cgroupParent)"
+            _ = try? shell(
+                "for c in \(path)/*/; do cat $c/cgroup.procs | xargs -r kill -9; done;"
+                    + " for i in $(seq 50); do rmdir \(path)/*/ \(path) 2>/dev/null; [ -d \(path) ] || break; sleep 0.1; done")
+        }
         try? FileManager.default.removeItem(atPath: directory)
     }
 
@@ -86,10 +105,13 @@ final class LoadFeedbackKernelTests: XCTestCase {
         """
     }
 
+    /// Server `server`'s cgroup, relative to the cgroup root (as `h2e-agent --cgroup` takes it).
+    func cgroup(_ server: String) -> String { "\(cgroupParent)/\(server)" }
+
     /// Starts `command` in the namespace in the background, output to `<name>.log`; remembers its pid as `name`.
     func start(_ name: String, _ command: String) throws {
         let pid = try mustRun(
-            "ip netns exec \(namespace) \(command) < /dev/null > \(directory)/\(name).log 2>&1 & echo $!")
+            "nsenter --net=/run/netns/\(namespace) \(command) < /dev/null > \(directory)/\(name).log 2>&1 & echo $!")
         pids[name] = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
@@ -120,28 +142,25 @@ final class LoadFeedbackKernelTests: XCTestCase {
     func startServingAgent(_ server: String) throws {
         try start(
             "agent-\(server)",
-            "\(products)/h2e-agent serve --dir \(stateDirectory(server)) --listen \(servers[server]!):8181 --server-id \(server)")
+            "\(products)/h2e-agent serve --dir \(stateDirectory(server)) --listen \(servers[server]!):8181 --server-id \(server)"
+                + " --cgroup \(cgroup(server))")
     }
+
+    /// Burns CPU in `server`'s cgroup (a busy loop, held to its 20 % quota) until ``stopBurning(_:)``.
+    func startBurning(_ server: String) throws {
+        let pid = try mustRun(
+            "bash -c 'echo $$ > \(cgroupRoot)/\(cgroup(server))/cgroup.procs && exec sh -c \"while :; do :; done\"'"
+                + " < /dev/null > /dev/null 2>&1 & echo $!")
+        pids["burn-\(server)"] = Int32(pid.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    func stopBurning(_ server: String) async throws { try await stop("burn-\(server)") }
 
     func waitForAgent(_ server: String) async throws {
         let up = await waitUntil(timeout: .seconds(10)) {
             (try? self.inNamespace("curl -sf http://\(self.servers[server]!):8181/load"))?.status == 0
         }
         XCTAssertTrue(up, log("agent-\(server)"))
-    }
-
-    /// A new sample of `load` per CPU (load1 = load, cpus = 1) at one instant after the last one; returns that
-    /// instant (seconds since the epoch).
-    @discardableResult
-    func writeLoad(_ server: String, _ load: Double) throws -> Int {
-        let out = try mustRun(
-            """
-            cd \(stateDirectory(server)) && now=$(date +%s) && last=$(rrdtool last load.rrd) && \
-            t=$(( now > last ? now : last + 1 )) && \
-            rrdtool update load1.rrd $t:\(load) && rrdtool update cpus.rrd $t:1 && rrdtool update load.rrd $t:\(load) && \
-            echo $t
-            """)
-        return Int(out.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last ?? "") ?? 0
     }
 
     func inNamespace(_ command: String) throws -> (status: Int32, output: String) {
@@ -174,23 +193,11 @@ final class LoadFeedbackKernelTests: XCTestCase {
         return weight
     }
 
-    /// Sleeps until `instant` (seconds since the epoch) has passed: the policy takes samples closer than 5 s for
-    /// one, so the next load must be written later than that.
-    func sleep(untilEpoch instant: Int) async throws {
-        let wait = Double(instant) - Date().timeIntervalSince1970
-        if wait > 0 { try await Task.sleep(for: .milliseconds(Int(wait * 1000))) }
-    }
-
-    /// Agents with load 1.0 each, the director running, both servers at the configured weight, and the first
-    /// samples read (the first reading of a server only starts it: nothing to compare with yet). Returns the
-    /// instant of those samples.
-    func startCluster() async throws -> Int {
+    /// Both agents serving their idle cgroups, the director running, both servers at the configured weight (idle
+    /// servers are equally idle: nothing moves), and live figures read from both.
+    func startCluster() async throws {
         for server in servers.keys.sorted() { try startAgent(server) }
-        var first = 0
-        for server in servers.keys.sorted() {
-            try await waitForAgent(server)
-            first = max(first, try writeLoad(server, 1.0))
-        }
+        for server in servers.keys.sorted() { try await waitForAgent(server) }
         try configuration.write(toFile: directory + "/lvs.cf", atomically: true, encoding: .utf8)
         try start(
             "director",
@@ -198,55 +205,64 @@ final class LoadFeedbackKernelTests: XCTestCase {
         for server in servers.keys.sorted() {
             _ = try await waitForWeight(server) { $0 == self.baseWeight }
         }
-        let read = await waitUntil(timeout: .seconds(10)) {
-            guard let report = try? self.status() else { return false }
-            return self.servers.keys.allSatisfy { report.server("web", $0)?.load == 1.0 }
+        var report: StatusReport?
+        let read = await waitUntil(timeout: .seconds(15), interval: .milliseconds(200)) {
+            report = try? self.status()
+            return self.servers.keys.allSatisfy { report?.server("web", $0)?.loadSignal?.hasPrefix("live") == true }
         }
-        XCTAssertTrue(read, "the director reads both agents: \(String(describing: try? status())) \(log("director"))")
-        return first
+        XCTAssertTrue(read, "the director reads both agents' live figures: \(String(describing: report)) \(log("director"))")
+        for server in servers.keys.sorted() {
+            XCTAssertEqual(try kernelWeight(server), baseWeight, "idle servers keep the configured weight")
+        }
     }
 
     // MARK: Tests
 
     func testWeightFollowsTheAgentsLoadBothWays() async throws {
-        let first = try await startCluster()
+        try await startCluster()
 
-        // web1 twenty times as loaded as web2: its weight goes down, web2's sample is unchanged and moves nothing.
-        try await sleep(untilEpoch: first + 7)
-        let high = try writeLoad("web1", 20)
-        let lowered = try await waitForWeight("web1") { $0 < self.baseWeight }
-        XCTAssertEqual(try kernelWeight("web2"), baseWeight)
+        // web1's quota saturated, web2 idle: web1's weight goes down, web2's up.
+        try startBurning("web1")
+        let lowered = try await waitForWeight("web1", timeout: .seconds(30)) { $0 < self.baseWeight / 2 }
+        _ = try await waitForWeight("web2", timeout: .seconds(30)) { $0 > self.baseWeight }
         let report = try XCTUnwrap(try status()?.server("web", "web1"))
-        XCTAssertEqual(report.load, 20)
-        XCTAssertEqual(report.weight, lowered)
-        XCTAssertTrue(report.reason.contains("load 20.00/cpu"), report.reason)
+        XCTAssertGreaterThan(report.load ?? 0, 1, "a saturated 20 % quota: \(report.reason)")
+        XCTAssertTrue(report.reason.contains("live load"), report.reason)
+        XCTAssertGreaterThanOrEqual(lowered ?? 0, policyMinimumWeight, "load alone never takes a server out")
 
-        // web1 idle: its weight comes back up.
-        try await sleep(untilEpoch: high + 7)
-        try writeLoad("web1", 0.05)
-        let raised = try await waitForWeight("web1") { $0 > lowered! }
-        XCTAssertLessThanOrEqual(raised!, 4 * baseWeight)
-        XCTAssertEqual(try kernelWeight("web2"), baseWeight)
-        // The director keeps fetching that same sample every second: it counts once, the weight stays.
-        try await assertWeightStays("web1", raised, forIntervals: 3)
+        // The load moves to web2: web1 comes back up, past web2.
+        try await stopBurning("web1")
+        try startBurning("web2")
+        _ = try await waitForWeight("web1", timeout: .seconds(60)) { $0 > self.baseWeight }
+        _ = try await waitForWeight("web2", timeout: .seconds(30)) { $0 < self.baseWeight }
+        let weights = try (kernelWeight("web1") ?? 0, kernelWeight("web2") ?? 0)
+        XCTAssertGreaterThan(weights.0, weights.1, "web1 idle, web2 saturated")
+        XCTAssertLessThanOrEqual(weights.0, 4 * baseWeight)
+        print("web1: weight \(lowered.map(String.init) ?? "?") while burning, \(weights.0) vs web2's \(weights.1) after the load moved")
     }
 
+    /// The lowest weight load feedback gives (1/4 of the configured weight).
+    var policyMinimumWeight: Int { baseWeight / 4 }
+
     func testStoppedAgentHoldsTheWeightSurvivesGarbageThenReturns() async throws {
-        let first = try await startCluster()
-        try await sleep(untilEpoch: first + 7)
-        try writeLoad("web1", 20)
-        let held = try await waitForWeight("web1") { $0 < self.baseWeight }
+        try await startCluster()
+        try startBurning("web1")
+        _ = try await waitForWeight("web1", timeout: .seconds(30)) { $0 < self.baseWeight / 2 }
 
         // The agent stops: the director reports it unreachable and keeps the last weight.
-        let stopped = ContinuousClock.now
         try await stop("agent-web1")
         var report: StatusReport.Server?
         let noticed = await waitUntil(timeout: .seconds(10)) {
             report = try? self.status()?.server("web", "web1")
             return report?.loadError?.contains("agent unreachable") == true
+                && report?.reason.contains("held, no usable load") == true
         }
         XCTAssertTrue(noticed, "status: \(String(describing: report))")
-        XCTAssertTrue(report?.reason.contains("held, no usable load") == true, String(describing: report))
+        // "held, no usable load for N s": the hold runs from the last usable figure, N seconds before now.
+        let noticedAt = ContinuousClock.now
+        let heldFor = report?.reason.firstMatch(of: /no usable load for (\d+) s/).flatMap { Int($0.1) } ?? 0
+        let held = try kernelWeight("web1")
+        XCTAssertEqual(report?.weight, held)
         try await assertWeightStays("web1", held, forIntervals: 3)
 
         // A server answering garbage on the agent port: survived, reported, weight still held.
@@ -263,17 +279,16 @@ final class LoadFeedbackKernelTests: XCTestCase {
         XCTAssertTrue(report?.reason.contains("held, no usable load") == true, String(describing: report))
         try await assertWeightStays("web1", held, forIntervals: 3)
         XCTAssertEqual(kill(pids["director"]!, 0), 0, "the director still runs: \(log("director"))")
-        XCTAssertEqual(try kernelWeight("web2"), baseWeight)
 
-        // `load_hold_timeout` after the last usable reading (at most one interval before the stop), the weight
-        // returns to the configured one, and says why.
+        // `load_hold_timeout` after the last usable figure, the weight returns to the configured one, and says why.
         _ = try await waitForWeight("web1", timeout: .seconds(holdTimeout + 15)) { $0 == self.baseWeight }
-        let returnedAfter = stopped.duration(to: .now)
-        XCTAssertGreaterThanOrEqual(returnedAfter, .seconds(holdTimeout - 2), "held for the whole load_hold_timeout")
+        let sinceUsable = noticedAt.duration(to: .now) + .seconds(heldFor)
+        XCTAssertGreaterThanOrEqual(sinceUsable, .seconds(holdTimeout - 1), "held for the whole load_hold_timeout")
+        XCTAssertLessThanOrEqual(sinceUsable, .seconds(holdTimeout + 3), "and not much longer")
         report = try status()?.server("web", "web1")
         XCTAssertTrue(report?.reason.contains("configured, no usable load") == true, String(describing: report))
         XCTAssertEqual(report?.weight, baseWeight)
-        print("web1: weight \(held.map(String.init) ?? "?") held, back to \(baseWeight) \(returnedAfter) after its agent stopped")
+        print("web1: weight \(held.map(String.init) ?? "?") held, back to \(baseWeight) \(sinceUsable) after its last figure")
     }
 
     /// The kernel weight of `server` is `weight` at every look over `forIntervals` weight intervals (1 s each).
