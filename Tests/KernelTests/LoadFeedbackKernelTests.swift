@@ -1,5 +1,6 @@
 import Director
 import Foundation
+import LoadFeedback
 import XCTest
 
 /// Load feedback end to end on the real kernel, with real load: `h2e-director run` (standalone) with
@@ -241,8 +242,8 @@ final class LoadFeedbackKernelTests: XCTestCase {
         print("web1: weight \(lowered.map(String.init) ?? "?") while burning, \(weights.0) vs web2's \(weights.1) after the load moved")
     }
 
-    /// The lowest weight load feedback gives (1/4 of the configured weight).
-    var policyMinimumWeight: Int { baseWeight / 4 }
+    /// The lowest weight load feedback gives (the policy's, as the director runs it: lvs.cf sets no bounds).
+    var policyMinimumWeight: Int { WeightPolicy().minimumWeight(base: baseWeight) }
 
     func testStoppedAgentHoldsTheWeightSurvivesGarbageThenReturns() async throws {
         try await startCluster()

@@ -92,15 +92,15 @@ _balance_request_cost() {
     echo $(((u1 - u0) / served))
 }
 
-# balance_capacity ITERATIONS RATE SECONDS: the capacity of the cluster itself, not of one bare server: a request
-# costs a webserver more in the cluster (its agent, the sampler and the health checks share its quota, and a small
-# quota pays more for the guest's 10 ms CPU ticks), so balance_calibrate's figure overstates it by ~20 % (measured:
-# 6.8-9.3 ms per answer in the cluster against 6.1 ms bare). A static cluster (load_monitor none, lblc) is offered
-# RATE (choose it above the capacity) for SECONDS; each server's capacity is its quota over the cgroup CPU it spent
-# per request served (burn-httpd's own count, given up on by the client or not), from the client's start until the
-# server stops. Prints the total and each server's, in requests/s.
+# balance_capacity ITERATIONS RATE SECONDS: the capacity of the cluster itself, not of one bare server: in the
+# cluster a webserver's quota also pays for its agent, the sampler and the health checks, and a small quota pays more
+# for the guest's 10 ms CPU ticks (one run: 6.8-9.3 ms per answer in the cluster against 6.1 ms bare, yet a total
+# within 2 % of balance_calibrate's estimate). A static cluster (load_monitor none, lblc) is offered RATE (choose it
+# above the capacity) for SECONDS; each server's capacity is its quota over the cgroup CPU it spent per request
+# served (burn-httpd's own count, given up on by the client or not; it also counts balance_up's few probes and
+# checks). Prints the total and each server's, in requests/s.
 balance_capacity() {
-    local ns quota usage served i=0 total=0 each=""
+    local ns quota usage served i=0 each=""
     declare -A u0
     balance_up "$1" none lblc > /tmp/balance-capacity-up.log 2>&1 || { cat /tmp/balance-capacity-up.log >&2; return 1; }
     for ns in $BALANCE_WEBS; do u0[$ns]=$(awk '$1 == "usage_usec" { print $2 }' $BALANCE_CGROUP/$ns/cpu.stat); done
@@ -115,7 +115,7 @@ balance_capacity() {
         each+=" $(awk -v q="$quota" -v u="$usage" -v n="$served" 'BEGIN { printf "%.2f", q / 100 / (u / n / 1e6) }')"
     done
     balance_down
-    echo "$(echo "$each" | awk '{ printf "%.2f", $1 + $2 + $3 }')$each"
+    echo "$(echo "$each" | awk '{ for (i = 1; i <= NF; i++) s += $i; printf "%.2f", s }')$each"
 }
 
 # _balance_in NS COMMAND...: run COMMAND in NS's network namespace only (the mount namespace, /sys/fs/cgroup, stays).
