@@ -36,6 +36,8 @@ public actor DirectorCore {
     private var reconciling = false
     private var reconcileAgain = false
     private var weightChanges = 0
+    /// Load readings that gave no load, by ``LoadFailure/kind``.
+    private var loadFailures: [String: Int] = [:]
     private var reloads = 0
     private var reloadFailures = 0
     private let overridesProblem: String?
@@ -82,6 +84,22 @@ public actor DirectorCore {
         await reconcile()
     }
 
+    /// Counts every reading that gave no load, by kind. Logs a server's failure when it begins or changes kind, and
+    /// its recovery: one line per change, not one per round, however long an agent stays dead or keeps answering
+    /// garbage.
+    private func countAndLogLoadFailures(virtual: String, readings: [String: LoadReading]) {
+        for (server, reading) in readings.sorted(by: { $0.key < $1.key }) {
+            let id = RealServerID(virtual: virtual, server: server)
+            let before = model.loads[id]?.reading.failure
+            if let failure = reading.failure {
+                loadFailures[failure.kind, default: 0] += 1
+                if before?.kind != failure.kind { logger.warning("load of \(id) unusable: \(failure); its weight is held") }
+            } else if before != nil {
+                logger.notice("load of \(id) readable again")
+            }
+        }
+    }
+
     /// The panic lines the model queued (rate-limited there): warnings.
     private func logPanicLines() {
         for line in model.takePanicLines(now: now()) { logger.warning("\(line)") }
@@ -89,6 +107,7 @@ public actor DirectorCore {
 
     /// One round of load readings for `virtual`, keyed by server name.
     public func loadRound(virtual: String, readings: [String: LoadReading]) async {
+        countAndLogLoadFailures(virtual: virtual, readings: readings)
         let changed = model.loadRound(virtual: virtual, readings: readings, now: now())
         guard !changed.isEmpty else { return }
         weightChanges += changed.count
@@ -346,13 +365,15 @@ public actor DirectorCore {
         public var reloads: Int
         public var reloadFailures: Int
         public var role: DirectorRole?
+        /// Load readings that gave no load, by ``LoadFailure/kind`` (`timeout`, `malformed`, `wrong_server`...).
+        public var loadFailures: [String: Int] = [:]
     }
 
     public var counters: Counters {
         Counters(
             weightChanges: weightChanges, failovers: model.failovers, netlinkErrors: reconcileState.failures + settingsFailures,
             changesApplied: reconcileState.changesApplied, reloads: reloads, reloadFailures: reloadFailures,
-            role: model.role.role)
+            role: model.role.role, loadFailures: loadFailures)
     }
 
     /// The kernel table as this director sees it (for `status`-like tools and tests).

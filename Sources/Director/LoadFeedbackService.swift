@@ -49,16 +49,20 @@ public struct LoadFeedbackService: Service {
         let targets = await core.model.loadTargets()
         let agentPort = Int(runtime.configuration.global.agentPort)
         let interval = TimeAmount.seconds(Int64(max(runtime.configuration.global.weightInterval, 1)))
-        var agents: Set<AgentConnectionPool.Key> = []
+        var keys: Set<AgentFetchKey> = []
         for (virtual, servers) in targets where runtime.loadSources[virtual] == .agent {
-            for server in servers.values { agents.insert(.init(host: server.address.description, port: agentPort)) }
+            for server in servers.values { keys.insert(AgentFetchKey(server: server, agentPort: agentPort)) }
         }
-        pool.prune(keeping: agents, idleLimit: interval * Int64(Self.idleRounds))
+        pool.prune(keeping: Set(keys.map(\.agent)), idleLimit: interval * Int64(Self.idleRounds))
         // An agent whose server is in several virtual servers (http and https of one farm) is asked once a round,
-        // on its one kept connection; each virtual server still waits for its own servers only.
+        // on its one kept connection; each virtual server still waits for its own servers only. Server blocks that
+        // expect different ids (`server_id`) of one agent are a misconfiguration: each gets its own verdict.
         let client = AgentClient(pool: pool)
-        var fetches: [AgentConnectionPool.Key: EventLoopFuture<LoadReading>] = [:]
-        for key in agents { fetches[key] = client.fetchFuture(.init(host: key.host, port: key.port)) }
+        var fetches: [AgentFetchKey: EventLoopFuture<LoadReading>] = [:]
+        for key in keys {
+            fetches[key] = client.fetchFuture(
+                .init(host: key.agent.host, port: key.agent.port, expectedServer: key.expectedServer))
+        }
         await withTaskGroup(of: Void.self) { group in
             for (virtual, servers) in targets {
                 guard let source = runtime.loadSources[virtual], source != .none else { continue }
@@ -67,13 +71,14 @@ public struct LoadFeedbackService: Service {
                     var readings: [String: LoadReading] = [:]
                     if source == .agent {
                         for (id, server) in servers {
-                            let key = AgentConnectionPool.Key(host: server.address.description, port: agentPort)
+                            let key = AgentFetchKey(server: server, agentPort: agentPort)
                             readings[id.server] = (try? await fetches[key]?.get()) ?? .failed(.unreachable("internal error"))
                         }
                     } else {
                         var asked: [String: LoadCollector.Server] = [:]
                         for (id, server) in servers {
-                            asked[id.server] = LoadCollector.Server(address: server.address.description, agentPort: agentPort)
+                            asked[id.server] = LoadCollector.Server(
+                                address: server.address.description, agentPort: agentPort, serverID: server.serverID)
                         }
                         readings = await LoadCollector(source: source).collect(asked)
                     }
@@ -81,5 +86,16 @@ public struct LoadFeedbackService: Service {
                 }
             }
         }
+    }
+}
+
+/// One agent fetch of a round: the agent, and the id its answer must carry (the server block's `server_id`).
+struct AgentFetchKey: Hashable, Sendable {
+    var agent: AgentConnectionPool.Key
+    var expectedServer: String?
+
+    init(server: RealServer, agentPort: Int) {
+        agent = .init(host: server.address.description, port: agentPort)
+        expectedServer = server.serverID
     }
 }

@@ -65,6 +65,10 @@ public struct MetricsText {
         text.metric("h2e_director_active", "gauge", "1 while this director holds the virtual addresses.", c.role == .active ? 1 : 0)
         text.metric("h2e_failovers_total", "counter", "Role changes between active and backup.", c.failovers)
         text.metric("h2e_weight_changes_total", "counter", "Weights changed by load feedback.", c.weightChanges)
+        text.header("h2e_load_failures_total", "counter", "Load readings that gave no load (weight held), by kind.")
+        for (kind, count) in c.loadFailures.sorted(by: { $0.key < $1.key }) {
+            text.sample("h2e_load_failures_total", ["kind": kind], count)
+        }
         text.metric("h2e_ipvs_changes_total", "counter", "Changes applied to the IPVS table.", c.changesApplied)
         text.metric("h2e_netlink_errors_total", "counter", "Failed IPVS reads or changes (retried).", c.netlinkErrors)
         text.metric("h2e_reloads_total", "counter", "Configurations reloaded on SIGHUP.", c.reloads)

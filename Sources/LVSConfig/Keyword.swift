@@ -105,9 +105,10 @@ struct Keyword: Sendable {
         Keyword("check_interval", [.virtual], h2e: true),
         Keyword("fall", [.virtual], h2e: true),
         Keyword("panic_threshold", [.virtual], h2e: true),
-        // Server (parseActualServer) and h2e's max_weight.
+        // Server (parseActualServer) and h2e's max_weight and server_id.
         Keyword("weight", [.server]),
         Keyword("max_weight", [.server], h2e: true),
+        Keyword("server_id", [.server], h2e: true),
     ]
 
     static let byName: [String: Keyword] = Dictionary(uniqueKeysWithValues: all.map { ($0.name, $0) })

@@ -69,6 +69,7 @@ public enum LVSConfigWriter {
                 out.line("weight", s.weight)
                 out.line("port", s.port.map { Int($0) })
                 out.line("max_weight", s.maxWeight)
+                out.line("server_id", s.serverID.map { quote($0) })
                 out.close()
             }
             out.close()

@@ -508,6 +508,7 @@ extension Parser {
                 case "weight": parser.integer(st, in: 0...65535).map { s.weight = $0 }
                 case "port": parser.port(st).map { s.port = $0 }
                 case "max_weight": parser.integer(st, in: 1...65535).map { s.maxWeight = $0 }
+                case "server_id": parser.serverID(st).map { s.serverID = $0 }
                 default: preconditionFailure("server keyword '\(st.name)' in Keyword.all but not parsed")
                 }
             })

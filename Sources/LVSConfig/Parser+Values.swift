@@ -20,6 +20,20 @@ extension Parser {
 
     mutating func string(_ statement: Statement) -> String? { single(statement)?.text }
 
+    /// A server id as h2e-agent reports it (`--server-id`, X-SERVER): 1-255 printable ASCII characters.
+    mutating func serverID(_ statement: Statement) -> String? {
+        guard let token = single(statement) else { return nil }
+        let text = token.text
+        guard !text.isEmpty, text.utf8.count <= 255, text.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) })
+        else {
+            sink.error(
+                token.position,
+                "'\(statement.name)' must be 1-255 printable ASCII characters, the --server-id its h2e-agent reports")
+            return nil
+        }
+        return text
+    }
+
     /// A send/expect string: quoted strings are decoded by the lexer; a bare word gets the same escapes decoded,
     /// as nanny did with the text it was given.
     mutating func checkString(_ statement: Statement) -> String? {

@@ -11,6 +11,11 @@ public struct RealServer: Hashable, Sendable {
     public var active: Bool = false
     /// `max_weight` (h2e): the highest weight load feedback may give; nil leaves the cap to the weight policy.
     public var maxWeight: Int?
+    /// `server_id` (h2e): the id this server's h2e-agent reports (its `--server-id`, the `server` of /load.json and
+    /// its X-SERVER header). When set, a load answer from another id is not used: the weight is held as for an
+    /// unreadable load, and the status says which id answered. It catches an agent address that reaches the wrong
+    /// machine (a reused IP, a NAT or port forward gone astray). Nil: not checked.
+    public var serverID: String?
 
     public init(name: String, address: IPAddress) {
         self.name = name

@@ -41,7 +41,7 @@ public enum LoadFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case .stale(let age):
             return "load sample is \(Int(age.rounded())) s old: is the agent's sampling cron job running?"
         case .wrongServer(let expected, let got):
-            return "answer from server \"\(got)\" instead of \"\(expected)\": check the real server address and agent port"
+            return "answer from server \"\(got)\" instead of \"\(expected)\": check the real server address, the agent port and its server_id"
         case .programFailed(let why):
             return "load program failed: \(why)"
         }

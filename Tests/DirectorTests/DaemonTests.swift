@@ -193,8 +193,10 @@ final class DaemonTests: XCTestCase {
 }
 
 extension DaemonTests {
-    /// `load_monitor = h2e` against real h2e-agents (one per real server, on its address in the namespace).
-    func testLoadFromRealAgents() async throws {
+    /// `load_monitor = h2e` against real h2e-agents (one per real server, on its address in the namespace). web1's
+    /// block names the id its agent reports (`server_id = web1`) and its load is used; web2's names another
+    /// (`server_id = web9`, its agent says web2), so its answers are refused and its weight stays the configured one.
+    func testLoadFromRealAgentsAndTheServerIDCheck() async throws {
         let agent = URL(fileURLWithPath: DaemonFixture.binary).deletingLastPathComponent().appendingPathComponent("h2e-agent").path
         guard FileManager.default.isExecutableFile(atPath: agent) else {
             if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI: h2e-agent not built") }
@@ -220,19 +222,28 @@ extension DaemonTests {
         XCTAssertTrue(serving)
         let text = fixture.configuration(extraGlobal: "agent_port = 18181")
             .replacing("load_monitor = \(fixture.directory)/load", with: "load_monitor = h2e")
+            .replacing("address = 127.0.0.2\n", with: "address = 127.0.0.2\n        server_id = web1\n")
+            .replacing("address = 127.0.0.3\n", with: "address = 127.0.0.3\n        server_id = web9\n")
         try fixture.writeConfiguration(text)
         try await fixture.start()
-        let loaded = await waitUntil(timeout: .seconds(15)) {
+        let answered = await waitUntil(timeout: .seconds(15)) {
             let s = try? await self.fixture.status()
-            return s?.server("web", "web1")?.load != nil && s?.server("web", "web2")?.load != nil
+            return s?.server("web", "web1")?.load != nil && s?.server("web", "web2")?.loadError != nil
         }
         let status = try await fixture.status()
-        XCTAssertTrue(loaded, "loads from both agents: \(status.virtuals)")
+        XCTAssertTrue(answered, "web1's load, web2's refusal: \(status.virtuals)")
         let web1 = try XCTUnwrap(status.server("web", "web1"))
         XCTAssertEqual(status.virtuals.first?.loadMonitor, "h2e")
         XCTAssertEqual(web1.agentURL, "http://127.0.0.2:18181/")
         XCTAssertNil(web1.loadError)
         // A live agent's figure ("live load 0.43 (1 s) vs ..."), or a load average's ("load 1.70/cpu vs ...").
         XCTAssertTrue(web1.reason.contains("live load") || web1.reason.contains("/cpu"), web1.reason)
+        let web2 = try XCTUnwrap(status.server("web", "web2"))
+        XCTAssertNil(web2.load, "no answer from web2's agent is used")
+        XCTAssertEqual(
+            web2.loadError, "answer from server \"web2\" instead of \"web9\": check the real server address, the agent port and its server_id")
+        XCTAssertEqual(web2.weight, web2.configuredWeight, "never a usable load: the configured weight")
+        let metrics = try fixture.inNamespace("curl -sf http://127.0.0.1:\(fixture.metricsPort)/metrics")
+        XCTAssertTrue(metrics.output.contains(#"h2e_load_failures_total{kind="wrong_server"} "#), metrics.output)
     }
 }

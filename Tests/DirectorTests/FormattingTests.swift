@@ -30,11 +30,13 @@ final class FormattingTests: XCTestCase {
         destination.statistics = statistics
         let table = IPVSTable(services: [VirtualService(key: .address(.tcp, InetAddress("10.0.0.10")!, port: 80), destinations: [destination])])
         let text = MetricsText.render(.init(
-            counters: .init(weightChanges: 5, failovers: 1, netlinkErrors: 2, changesApplied: 9, reloads: 1, reloadFailures: 0, role: .active),
+            counters: .init(weightChanges: 5, failovers: 1, netlinkErrors: 2, changesApplied: 9, reloads: 1, reloadFailures: 0, role: .active,
+                loadFailures: ["timeout": 4, "wrong_server": 1]),
             health: health, heartbeat: heartbeat, table: table, serversUp: ["web": 1], serversConfigured: ["web": 2]))
         for line in [
             "# TYPE h2e_failovers_total counter", "h2e_director_active 1", "h2e_failovers_total 1",
-            "h2e_weight_changes_total 5", "h2e_netlink_errors_total 2", "h2e_health_checks_total 12",
+            "h2e_weight_changes_total 5", "h2e_netlink_errors_total 2",
+            #"h2e_load_failures_total{kind="timeout"} 4"#, #"h2e_load_failures_total{kind="wrong_server"} 1"#, "h2e_health_checks_total 12",
             "h2e_health_check_failures_total 2", "h2e_heartbeats_sent_total 7", #"h2e_heartbeat_rejects_total{reason="badMAC"} 3"#,
             #"h2e_heartbeat_rejects_total{reason="replay"} 0"#, #"h2e_servers_up{virtual="web"} 1"#,
             #"h2e_ipvs_destination_weight{server="10.0.0.2:80",service="TCP 10.0.0.10:80"} 27"#,

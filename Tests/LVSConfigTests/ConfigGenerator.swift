@@ -49,6 +49,12 @@ struct ConfigGenerator {
         return String((0..<int(1...10)).map { _ in pick(letters) })
     }
 
+    /// An agent's server id: printable ASCII, blanks, quotes and backslashes among it.
+    mutating func serverID() -> String {
+        let printable = (0x20...0x7E).compactMap { UnicodeScalar($0).map(Character.init) }
+        return String((0..<int(1...12)).map { _ in pick(printable) })
+    }
+
     mutating func path() -> String { "/" + (chance(0.3) ? text() : word()) }
 
     mutating func address(_ family: IPAddress.Family) -> IPAddress {
@@ -150,6 +156,7 @@ struct ConfigGenerator {
             s.weight = int(0...65535)
             s.active = chance(0.8)
             s.maxWeight = maybe { $0.int(max(1, s.weight)...65535) }
+            s.serverID = maybe { $0.serverID() }
             guard destinations.insert("\(s.address) \(v.port(of: s))").inserted else { continue }
             v.realServers.append(s)
         }

@@ -229,6 +229,14 @@ final class DiagnosticTests: XCTestCase {
                 "virtual web {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n  weight = 10\n  max_weight = 5\n  active = 1\n }\n}\n"
             ),
             ["lvs.cf:7:3: max_weight 5 is below weight 10"])
+        for bad in ["\"\"", "\"web\\t1\"", "\"wéb1\""] {
+            XCTAssertEqual(
+                diagnostics(
+                    "virtual web {\n active = 1\n address = 10.0.0.1 eth0\n server s {\n  address = 10.0.0.2\n  server_id = \(bad)\n  active = 1\n }\n}\n"
+                ),
+                ["lvs.cf:6:15: 'server_id' must be 1-255 printable ASCII characters, the --server-id its h2e-agent reports"],
+                bad)
+        }
         XCTAssertEqual(
             diagnostics("heartbeat_key = /k\nheartbeat_auth = none\n"),
             ["lvs.cf:2:18: 'heartbeat_auth = none' contradicts heartbeat_key at line 1; keep one of them"])

@@ -39,7 +39,7 @@ final class KeywordTableTests: XCTestCase {
             "reentry": "5", "load_monitor": "h2e", "quiesce_server": "1", "start_cmd": "/bin/start",
             "stop_cmd": "/bin/stop", "master": "10.0.0.1", "dirs": "[ /a ]", "check_interval": "4", "fall": "3",
             "panic_threshold": "60",
-            "weight": "5", "max_weight": "9",
+            "weight": "5", "max_weight": "9", "server_id": "\"web 75\"",
         ]
         for keyword in Keyword.all where Keyword.blockOpeners[keyword.name] == nil {
             guard let sample = samples[keyword.name] else {

@@ -160,6 +160,7 @@ final class ParserTests: XCTestCase {
                     active = 1
                     weight = 8
                     max_weight = 64
+                    server_id = "web 75"
                 }
             }
             """)
@@ -175,6 +176,7 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(v.fall, 2)
         XCTAssertEqual(v.panicThreshold, 34)
         XCTAssertEqual(v.realServers.first?.maxWeight, 64)
+        XCTAssertEqual(v.realServers.first?.serverID, "web 75")
 
         XCTAssertEqual(parseValid("heartbeat_auth = none\n").0.global.heartbeatAuthentication, .none)
         XCTAssertEqual(
