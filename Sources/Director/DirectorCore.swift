@@ -36,6 +36,8 @@ public actor DirectorCore {
     private var reconciling = false
     private var reconcileAgain = false
     private var weightChanges = 0
+    /// The model's ``DirectorModel/tableGeneration`` the kernel was last brought to; nil before the first time.
+    private var reconciledGeneration: Int?
     /// Load readings that gave no load, by ``LoadFailure/kind``.
     private var loadFailures: [String: Int] = [:]
     private var reloads = 0
@@ -251,6 +253,10 @@ public actor DirectorCore {
 
     private func reconcileOnce() async {
         await reconcileSettings()
+        // Nothing the table depends on changed since the kernel got it, and no read or retry is due: nothing to map.
+        let generation = model.tableGeneration
+        guard generation != reconciledGeneration || reconcileState.kernelReadDue(now: now()) || reconcileState.needsRetry
+        else { return }
         let desired = model.desired.table
         var step = reconcileState.next(desired: desired, now: now())
         if step == .readKernel {
@@ -267,12 +273,14 @@ public actor DirectorCore {
         case .readKernel, .upToDate:
             if reconcileState.needsRetry { logger.notice("IPVS table in step again") }
             reconcileState.upToDate()
+            reconciledGeneration = generation
         case .apply(let changes):
             do {
                 try await kernel.apply(changes)
                 for change in changes { logger.info("ipvs: \(change)") }
                 if reconcileState.needsRetry { logger.notice("IPVS table in step again") }
                 reconcileState.applied(changes, desired: desired)
+                reconciledGeneration = generation
             } catch let error as IPVSApplyError {
                 for change in changes.prefix(error.applied) { logger.info("ipvs: \(change)") }
                 fail("\(error)", applied: error.applied)

@@ -54,6 +54,14 @@ public struct DirectorModel: Sendable {
     /// grace is judged against it.
     public private(set) var time: NIODeadline
     private var feedback: [String: LoadFeedbackGroup<String>] = [:]
+    /// Goes up with every input that may change ``desired``; an input that cannot (a first check that finds a server
+    /// up, a load round that moves no weight, a tick that ends no grace) leaves it. So the director maps and diffs
+    /// the whole table only when something changed, not on every tick: with 30,000 servers that mapping is the
+    /// cost of an idle director.
+    public private(set) var tableGeneration = 0
+    /// The servers down with an overload symptom (``PanicState/isOverloadSymptom(_:)``): the only ones a grace can
+    /// keep in (``graced``).
+    private var overloadDown: Set<RealServerID> = []
     /// The weight policy of the configuration (`load_hold_timeout`, `load_slow_start`); a reload that changes it
     /// applies it to every server at once, keeping their weights.
     public var policy: WeightPolicy { WeightPolicy(configuration.global) }
@@ -77,9 +85,19 @@ public struct DirectorModel: Sendable {
     }
 
     /// Servers kept in for one check interval after their check timed out (``PanicState/graced(_:health:now:)``).
+    /// Costs the servers down with a timeout, not the configuration.
     public var graced: Set<RealServerID> {
-        let records = health.mapValues { (state: $0.state, since: $0.since) }
-        return Set(configuration.virtualServers.filter(\.active).flatMap { panic.graced($0, health: records, now: time) })
+        guard !overloadDown.isEmpty else { return [] }
+        var byVirtual: [String: [RealServerID: (state: HealthState, since: NIODeadline)]] = [:]
+        for id in overloadDown {
+            if let record = health[id] { byVirtual[id.virtual, default: [:]][id] = (record.state, record.since) }
+        }
+        var result = Set<RealServerID>()
+        for (name, records) in byVirtual {
+            guard let virtual = configuration.virtualServer(named: name), virtual.active else { continue }
+            result.formUnion(panic.graced(virtual, health: records, now: time))
+        }
+        return result
     }
 
     /// The load-feedback weight of every real server whose virtual server has a `load_monitor`.
@@ -111,6 +129,7 @@ public struct DirectorModel: Sendable {
     /// The servers whose load should be read this round, per virtual server with a `load_monitor`: those in the
     /// table (a removed server's load moves nothing).
     public func loadTargets() -> [String: [RealServerID: RealServer]] {
+        guard configuration.virtualServers.contains(where: { $0.active && $0.loadMonitor != .none }) else { return [:] }
         let plans = desired.servers
         var result: [String: [RealServerID: RealServer]] = [:]
         for (id, virtual, server) in activeServers where virtual.loadMonitor != .none {
@@ -125,17 +144,29 @@ public struct DirectorModel: Sendable {
     /// A health verdict for `id`. Returns whether it changed. A server that comes back after being down starts
     /// slowly (load feedback's slow start), unless panic kept it in the table meanwhile (it was serving). The panic
     /// state of its virtual server follows (its log lines: ``takePanicLines(now:)``).
+    ///
+    /// Cost: the server's own virtual server, not the whole configuration (a first round of checks over 30,000
+    /// servers brings 30,000 of these).
     @discardableResult
     public mutating func healthChanged(_ id: RealServerID, to state: HealthState, now: NIODeadline) -> Bool {
         let previous = health[id]?.state ?? .unknown
-        time = max(time, now)
-        guard previous != state, activeServers.contains(where: { $0.id == id }) else { return false }
-        let wasServing = desiredPlan(of: id).map { $0.inTable && ($0.weight ?? 0) > 0 } ?? false
+        advance(to: now)
+        guard previous != state, let before = desiredPlan(of: id) else { return false }
+        let panicked = panic.panics[id.virtual] != nil
         health[id] = HealthRecord(state: state, since: now)
-        if state == .up, case .down = previous, !wasServing {
+        if case .down(let failure) = state, PanicState.isOverloadSymptom(failure) {
+            overloadDown.insert(id)
+        } else {
+            overloadDown.remove(id)
+        }
+        if state == .up, case .down = previous, !before.isServing {
             feedback[id.virtual]?.readmit(id.server, at: now)
         }
         updatePanic(virtual: id.virtual, now: now)
+        // Panic starting or ending moves the other servers of the virtual server; otherwise only this one can move.
+        if panic.panics[id.virtual] != nil || panicked || !(desiredPlan(of: id)?.sameEntry(as: before) ?? false) {
+            tableGeneration += 1
+        }
         return true
     }
 
@@ -143,9 +174,22 @@ public struct DirectorModel: Sendable {
     /// server's check interval of grace ended.
     @discardableResult
     public mutating func tick(now: NIODeadline) -> Bool {
+        let generation = tableGeneration
+        advance(to: now)
+        return tableGeneration != generation
+    }
+
+    /// Moves the model's time on. Every input does: a grace ends when time passes its interval, whichever input
+    /// brought the time.
+    private mutating func advance(to now: NIODeadline) {
+        guard now > time else { return }
+        guard !overloadDown.isEmpty else {
+            time = now
+            return
+        }
         let before = graced
-        time = max(time, now)
-        return graced != before
+        time = now
+        if graced != before { tableGeneration += 1 }
     }
 
     /// The panic log lines queued since the last call, and those the rate limit held back whose time has come.
@@ -154,9 +198,10 @@ public struct DirectorModel: Sendable {
         return panic.takeLines()
     }
 
-    /// The plan of one server, computed for its virtual server alone.
+    /// The plan of one active server of an active virtual server, computed for its virtual server alone; nil for
+    /// any other.
     private func desiredPlan(of id: RealServerID) -> ServerPlan? {
-        guard let virtual = configuration.virtualServer(named: id.virtual),
+        guard let virtual = configuration.virtualServer(named: id.virtual), virtual.active,
             let server = virtual.realServers.first(where: { $0.name == id.server && $0.active })
         else { return nil }
         return DesiredTableMapper.plan(
@@ -181,7 +226,7 @@ public struct DirectorModel: Sendable {
     public mutating func loadRound(virtual: String, readings: [String: LoadReading], now: NIODeadline)
         -> [RealServerID: WeightDecision]
     {
-        time = max(time, now)
+        advance(to: now)
         guard var group = feedback[virtual] else { return [:] }
         for (server, reading) in readings where group.states[server] != nil {
             loads[RealServerID(virtual: virtual, server: server)] = LoadRecord(reading: reading, receivedAt: now)
@@ -192,6 +237,7 @@ public struct DirectorModel: Sendable {
         for (server, decision) in decisions where decision.changed {
             changed[RealServerID(virtual: virtual, server: server)] = decision
         }
+        if !changed.isEmpty { tableGeneration += 1 }
         return changed
     }
 
@@ -201,6 +247,7 @@ public struct DirectorModel: Sendable {
         -> OverrideRecord?
     {
         let previous = overrides[key]
+        tableGeneration += 1
         switch action {
         case .drain: overrides[key] = OverrideRecord(action: .drain, setAt: wallTime)
         case .down: overrides[key] = OverrideRecord(action: .down, setAt: wallTime)
@@ -217,6 +264,7 @@ public struct DirectorModel: Sendable {
 
     /// Removes an override whatever it is.
     public mutating func clearOverride(_ key: OverrideKey) {
+        tableGeneration += 1
         overrides[key] = nil
     }
 
@@ -228,6 +276,7 @@ public struct DirectorModel: Sendable {
         to newRole: DirectorRole, reason: String, now: NIODeadline, takeover: Bool = true
     ) -> Bool {
         guard role.role != newRole else { return false }
+        tableGeneration += 1
         if role.role != nil && takeover { failovers += 1 }
         role = RoleRecord(role: newRole, reason: reason, since: now)
         return true
@@ -235,6 +284,7 @@ public struct DirectorModel: Sendable {
 
     /// The director stopped its heartbeat.
     public mutating func roleStopped(now: NIODeadline) {
+        tableGeneration += 1
         role = RoleRecord(role: nil, reason: "stopped", since: now)
     }
 
@@ -242,7 +292,8 @@ public struct DirectorModel: Sendable {
     /// ones start unchecked; unchanged ones keep everything. Overrides are kept (they name addresses, and an
     /// operator's decision outlives a reload).
     public mutating func reconfigure(_ configuration: LVSConfiguration, now: NIODeadline) {
-        time = max(time, now)
+        advance(to: now)
+        tableGeneration += 1
         self.configuration = configuration
         syncServers(now: now)
         let active = configuration.virtualServers.filter(\.active).map(\.name)
@@ -255,6 +306,7 @@ public struct DirectorModel: Sendable {
         let active = activeServers
         let ids = Set(active.map(\.id))
         health = health.filter { ids.contains($0.key) }
+        overloadDown = overloadDown.filter { ids.contains($0) }
         loads = loads.filter { ids.contains($0.key) }
         var groups: [String: LoadFeedbackGroup<String>] = [:]
         let policy = self.policy

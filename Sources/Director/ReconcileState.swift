@@ -34,9 +34,16 @@ public struct ReconcileState: Sendable {
         self.resyncInterval = resyncInterval
     }
 
+    /// Whether the kernel table must be read before the next apply: never read, a failure since, or
+    /// `resyncInterval` over.
+    public func kernelReadDue(now: NIODeadline) -> Bool {
+        guard known != nil, let lastRead else { return true }
+        return now - lastRead >= resyncInterval
+    }
+
     /// What to do to reach `desired`.
     public func next(desired: IPVSTable, now: NIODeadline) -> Step {
-        guard let known, let lastRead, now - lastRead < resyncInterval else { return .readKernel }
+        guard let known, !kernelReadDue(now: now) else { return .readKernel }
         let changes = IPVSReconciler.changes(from: known, to: desired)
         return changes.isEmpty ? .upToDate : .apply(changes)
     }

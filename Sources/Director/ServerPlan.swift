@@ -15,4 +15,7 @@ public struct ServerPlan: Hashable, Sendable {
 
     /// In the table with a weight above 0: the server takes new connections.
     public var isServing: Bool { inTable && (weight ?? 0) > 0 }
+
+    /// Whether both give the same table entry (in or out, and the weight), whatever their reasons say.
+    public func sameEntry(as other: ServerPlan) -> Bool { inTable == other.inTable && weight == other.weight }
 }

@@ -28,6 +28,119 @@ final class DirectorModelTests: XCTestCase {
         XCTAssertEqual(model.desired.servers[web1]?.inTable, false)
     }
 
+    /// The contract of ``DirectorModel/tableGeneration``: whenever an input leaves it, the desired table is the one
+    /// before (the director then skips the map and the diff). Random inputs over virtual servers with load
+    /// feedback, panic, a sorry server, quiescing and a destination shared by two fwmark virtual servers; and the
+    /// inputs that must leave it do.
+    func testTableGenerationMovesWheneverTheTableMayChange() {
+        let config = """
+            network = direct
+            service = lvs
+            load_slow_start = 6
+            virtual web {
+                active = 1
+                address = 10.0.0.10 eth0:1
+                port = 80
+                load_monitor = /usr/local/bin/load
+                panic_threshold = 60
+                check_interval = 2
+                sorry_server = 10.0.0.99
+                server a {
+                    active = 1
+                    address = 10.0.0.2
+                    weight = 32
+                }
+                server b {
+                    active = 1
+                    address = 10.0.0.3
+                    weight = 16
+                }
+                server c {
+                    active = 1
+                    address = 10.0.0.4
+                    weight = 8
+                }
+            }
+            virtual quiet {
+                active = 1
+                address = 10.0.0.11 eth0:2
+                port = 80
+                quiesce_server = 1
+                server q {
+                    active = 1
+                    address = 10.0.0.5
+                    weight = 5
+                }
+            }
+            virtual m80 {
+                active = 1
+                address = 10.0.0.12 eth0:3
+                fwmark = 7
+                port = 80
+                server s {
+                    active = 1
+                    address = 10.0.0.6
+                    weight = 4
+                }
+            }
+            virtual m443 {
+                active = 1
+                address = 10.0.0.12 eth0:3
+                fwmark = 7
+                port = 443
+                server s {
+                    active = 1
+                    address = 10.0.0.6
+                    weight = 6
+                }
+            }
+
+            """
+        var model = DirectorModel(configuration: TestConfigurations.parse(config), now: t0)
+        let ids = [("web", "a"), ("web", "b"), ("web", "c"), ("quiet", "q"), ("m80", "s"), ("m443", "s")]
+            .map { RealServerID(virtual: $0.0, server: $0.1) }
+        let verdicts: [HealthState] = [.up, .down(.connectionFailed("Connection refused")), .down(.timeout)]
+        var random = JitterRandom(seed: 13)
+        var kept = 0
+        for step in 1...3000 {
+            let now = at(Int64(step))
+            let (generation, table) = (model.tableGeneration, model.desired.table)
+            let input: String
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0..<6:
+                let id = ids.randomElement(using: &random)!
+                let verdict = verdicts.randomElement(using: &random)!
+                model.healthChanged(id, to: verdict, now: now)
+                input = "\(id) \(verdict)"
+            case 6..<8:
+                model.tick(now: now)
+                input = "tick"
+            default:
+                let loads = [0.1, 1.0, 3.0]
+                model.loadRound(
+                    virtual: "web",
+                    readings: Dictionary(uniqueKeysWithValues: ["a", "b", "c"].map {
+                        ($0, .load(perCPU: loads.randomElement(using: &random)!, at: now, signal: .live(window: .seconds(10))))
+                    }), now: now)
+                input = "load round"
+            }
+            if model.tableGeneration == generation {
+                kept += 1
+                XCTAssertEqual(model.desired.table, table, "step \(step): \(input) left the generation but moved the table")
+            }
+        }
+        XCTAssertGreaterThan(kept, 1000, "most inputs change nothing in the table")
+
+        var fresh = DirectorModel(configuration: TestConfigurations.parse(TestConfigurations.web), now: t0)
+        let start = fresh.tableGeneration
+        XCTAssertTrue(fresh.healthChanged(web1, to: .up, now: at(1)))
+        XCTAssertEqual(fresh.tableGeneration, start, "a first check that finds a server up: it was in already")
+        XCTAssertFalse(fresh.tick(now: at(2)))
+        XCTAssertEqual(fresh.tableGeneration, start, "a tick with no server down")
+        fresh.healthChanged(web1, to: .down(.connectionFailed("Connection refused")), now: at(3))
+        XCTAssertGreaterThan(fresh.tableGeneration, start, "a server out")
+    }
+
     func testLoadRoundsMoveWeightsAndReadmissionStartsSlowly() {
         var model = DirectorModel(configuration: TestConfigurations.parse(Self.feedbackConfig), now: t0)
         XCTAssertEqual(model.weights[web1]?.weight, 32, "feedback starts at the configured weight")
