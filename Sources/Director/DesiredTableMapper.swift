@@ -173,7 +173,6 @@ public enum DesiredTableMapper {
             weight = cap
             reason += "; capped at max_weight \(cap)"
         }
-        weight = min(max(weight, 0), 65535)
         switch override {
         case .down?:
             return ServerPlan(inTable: false, weight: nil, reason: "removed: taken down by the operator")

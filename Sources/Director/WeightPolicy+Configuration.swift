@@ -1,11 +1,14 @@
+import IPVS
 import LVSConfig
 import LoadFeedback
 import NIOCore
 
 extension WeightPolicy {
     /// The policy lvs.cf asks for: the library's defaults, with the h2e keywords `load_hold_timeout` and
-    /// `load_slow_start` applied.
+    /// `load_slow_start` applied, and weights within IPVS's (``Destination/weights``).
     public init(_ global: GlobalSettings) {
-        self.init(slowStart: .seconds(Int64(global.loadSlowStart)), holdTimeout: .seconds(Int64(global.loadHoldTimeout)))
+        self.init(
+            maximumWeight: Destination.weights.upperBound, slowStart: .seconds(Int64(global.loadSlowStart)),
+            holdTimeout: .seconds(Int64(global.loadHoldTimeout)))
     }
 }

@@ -3,8 +3,11 @@ public struct Destination: Hashable, Sendable, Codable {
     public var address: InetAddress
     public var port: UInt16
     public var forwarding: ForwardingMethod
-    /// 0...65535; 0 takes no new connections (quiesced) but keeps the existing ones.
+    /// ``weights``; 0 takes no new connections (quiesced) but keeps the existing ones.
     public var weight: Int
+    /// The weights h2e gives IPVS: those of lvs.cf and ipvsadm. The kernel would take any non-negative 32-bit
+    /// value; one limit everywhere keeps a weight the status shows equal to the one in the table.
+    public static let weights = 0...65535
     /// Upper connection threshold; 0 means none.
     public var upperThreshold: UInt32
     /// Lower connection threshold; 0 means none.

@@ -217,8 +217,9 @@ public actor IPVSClient {
     }
 
     private func validate(_ destination: Destination) throws {
-        guard (0...65535).contains(destination.weight) else {
-            throw IPVSError.invalid("destination \(destination.id): weight \(destination.weight) is outside 0...65535")
+        guard Destination.weights.contains(destination.weight) else {
+            throw IPVSError.invalid(
+                "destination \(destination.id): weight \(destination.weight) is outside \(Destination.weights)")
         }
     }
 }

@@ -31,6 +31,8 @@ public struct WeightPolicy: Sendable, Hashable {
     public var minimumFactor: Double
     /// Highest weight as a multiple of the configured weight (4: 128 for 32).
     public var maximumFactor: Double
+    /// Highest weight at all, whatever the configured weight and the factor (the director passes IPVS's limit).
+    public var maximumWeight: Int
     /// Loads per CPU below this count as this: below it servers are all "idle" and nothing is moved.
     public var loadFloor: Double
     /// Reference load per CPU for a server judged on its own (no peers with a usable load).
@@ -56,6 +58,7 @@ public struct WeightPolicy: Sendable, Hashable {
     public init(
         minimumFactor: Double = 0.25,
         maximumFactor: Double = 4,
+        maximumWeight: Int = Int(Int32.max),
         loadFloor: Double = 0.2,
         targetLoad: Double = 0.7,
         tolerance: Double = 0.1,
@@ -68,6 +71,7 @@ public struct WeightPolicy: Sendable, Hashable {
     ) {
         self.minimumFactor = minimumFactor
         self.maximumFactor = maximumFactor
+        self.maximumWeight = maximumWeight
         self.loadFloor = loadFloor
         self.targetLoad = targetLoad
         self.tolerance = tolerance
@@ -214,8 +218,9 @@ public struct WeightPolicy: Sendable, Hashable {
                 why = "slow start \(Int(elapsed.seconds)) of \(Int(slowStart.seconds)) s"
             }
         }
-        // IPVS weights are 32-bit signed in the kernel.
-        let weight = max(1, Int(min((Double(base) * effective).rounded(), Double(Int32.max))))
+        let wanted = (Double(base) * effective).rounded()
+        if wanted > Double(maximumWeight) { why += ", at the table's highest weight \(maximumWeight)" }
+        let weight = max(1, Int(min(wanted, Double(maximumWeight))))
         return Outcome(factor: factor, weight: weight, reason: "weight \(weight): \(why), base \(base)")
     }
 }

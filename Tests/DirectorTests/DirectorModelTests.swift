@@ -141,6 +141,27 @@ final class DirectorModelTests: XCTestCase {
         XCTAssertGreaterThan(fresh.tableGeneration, start, "a server out")
     }
 
+    /// A weight load feedback would raise past IPVS's highest (65535) stops there, and the table and the reason say
+    /// the same number.
+    func testLoadFeedbackStopsAtTheTablesHighestWeight() {
+        var model = DirectorModel(
+            configuration: TestConfigurations.parse(Self.feedbackConfig.replacing("weight = 32", with: "weight = 30000")),
+            now: t0)
+        for round in 1...60 {
+            let now = at(Int64(round) * 2)
+            model.loadRound(
+                virtual: "web",
+                readings: [
+                    "web1": .load(perCPU: 0.1, at: now, signal: .live(window: .seconds(10))),
+                    "web2": .load(perCPU: 3.0, at: now, signal: .live(window: .seconds(10))),
+                ], now: now)
+        }
+        let plan = model.desired.servers[web1]!
+        XCTAssertEqual(plan.weight, 65535, plan.reason)
+        XCTAssertTrue(plan.reason.hasPrefix("weight 65535: "), plan.reason)
+        XCTAssertEqual(model.desired.table.services.flatMap(\.destinations).map(\.weight).max(), 65535)
+    }
+
     func testLoadRoundsMoveWeightsAndReadmissionStartsSlowly() {
         var model = DirectorModel(configuration: TestConfigurations.parse(Self.feedbackConfig), now: t0)
         XCTAssertEqual(model.weights[web1]?.weight, 32, "feedback starts at the configured weight")

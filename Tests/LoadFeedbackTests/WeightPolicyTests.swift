@@ -79,6 +79,19 @@ final class WeightPolicyTests: XCTestCase {
         XCTAssertEqual(decide(base: Int(Int32.max), factor: 4, .none).weight, Int(Int32.max))
     }
 
+    func testNoWeightAboveTheTablesHighest() {
+        // 20,000 x 4 would be 80,000: IPVS (as h2e gives it weights) takes 65535, and the reason says why.
+        let capped = WeightPolicy(maximumWeight: 65535).decide(
+            .init(baseWeight: 20000, factor: 4, sinceAdmission: nil, evidence: .none))
+        XCTAssertEqual(capped.weight, 65535)
+        XCTAssertTrue(capped.reason.hasPrefix("weight 65535: ") && capped.reason.contains("at the table's highest weight 65535"),
+            capped.reason)
+        let below = WeightPolicy(maximumWeight: 65535).decide(
+            .init(baseWeight: 100, factor: 4, sinceAdmission: nil, evidence: .none))
+        XCTAssertEqual(below.weight, 400)
+        XCTAssertFalse(below.reason.contains("highest weight"), below.reason)
+    }
+
     func testConfiguredZeroStaysZero() {
         let outcome = decide(base: 0, .load(perCPU: 0.1, reference: 1, accountsFor: .seconds(60)))
         XCTAssertEqual(outcome.weight, 0)
