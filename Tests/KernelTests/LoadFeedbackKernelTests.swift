@@ -283,8 +283,11 @@ final class LoadFeedbackKernelTests: XCTestCase {
 
         // `load_hold_timeout` after the last usable figure, the weight returns to the configured one, and says why.
         _ = try await waitForWeight("web1", timeout: .seconds(holdTimeout + 15)) { $0 == self.baseWeight }
+        // N in the reason is whole seconds (up to 1 s short), computed at the last load round before the status
+        // (up to one weight_interval, 1 s, before noticedAt): the estimate is up to 2 s below the true hold. Three CI
+        // runs measured 18.7-19.1 s for a hold of 20 s.
         let sinceUsable = noticedAt.duration(to: .now) + .seconds(heldFor)
-        XCTAssertGreaterThanOrEqual(sinceUsable, .seconds(holdTimeout - 1), "held for the whole load_hold_timeout")
+        XCTAssertGreaterThanOrEqual(sinceUsable, .seconds(holdTimeout - 2), "held for the whole load_hold_timeout")
         XCTAssertLessThanOrEqual(sinceUsable, .seconds(holdTimeout + 3), "and not much longer")
         report = try status()?.server("web", "web1")
         XCTAssertTrue(report?.reason.contains("configured, no usable load") == true, String(describing: report))
