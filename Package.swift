@@ -25,11 +25,14 @@ let package = Package(
         .target(name: "CPacket"),
 
         // Domains.
+        // The process's edges to the system: threads for blocking calls, and child processes (one spawn path).
+        .target(name: "HostSystem"),
         .target(name: "LVSConfig"),
-        .target(name: "IPVS", dependencies: ["CNetlink"]),
+        .target(name: "IPVS", dependencies: ["CNetlink", "HostSystem"]),
         .target(
             name: "HealthCheck",
             dependencies: [
+                "HostSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -37,6 +40,7 @@ let package = Package(
         .target(
             name: "LoadFeedback",
             dependencies: [
+                "HostSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -45,7 +49,7 @@ let package = Package(
         .target(
             name: "Heartbeat",
             dependencies: [
-                "CPacket", "CNetlink",
+                "CPacket", "CNetlink", "HostSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -63,7 +67,7 @@ let package = Package(
         .target(
             name: "Director",
             dependencies: [
-                "LVSConfig", "IPVS", "HealthCheck", "LoadFeedback", "Heartbeat",
+                "HostSystem", "LVSConfig", "IPVS", "HealthCheck", "LoadFeedback", "Heartbeat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -103,6 +107,7 @@ let package = Package(
         // under CI a skip is a failure (scripts/test).
         .testTarget(name: "LVSConfigTests", dependencies: ["LVSConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS"]),
+        .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "TestSupport"]),
         .testTarget(name: "LoadFeedbackTests", dependencies: ["LoadFeedback"]),
         // Helpers more than one test target needs (a manual clock).

@@ -282,7 +282,7 @@ public actor DirectorCore {
                 reconcileState.applied(changes, desired: desired)
                 reconciledGeneration = generation
             } catch let error as IPVSApplyError {
-                for change in changes.prefix(error.applied) { logger.info("ipvs: \(change)") }
+                for change in error.appliedChanges { logger.info("ipvs: \(change)") }
                 fail("\(error)", applied: error.applied)
             } catch {
                 fail("\(error)", applied: 0)

@@ -5,8 +5,8 @@ import IPVS
 public protocol IPVSKernel: Sendable {
     /// The whole table, with destinations.
     func table() async throws -> IPVSTable
-    /// Applies changes in order; on failure throws an ``IPVSApplyError`` saying which change failed and how many
-    /// went in before it.
+    /// Applies changes in order; on failure throws an ``IPVSApplyError`` naming the first change that failed and
+    /// listing those that went in (the kernel may have made some after the failed one).
     func apply(_ changes: [IPVSChange]) async throws
     /// Sets the connection timeouts (0 leaves one as it is).
     func setTimeouts(_ timeouts: IPVSTimeouts) async throws
@@ -15,9 +15,12 @@ public protocol IPVSKernel: Sendable {
 }
 
 /// The kernel's IPVS over generic netlink. The socket is opened on first use and again after it could not be
-/// opened, so a director started before `modprobe ip_vs` recovers on a later tick.
+/// opened, so a director started before `modprobe ip_vs` recovers on a later tick. Runs on the client's executor:
+/// opening the socket blocks too, and calls into the client need no thread hop.
 public actor NetlinkIPVSKernel: IPVSKernel {
     private var client: IPVSClient?
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { IPVSClient.executor.asUnownedSerialExecutor() }
 
     public init() {}
 
@@ -38,7 +41,7 @@ public actor NetlinkIPVSKernel: IPVSKernel {
             client = try connected()
         } catch let error as IPVSError {
             guard let first = changes.first else { return }
-            throw IPVSApplyError(change: first, applied: 0, underlying: error)
+            throw IPVSApplyError(change: first, underlying: error, refused: changes.count)
         }
         try await client.apply(changes)
     }

@@ -58,7 +58,7 @@ public actor InMemoryIPVSKernel: IPVSKernel {
                 if let failure { throw failure }
                 try perform(change)
             } catch let error as IPVSError {
-                throw IPVSApplyError(change: change, applied: index, underlying: error)
+                throw IPVSApplyError(change: change, underlying: error, appliedChanges: Array(changes.prefix(index)))
             }
             log.append(change)
         }

@@ -1,12 +1,13 @@
-/// The real ``TakeoverSystem``: rtnetlink for addresses, AF_PACKET for announcements, /bin/sh for commands.
+/// The real ``TakeoverSystem``: rtnetlink for addresses, AF_PACKET for announcements (``Announcer``), /bin/sh for
+/// commands.
 public struct LinuxTakeoverSystem: TakeoverSystem {
-    /// Which gratuitous ARP frames an IPv4 announcement sends.
-    public var arpForms: [AnnouncementFrame.ARPForm]
     private let netlink: RouteNetlink
+    private let announcer: Announcer
 
+    /// - Parameter arpForms: which gratuitous ARP frames an IPv4 announcement sends.
     public init(netlink: RouteNetlink, arpForms: [AnnouncementFrame.ARPForm] = [.request]) {
         self.netlink = netlink
-        self.arpForms = arpForms
+        self.announcer = Announcer(netlink: netlink, arpForms: arpForms)
     }
 
     public func add(_ address: VirtualAddress) async throws {
@@ -18,32 +19,10 @@ public struct LinuxTakeoverSystem: TakeoverSystem {
     }
 
     public func announce(_ address: VirtualAddress) async throws {
-        let interface = try await netlink.interface(named: address.device)
-        guard interface.mac.count == 6 else { throw AnnouncementError.noEthernetAddress(address.device) }
-        if address.isIPv6 {
-            let sender = try PacketSender(interfaceIndex: interface.index, ethertype: 0x86DD)
-            try sender.send(AnnouncementFrame.unsolicitedNeighborAdvertisement(address: address.bytes, mac: interface.mac))
-        } else {
-            let sender = try PacketSender(interfaceIndex: interface.index, ethertype: 0x0806)
-            for form in arpForms {
-                try sender.send(AnnouncementFrame.gratuitousARP(address: address.bytes, mac: interface.mac, form: form))
-            }
-        }
+        try await announcer.announce(address)
     }
 
     public func run(command: String) async throws {
         try await ShellCommand.run(command)
-    }
-}
-
-/// An address that cannot be announced.
-public enum AnnouncementError: Error, Sendable, Hashable, CustomStringConvertible {
-    case noEthernetAddress(String)
-
-    public var description: String {
-        switch self {
-        case .noEthernetAddress(let device):
-            "\(device) has no Ethernet address: virtual addresses need an Ethernet interface to be announced"
-        }
     }
 }

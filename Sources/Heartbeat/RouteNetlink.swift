@@ -1,4 +1,5 @@
 import CNetlink
+import HostSystem
 
 #if canImport(Glibc)
 import Glibc
@@ -15,8 +16,15 @@ public struct InterfaceInfo: Sendable, Hashable {
 
 /// An rtnetlink (NETLINK_ROUTE) client over libnl-route: interface lookups and address add/remove.
 ///
-/// The socket is opened in `init` and belongs to the network namespace of the calling thread.
+/// The socket is opened in `init` and belongs to the network namespace of the calling thread. Its requests block, so
+/// the actor runs on ``executor``, a thread of its own (the takeover's announcer shares it), never on Swift's
+/// cooperative pool.
 public actor RouteNetlink {
+    /// Where rtnetlink requests and announcements run.
+    public static let executor = BlockingExecutor(label: "h2e.rtnetlink")
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { Self.executor.asUnownedSerialExecutor() }
+
     private final class Socket {
         let pointer: OpaquePointer
         init() throws(RouteNetlinkError) {

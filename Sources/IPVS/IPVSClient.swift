@@ -1,64 +1,93 @@
 import CNetlink
+import HostSystem
 
-/// The kernel IPVS table over generic netlink: one long-lived socket, one request at a time.
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The kernel IPVS table over generic netlink: one long-lived socket, one request (or one batch) at a time.
 ///
 /// Every IPVS command is here: services and destinations (add, edit, delete, dump), info, timeouts, counters,
-/// flush and the connection sync daemon. Errors are `IPVSError`s that name what to do.
+/// flush and the connection sync daemon. Errors are `IPVSError`s that name what to do. Netlink calls block, so the
+/// actor runs on ``executor``, a thread of its own, never on Swift's cooperative pool.
 public actor IPVSClient {
+    /// Where every IPVS client runs its blocking netlink calls; share it with actors that drive a client.
+    public static let executor = BlockingExecutor(label: "h2e.ipvs")
+
     private let socket: GenericNetlinkSocket
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { Self.executor.asUnownedSerialExecutor() }
 
     /// Opens the socket and resolves the IPVS family (`IPVSError.notAvailable` without ip_vs).
     public init() throws {
         self.socket = try GenericNetlinkSocket()
     }
 
-    // MARK: Services
+    // MARK: Services and destinations
 
-    public func addService(_ service: VirtualService) throws {
-        try validate(service)
-        try socket.request(IPVS_CMD_NEW_SERVICE, operation: .addService(service.key, service.scheduler)) { message in
-            try MessageBuilder(message: message).putService(service, full: true)
-        }
-    }
+    public func addService(_ service: VirtualService) throws { try perform(.addService(service)) }
 
     /// Changes scheduler, persistence or flags of an existing service in place (connections are kept).
-    public func updateService(_ service: VirtualService) throws {
-        try validate(service)
-        try socket.request(IPVS_CMD_SET_SERVICE, operation: .updateService(service.key, service.scheduler)) { message in
-            try MessageBuilder(message: message).putService(service, full: true)
-        }
-    }
+    public func updateService(_ service: VirtualService) throws { try perform(.updateService(service)) }
 
-    public func deleteService(_ key: ServiceKey) throws {
-        try socket.request(IPVS_CMD_DEL_SERVICE, operation: .deleteService(key)) { message in
-            try MessageBuilder(message: message).putServiceKey(key)
-        }
-    }
-
-    // MARK: Destinations
+    public func deleteService(_ key: ServiceKey) throws { try perform(.deleteService(key)) }
 
     public func addDestination(_ destination: Destination, to key: ServiceKey) throws {
-        try validate(destination)
-        try socket.request(IPVS_CMD_NEW_DEST, operation: .addDestination(key, destination.id)) { message in
-            let builder = MessageBuilder(message: message)
-            try builder.putServiceKey(key)
-            try builder.putDestination(destination, serviceFamily: key.family)
-        }
+        try perform(.addDestination(key, destination))
     }
 
     /// Changes weight, thresholds or forwarding of a destination in place.
     public func updateDestination(_ destination: Destination, in key: ServiceKey) throws {
-        try validate(destination)
-        try socket.request(IPVS_CMD_SET_DEST, operation: .updateDestination(key, destination.id)) { message in
-            let builder = MessageBuilder(message: message)
-            try builder.putServiceKey(key)
-            try builder.putDestination(destination, serviceFamily: key.family)
-        }
+        try perform(.updateDestination(key, destination, previous: destination))
     }
 
     public func deleteDestination(_ id: Destination.ID, from key: ServiceKey) throws {
-        try socket.request(IPVS_CMD_DEL_DEST, operation: .deleteDestination(key, id)) { message in
-            let builder = MessageBuilder(message: message)
+        try perform(.deleteDestination(key, id))
+    }
+
+    private func perform(_ change: IPVSChange) throws {
+        try Self.validate(change)
+        try socket.request(Self.command(for: change), operation: Self.operation(for: change)) { message in
+            try Self.build(change, into: message)
+        }
+    }
+
+    /// The netlink command that makes `change`.
+    private static func command(for change: IPVSChange) -> Int {
+        switch change {
+        case .addService: IPVS_CMD_NEW_SERVICE
+        case .updateService: IPVS_CMD_SET_SERVICE
+        case .deleteService: IPVS_CMD_DEL_SERVICE
+        case .addDestination: IPVS_CMD_NEW_DEST
+        case .updateDestination: IPVS_CMD_SET_DEST
+        case .deleteDestination: IPVS_CMD_DEL_DEST
+        }
+    }
+
+    /// What `change` is called in errors (the kernel's errno is mapped through it).
+    private static func operation(for change: IPVSChange) -> IPVSOperation {
+        switch change {
+        case .addService(let service): .addService(service.key, service.scheduler)
+        case .updateService(let service): .updateService(service.key, service.scheduler)
+        case .deleteService(let key): .deleteService(key)
+        case .addDestination(let key, let destination): .addDestination(key, destination.id)
+        case .updateDestination(let key, let destination, _): .updateDestination(key, destination.id)
+        case .deleteDestination(let key, let id): .deleteDestination(key, id)
+        }
+    }
+
+    /// The attributes of the message that makes `change`.
+    private static func build(_ change: IPVSChange, into message: OpaquePointer) throws {
+        let builder = MessageBuilder(message: message)
+        switch change {
+        case .addService(let service), .updateService(let service):
+            try builder.putService(service, full: true)
+        case .deleteService(let key):
+            try builder.putServiceKey(key)
+        case .addDestination(let key, let destination), .updateDestination(let key, let destination, _):
+            try builder.putServiceKey(key)
+            try builder.putDestination(destination, serviceFamily: key.family)
+        case .deleteDestination(let key, let id):
             try builder.putServiceKey(key)
             try builder.nest(Int32(IPVS_CMD_ATTR_DEST)) {
                 try builder.put(Int32(IPVS_DEST_ATTR_ADDR), bytes: id.address.bytes)
@@ -181,30 +210,72 @@ public actor IPVSClient {
 
     // MARK: Changes
 
-    /// Applies reconciler changes in order; stops at the first failure and throws it with the change that failed.
-    /// Returns how many changes were applied.
+    /// Applies reconciler changes in order, many to a netlink datagram (``GenericNetlinkSocket/batch(_:)``).
+    ///
+    /// A change the kernel refuses does not stop the changes after it in its datagram: they are still made (a
+    /// destination whose service could not be added is then refused too). No later datagram is sent. A change
+    /// that fails validation is not sent, and nothing after it. Any failure throws an ``IPVSApplyError`` naming the
+    /// first refused change and listing the changes that went in; the caller re-reads the table before it trusts
+    /// what it knows of it. Returns how many changes were applied.
     @discardableResult
     public func apply(_ changes: [IPVSChange]) throws -> Int {
-        for (index, change) in changes.enumerated() {
+        // Checked first, so that nothing after an invalid change is sent. (No per-change allocation on this path:
+        // a table of tens of thousands of changes goes through it.)
+        var sent = changes.count
+        var invalid: IPVSError?
+        for index in changes.indices {
             do {
-                switch change {
-                case .addService(let service): try addService(service)
-                case .updateService(let service): try updateService(service)
-                case .deleteService(let key): try deleteService(key)
-                case .addDestination(let key, let destination): try addDestination(destination, to: key)
-                case .updateDestination(let key, let destination, _): try updateDestination(destination, in: key)
-                case .deleteDestination(let key, let id): try deleteDestination(id, from: key)
-                }
+                try Self.validate(changes[index])
             } catch let error as IPVSError {
-                throw IPVSApplyError(change: change, applied: index, underlying: error)
+                (sent, invalid) = (index, error)
+                break
             }
         }
-        return changes.count
+        var refused: [(index: Int, errno: Int32)]
+        var unknown = sent..<sent
+        var lost: IPVSError?
+        do {
+            refused = try socket.batch(count: sent, command: { Self.command(for: changes[$0]) }) { index, message in
+                try Self.build(changes[index], into: message)
+            }
+        } catch let error as GenericNetlinkSocket.BatchError {
+            refused = error.refused
+            unknown = error.unknown
+            lost = error.underlying as? IPVSError
+                ?? .netlink(operation: "apply", code: EIO, message: "\(error.underlying)")
+        }
+        if refused.isEmpty && lost == nil && invalid == nil { return changes.count }
+
+        let refusedIndexes = Set(refused.map(\.index))
+        let applied = (0..<sent).filter { !refusedIndexes.contains($0) && !unknown.contains($0) }.map { changes[$0] }
+        // The first failure in the list's order: a refusal, else the batch that was lost, else the invalid change.
+        if let first = refused.first {
+            throw IPVSApplyError(
+                change: changes[first.index],
+                underlying: .fromKernel(errno: first.errno, operation: Self.operation(for: changes[first.index])),
+                appliedChanges: applied, refused: refused.count)
+        }
+        if let lost {
+            throw IPVSApplyError(
+                change: changes[unknown.lowerBound], underlying: lost, appliedChanges: applied,
+                refused: unknown.count)
+        }
+        guard let invalid else { return changes.count }
+        throw IPVSApplyError(change: changes[sent], underlying: invalid, appliedChanges: applied)
     }
 
     // MARK: Validation
 
-    private func validate(_ service: VirtualService) throws {
+    /// Throws what the kernel would refuse less clearly.
+    private static func validate(_ change: IPVSChange) throws {
+        switch change {
+        case .addService(let service), .updateService(let service): try validate(service)
+        case .addDestination(_, let destination), .updateDestination(_, let destination, _): try validate(destination)
+        case .deleteService, .deleteDestination: break
+        }
+    }
+
+    private static func validate(_ service: VirtualService) throws {
         if case .address(_, let address, _) = service.key, address.family != service.key.family {
             throw IPVSError.invalid("service \(service.key): address family mismatch")
         }
@@ -216,7 +287,7 @@ public actor IPVSClient {
         }
     }
 
-    private func validate(_ destination: Destination) throws {
+    private static func validate(_ destination: Destination) throws {
         guard Destination.weights.contains(destination.weight) else {
             throw IPVSError.invalid(
                 "destination \(destination.id): weight \(destination.weight) is outside \(Destination.weights)")
@@ -224,17 +295,27 @@ public actor IPVSClient {
     }
 }
 
-/// A change that the kernel refused, and how many of the list went in before it.
+/// A list of changes that did not all go in.
 public struct IPVSApplyError: Error, Sendable, CustomStringConvertible {
+    /// The first change that failed, in the list's order.
     public var change: IPVSChange
-    public var applied: Int
     public var underlying: IPVSError
+    /// The changes that went in, in order. Changes after ``change`` may be among them: the kernel carries on with
+    /// the rest of a datagram after refusing one.
+    public var appliedChanges: [IPVSChange]
+    /// How many changes failed or have an unknown outcome (at least 1).
+    public var refused: Int
 
-    public init(change: IPVSChange, applied: Int, underlying: IPVSError) {
+    public var applied: Int { appliedChanges.count }
+
+    public init(change: IPVSChange, underlying: IPVSError, appliedChanges: [IPVSChange] = [], refused: Int = 1) {
         self.change = change
-        self.applied = applied
         self.underlying = underlying
+        self.appliedChanges = appliedChanges
+        self.refused = refused
     }
 
-    public var description: String { "\(change): \(underlying)" }
+    public var description: String {
+        "\(change): \(underlying)" + (refused > 1 ? " (\(refused) changes in all did not go in, or may not have)" : "")
+    }
 }

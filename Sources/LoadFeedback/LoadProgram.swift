@@ -1,3 +1,4 @@
+import HostSystem
 import NIOCore
 import NIOPosix
 
@@ -69,10 +70,10 @@ public struct LoadProgram: Sendable {
 
     private func start(address: String, on eventLoop: any EventLoop) -> EventLoopFuture<LoadReading> {
         let configuration = self.configuration
-        let process: SpawnedProcess
+        let process: ChildProcess
         do {
-            let executable = try SpawnedProcess.resolve(command, searchPath: configuration.searchPath)
-            process = try SpawnedProcess(
+            let executable = try ChildProcess.resolve(command, searchPath: configuration.searchPath)
+            process = try ChildProcess(
                 executable: executable,
                 arguments: [command, address] + argumentsAfterAddress,
                 environment: ["PATH=\(configuration.searchPath)", "LC_ALL=C", "LANG=C"])

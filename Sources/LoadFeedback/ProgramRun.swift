@@ -1,3 +1,4 @@
+import HostSystem
 import NIOCore
 
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Musl
 /// The event-loop-confined state of one load program run: output read so far, whether it ended, the exit status.
 /// The reading is given once both the output ended and the process exited, or earlier on a failure.
 final class ProgramRun {
-    private let process: SpawnedProcess
+    private let process: ChildProcess
     private let limit: Int
     private let promise: EventLoopPromise<LoadReading>
     private var eventLoop: any EventLoop { promise.futureResult.eventLoop }
@@ -23,7 +24,7 @@ final class ProgramRun {
     private var channel: (any Channel)?
     var deadlineTask: Scheduled<Void>?
 
-    init(process: SpawnedProcess, limit: Int, promise: EventLoopPromise<LoadReading>) {
+    init(process: ChildProcess, limit: Int, promise: EventLoopPromise<LoadReading>) {
         self.process = process
         self.limit = limit
         self.promise = promise
@@ -57,15 +58,16 @@ final class ProgramRun {
         eventLoop.scheduleTask(in: .milliseconds(10)) {
             let run = bound.value
             guard !run.finished else { return }
-            switch run.process.poll() {
+            let status = run.process.poll()
+            switch status {
             case .running:
                 run.watch()
-            case .exited(let failure):
-                run.exitFailure = .some(failure)
+            case .exited, .signalled:
+                run.exitFailure = .some(status.failure)
                 run.evaluate()
-            case .lost(let why):
+            case .lost:
                 run.lost = true
-                run.finish(.failed(.programFailed("its exit status was lost (\(why))")))
+                run.finish(.failed(.programFailed(status.failure ?? "lost")))
             }
         }
     }

@@ -42,7 +42,7 @@ struct ApplyCommand: AsyncParsableCommand {
             for change in changes { print(change) }
             if !dryRun { try await kernel.apply(changes) }
         } catch let error as IPVSApplyError {
-            throw CommandFailure("failed: \(error) (\(error.applied) changes before it went in)")
+            throw CommandFailure("failed: \(error) (\(error.applied) changes went in)")
         } catch {
             throw CommandFailure("\(error)")
         }

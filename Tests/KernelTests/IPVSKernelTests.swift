@@ -141,6 +141,60 @@ final class IPVSKernelTests: XCTestCase {
         XCTAssertTrue(listing.contains("10.0.0.4:80                  Route   8 "), listing)
     }
 
+    /// One apply of thousands of changes goes out many to a datagram: the table ipvsadm lists is the one asked
+    /// for, and a change the kernel refuses in the middle of a datagram is named while the rest of it still goes in.
+    func testABatchedApplyConvergesAndNamesTheChangeTheKernelRefused() async throws {
+        // 600 services x 4 destinations: 3,000 changes, about a dozen datagrams.
+        let desired = IPVSTable(services: (0..<600).map { s in
+            var service = VirtualService(key: .address(.tcp, InetAddress(ipv4: 0x0a01_0000 | UInt32(s)), port: 80))
+            service.destinations = (1...4).map { d in
+                Destination(address: InetAddress(ipv4: 0xac11_0000 | UInt32(d)), port: 80, forwarding: .directRoute, weight: d)
+            }
+            return service
+        })
+        let changes = IPVSReconciler.changes(from: try await client.table(), to: desired)
+        XCTAssertEqual(changes.count, 3_000)
+        let applied = try await client.apply(changes)
+        XCTAssertEqual(applied, 3_000)
+        let programmed = try await client.table()
+        XCTAssertEqual(IPVSReconciler.changes(from: programmed, to: desired), [])
+        let listing = try mustRun("ipvsadm -Ln")
+        XCTAssertEqual(listing.components(separatedBy: "\nTCP  ").count - 1, 600, "services ipvsadm lists")
+        XCTAssertEqual(listing.components(separatedBy: "  Route   ").count - 1, 2_400, "destinations ipvsadm lists")
+
+        // Weight edits, with one for a service that does not exist in the middle of the first datagram.
+        let missing = ServiceKey.address(.tcp, v4("10.9.9.9"), port: 80)
+        var edits: [IPVSChange] = desired.services.prefix(200).flatMap { service in
+            service.destinations.map { old -> IPVSChange in
+                var new = old
+                new.weight = old.weight + 10
+                return .updateDestination(service.key, new, previous: old)
+            }
+        }
+        let stray = IPVSChange.addDestination(missing, Destination(address: v4("172.17.0.9"), port: 80))
+        edits.insert(stray, at: 100)
+        do {
+            try await client.apply(edits)
+            XCTFail("a destination for a missing service went in")
+        } catch let error as IPVSApplyError {
+            XCTAssertEqual(error.change, stray)
+            XCTAssertEqual(error.underlying, .noSuchService(missing))
+            XCTAssertEqual(error.refused, 1)
+            XCTAssertEqual(error.applied, 800, "every edit but the refused one went in")
+            XCTAssertEqual(error.appliedChanges, edits.filter { $0 != stray })
+        }
+        let table = try await client.table()
+        for service in desired.services.prefix(200) {
+            XCTAssertEqual(table[service.key]?.destinations.map(\.weight).sorted(), [11, 12, 13, 14], "\(service.key)")
+        }
+        XCTAssertEqual(table[desired.services[200].key]?.destinations.map(\.weight).sorted(), [1, 2, 3, 4])
+
+        // The socket is clean afterwards: a single request and a dump still work.
+        try await client.addService(VirtualService(key: missing))
+        let services = try await client.services()
+        XCTAssertEqual(services.count, 601)
+    }
+
     func testKernelErrorsAreTypedAndSayWhatToDo() async throws {
         let key = ServiceKey.address(.tcp, v4("10.0.0.1"), port: 80)
         let other = ServiceKey.address(.tcp, v4("10.0.0.9"), port: 80)
