@@ -74,12 +74,14 @@ public actor RoleService: Service {
         let heardPeer = await heartbeat?.statistics.sinceHeard != nil
         let takeover = newRole == .backup || heardPeer
         role = newRole
-        await core.roleChanged(to: newRole, reason: why, takeover: takeover)
+        // The addresses move first: the takeover starts before the core reconciles, so a slow IPVS table (a whole
+        // read when the resync is due, sync-daemon calls) never delays a failover.
         let steps =
             newRole == .active
             ? TakeoverStep.becomeActive(addresses: addresses, command: activeCommand)
             : TakeoverStep.becomeBackup(addresses: addresses, command: inactiveCommand)
         await begin(steps, what: newRole == .active ? "taking over" : "giving up")
+        await core.roleChanged(to: newRole, reason: why, takeover: takeover)
         await failoverServices?.roleChanged(active: newRole == .active)
     }
 

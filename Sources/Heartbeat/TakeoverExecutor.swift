@@ -32,28 +32,6 @@ public actor TakeoverExecutor<C: Clock> where C.Duration == Duration {
         return task
     }
 
-    /// Follows a director's role changes until `changes` ends: takes `addresses` over on ``DirectorRole/active``
-    /// (with `activeCommand`), gives them up on ``DirectorRole/backup`` (with `inactiveCommand`; at start this removes
-    /// addresses a killed director left behind), and hands each report to `onReport`. A change never waits for the
-    /// previous change's announcements.
-    public func follow(
-        _ changes: AsyncStream<RoleChange>, addresses: [VirtualAddress], activeCommand: String?,
-        inactiveCommand: String?, announcements: Int = 5, interval: Duration = .seconds(1),
-        onReport: @escaping @Sendable (RoleChange, TakeoverReport) -> Void
-    ) async {
-        await withTaskGroup(of: Void.self) { group in
-            for await change in changes {
-                let steps =
-                    change.role == .active
-                    ? TakeoverStep.becomeActive(
-                        addresses: addresses, command: activeCommand, announcements: announcements, interval: interval)
-                    : TakeoverStep.becomeBackup(addresses: addresses, command: inactiveCommand)
-                let task = begin(steps)
-                group.addTask { onReport(change, await task.value) }
-            }
-        }
-    }
-
     private static func perform(_ steps: [TakeoverStep], system: any TakeoverSystem, clock: C) async -> TakeoverReport {
         var report = TakeoverReport(steps: steps)
         await withTaskGroup(of: [TakeoverReport.Failure].self) { group in

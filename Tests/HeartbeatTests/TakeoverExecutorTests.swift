@@ -84,37 +84,6 @@ final class TakeoverExecutorTests: XCTestCase {
         XCTAssertEqual(calls, ["add 10.0.0.1", "announce 10.0.0.1", "remove 10.0.0.1"])
     }
 
-    func testFollowTurnsRoleChangesIntoTakeovers() async {
-        let system = RecordingSystem()
-        let executor = TakeoverExecutor(system: system, clock: ContinuousClock())
-        let (changes, continuation) = AsyncStream<RoleChange>.makeStream()
-        let reports = RoleReports()
-        let a = self.a
-        let following = Task {
-            await executor.follow(
-                changes, addresses: [a], activeCommand: "up", inactiveCommand: "down", announcements: 50,
-                interval: .seconds(10)
-            ) { change, report in Task { await reports.append(change, report) } }
-        }
-        continuation.yield(RoleChange(role: .backup, reason: .starting))
-        continuation.yield(RoleChange(role: .active, reason: .peerDead))
-        // The give-up must not wait for 49 more announcements 10 s apart.
-        let announced = await eventually { await system.calls.contains("run up") }
-        XCTAssertTrue(announced)
-        continuation.yield(RoleChange(role: .backup, reason: .peerOutranks))
-        continuation.finish()
-        await following.value
-        let calls = await system.calls
-        XCTAssertEqual(
-            calls, ["remove 10.0.0.1", "run down", "add 10.0.0.1", "announce 10.0.0.1", "run up", "remove 10.0.0.1", "run down"])
-        let done = await eventually { await reports.all.count == 3 }
-        XCTAssertTrue(done)
-        let all = await reports.all
-        XCTAssertEqual(Set(all.map(\.0.reason)), [.starting, .peerDead, .peerOutranks])
-        XCTAssertTrue(all.allSatisfy { $0.1.succeeded })
-        XCTAssertEqual(all.first { $0.0.reason == .peerDead }?.1.cancelled, true)
-    }
-
     func testShellCommandStatus() async throws {
         let path = NSTemporaryDirectory() + "h2e-hb-cmd-\(getpid())"
         defer { unlink(path) }
@@ -133,9 +102,4 @@ final class TakeoverExecutorTests: XCTestCase {
             XCTAssertEqual(error, .signalled("kill -TERM $$", signal: SIGTERM))
         }
     }
-}
-
-actor RoleReports {
-    var all: [(RoleChange, TakeoverReport)] = []
-    func append(_ change: RoleChange, _ report: TakeoverReport) { all.append((change, report)) }
 }
