@@ -27,6 +27,8 @@ let package = Package(
         // Domains.
         // The process's edges to the system: threads for blocking calls, and child processes (one spawn path).
         .target(name: "HostSystem"),
+        // The /load.json contract between the agent and the director: the wire type, its limits, its encoding.
+        .target(name: "AgentWire"),
         .target(name: "LVSConfig"),
         .target(name: "IPVS", dependencies: ["CNetlink", "HostSystem"]),
         .target(
@@ -40,7 +42,7 @@ let package = Package(
         .target(
             name: "LoadFeedback",
             dependencies: [
-                "HostSystem",
+                "AgentWire", "HostSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -58,7 +60,7 @@ let package = Package(
         .target(
             name: "LoadAgent",
             dependencies: [
-                "CRRD",
+                "AgentWire", "CRRD",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -108,12 +110,13 @@ let package = Package(
         .testTarget(name: "LVSConfigTests", dependencies: ["LVSConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS"]),
         .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
+        .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LoadAgent", "LoadFeedback"]),
         .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "TestSupport"]),
-        .testTarget(name: "LoadFeedbackTests", dependencies: ["LoadFeedback"]),
+        .testTarget(name: "LoadFeedbackTests", dependencies: ["AgentWire", "LoadFeedback"]),
         // Helpers more than one test target needs (a manual clock).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat", "TestSupport"]),
-        .testTarget(name: "LoadAgentTests", dependencies: ["LoadAgent"]),
+        .testTarget(name: "LoadAgentTests", dependencies: ["AgentWire", "LoadAgent"]),
         .testTarget(name: "DirectorTests", dependencies: ["Director", "TestSupport"]),
         // Runs the built executables as operators do.
         .testTarget(name: "CommandLineTests", dependencies: ["h2e-director"]),

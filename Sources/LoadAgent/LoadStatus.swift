@@ -1,7 +1,9 @@
+import AgentWire
+
 /// The current sample as served: who, how old, whether it is too old to weigh by, and the live figure beside it.
 public struct LoadStatus: Sendable, Equatable {
-    /// A sample older than this many seconds is stale: directors must not weigh by it.
-    public static let staleAfter = 180
+    /// A sample older than this many seconds is stale: directors must not weigh by it (the contract's limit).
+    public static let staleAfter = LoadDocument.staleAfterSeconds
 
     public var server: String
     public var sample: LoadSample
@@ -31,29 +33,22 @@ public struct LoadStatus: Sendable, Equatable {
         return LoadSample(time: load.time, figures: figures)
     }
 
-    /// The body of `GET /load.json` (the schema the director's load-feedback client parses; keep it):
-    /// `{"server":..,"time":..,"age":..,"stale":..,"load":..,"metrics":{"load1":..,"load5":..,"load15":..,
-    /// "cpus":..,"cpu_util":..,"mem_used":..,"mem_available":..,"tcp_established":..,"busy_workers":..},
-    /// "live":{"figure":..,"window":..,"source":..,"cgroup":..,"capacity":..,"usage":..,"throttled":..,
-    /// "throttled_usec":..,"cpu_pressure":..,"in_flight":..}}`.
-    ///
-    /// `load` and `metrics` are the cron job's last sample (once a minute; `load` = 1-minute load average per CPU,
-    /// what old directors weigh by). `live` is the figure over the last ~10 s (``LiveLoad``: share of this server's
-    /// CPU capacity used plus a saturation term, the window in seconds, the source `cgroup` or `host`, the capacity
-    /// in CPUs), `null` in the agent's first second or when its source cannot be read. The server answers from bytes
-    /// rebuilt once a second (``LoadAnswers``): `age` and `live` are at most about 1 s old.
-    public var json: String {
-        func number(_ value: Double?, integer: Bool) -> String {
-            guard let value, value.isFinite else { return "null" }
-            return integer ? String(Int64(value.rounded())) : "\(value)"
-        }
-        let metrics = Metric.allCases.filter { $0 != .load }.map {
-            "\"\($0.rawValue)\":\(number(sample[$0], integer: $0.isInteger))"
-        }
-        return "{\"server\":\(JSONText.string(server)),\"time\":\(sample.time),\"age\":\(age),\"stale\":\(stale),"
-            + "\"load\":\(number(sample.load, integer: false)),\"metrics\":{\(metrics.joined(separator: ","))},"
-            + "\"live\":\(live?.json ?? "null")}\n"
+    /// The body of `GET /load.json` (``LoadDocument``, the contract the director decodes). `load` and `metrics` are
+    /// the cron job's last sample, `live` the figure over the last ~10 s (``LiveLoad``), `null` in the agent's first
+    /// second or when its source cannot be read. The server answers from bytes rebuilt once a second
+    /// (``LoadAnswers``): `age` and `live` are at most about 1 s old.
+    public var document: LoadDocument {
+        LoadDocument(
+            server: server, time: Double(sample.time), age: Double(age), stale: stale, load: sample.load,
+            metrics: LoadDocument.Metrics(
+                load1: sample.load1, load5: sample.load5, load15: sample.load15, cpus: sample.cpus.map { Double($0) },
+                cpuUtil: sample.cpuUtil, memUsed: sample.memUsed, memAvailable: sample.memAvailable,
+                tcpEstablished: sample.tcpEstablished.map { Double($0) }, busyWorkers: sample.busyWorkers.map { Double($0) }),
+            live: live?.wire)
     }
+
+    /// ``document`` as the agent writes it.
+    public var json: String { document.json }
 
     /// The body of `GET /load`: the load figure on one line (6 decimals at most).
     public var loadLine: String? {

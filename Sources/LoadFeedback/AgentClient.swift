@@ -1,3 +1,4 @@
+import AgentWire
 import NIOCore
 import NIOPosix
 
@@ -25,8 +26,8 @@ public struct AgentClient: Sendable {
         public init(
             connectTimeout: TimeAmount = .seconds(1),
             deadline: TimeAmount = .seconds(3),
-            maximumSize: Int = 64 * 1024,
-            maximumAge: TimeAmount = .seconds(180),
+            maximumSize: Int = LoadDocument.maximumBytes,
+            maximumAge: TimeAmount = .seconds(Int64(LoadDocument.staleAfterSeconds)),
             path: String = "/load.json"
         ) {
             self.connectTimeout = connectTimeout
@@ -104,7 +105,7 @@ public struct AgentClient: Sendable {
         }
         return answer.futureResult
             .map { body in
-                AgentLoadReport.decode(body).map {
+                LoadDocument.decode(body).map {
                     $0.reading(
                         receivedAt: .now(), maximumAge: configuration.maximumAge,
                         expectedServer: target.expectedServer)

@@ -1,3 +1,4 @@
+import AgentWire
 import NIOCore
 import NIOHTTP1
 
@@ -110,7 +111,7 @@ final class AgentResponseHandler: ChannelInboundHandler, RemovableChannelHandler
     /// What an error answer says: its JSON `error` field, or its first line; at most 200 characters.
     static func detail(_ body: ByteBuffer) -> String {
         let text: String
-        if case .success(let answer) = AgentErrorAnswer.decode(body) {
+        if case .success(let answer) = LoadErrorDocument.decode(body) {
             text = answer.error
         } else {
             text = String(buffer: body).split(whereSeparator: \.isNewline).first.map(String.init) ?? ""

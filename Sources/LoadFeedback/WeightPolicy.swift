@@ -1,3 +1,4 @@
+import AgentWire
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -66,7 +67,7 @@ public struct WeightPolicy: Sendable, Hashable {
         maximumStep: Double = 0.25,
         slowStart: TimeAmount = .seconds(60),
         holdTimeout: TimeAmount = .seconds(180),
-        maximumSampleAge: TimeAmount = .seconds(180),
+        maximumSampleAge: TimeAmount = .seconds(Int64(LoadDocument.staleAfterSeconds)),
         sameSampleWindow: TimeAmount = .seconds(5)
     ) {
         self.minimumFactor = minimumFactor

@@ -1,3 +1,4 @@
+import AgentWire
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,3 +1,4 @@
+import AgentWire
 import LoadFeedback
 import NIOCore
 import XCTest
@@ -5,8 +6,8 @@ import XCTest
 final class AgentLoadReportTests: XCTestCase {
     let now = NIODeadline.uptimeNanoseconds(1_000_000_000_000)
 
-    func decode(_ json: String) -> Result<AgentLoadReport, LoadFailure> {
-        AgentLoadReport.decode(ByteBuffer(string: json))
+    func decode(_ json: String) -> Result<LoadDocument, LoadFailure> {
+        LoadDocument.decode(ByteBuffer(string: json))
     }
 
     func testFullReportWithNullWorkersAndExtraFields() throws {

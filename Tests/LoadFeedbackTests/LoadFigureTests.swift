@@ -1,3 +1,4 @@
+import AgentWire
 import LoadFeedback
 import NIOCore
 import XCTest
@@ -65,7 +66,7 @@ final class GarbageInputTests: XCTestCase {
         for round in 0..<2000 {
             let count = Int(random.next() % 200)
             let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-            if case .success(let report) = AgentLoadReport.decode(ByteBuffer(bytes: bytes)) {
+            if case .success(let report) = LoadDocument.decode(ByteBuffer(bytes: bytes)) {
                 XCTFail("round \(round): random bytes decoded as \(report)")
             }
             let text = String(decoding: bytes, as: UTF8.self)

@@ -1,5 +1,7 @@
+import AgentWire
+
 /// The live load figure over the last few seconds: the `"live"` member of `GET /load.json`
-/// (contract: notes/live-contract.md; the director's `AgentLoadReport` decodes it).
+/// (``LoadDocument/Live`` on the wire).
 public struct LiveLoad: Sendable, Equatable {
     /// Share of the capacity used over the window (0...1) plus the saturation term (0...1): the throttled share of
     /// CFS periods under a quota, else PSI cpu `some avg10` / 100, else 0. Above 1: demand beyond capacity.
@@ -39,17 +41,14 @@ public struct LiveLoad: Sendable, Equatable {
         self.inFlight = inFlight
     }
 
-    /// The JSON object: `{"figure":..,"window":..,"source":..,"cgroup":..,"capacity":..,"usage":..,"throttled":..,
-    /// "throttled_usec":..,"cpu_pressure":..,"in_flight":..}`, figures rounded to 4 decimals, `null` when unknown.
-    public var json: String {
-        func number(_ value: Double?) -> String {
-            guard let value, value.isFinite else { return "null" }
-            return "\((value * 10_000).rounded() / 10_000)"
-        }
-        return "{\"figure\":\(number(figure)),\"window\":\(number(window)),\"source\":\(JSONText.string(source)),"
-            + "\"cgroup\":\(cgroup.map(JSONText.string) ?? "null"),\"capacity\":\(number(capacity)),"
-            + "\"usage\":\(number(usage)),\"throttled\":\(number(throttled)),"
-            + "\"throttled_usec\":\(throttledMicroseconds.map { "\($0)" } ?? "null"),"
-            + "\"cpu_pressure\":\(number(cpuPressure)),\"in_flight\":\(inFlight.map { "\($0)" } ?? "null")}"
+    /// The `live` member of `/load.json` (``LoadDocument/Live``).
+    public var wire: LoadDocument.Live {
+        LoadDocument.Live(
+            figure: figure, window: window, source: source, cgroup: cgroup, capacity: capacity, usage: usage,
+            throttled: throttled, throttledUsec: throttledMicroseconds.map { Double($0) }, cpuPressure: cpuPressure,
+            inFlight: inFlight.map { Double($0) })
     }
+
+    /// ``wire`` as the agent writes it: figures rounded to 4 decimals, `null` when unknown.
+    public var json: String { wire.json }
 }

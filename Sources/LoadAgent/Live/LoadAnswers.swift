@@ -1,3 +1,4 @@
+import AgentWire
 import Logging
 import NIOCore
 import Synchronization
@@ -78,8 +79,7 @@ public final class LoadAnswers: Sendable {
             let response = Response(status: 500, text: "error: \(error.description(hiding: directory))\n")
             return Answers(load: response, loadJSON: response)
         case .success(nil):
-            let json = "{\"server\":\(JSONText.string(serverID)),\"error\":\"no sample yet\","
-                + "\"live\":\(live?.json ?? "null")}\n"
+            let json = LoadErrorDocument(server: serverID, error: "no sample yet", live: live?.wire).json
             return Answers(
                 load: LoadResponder.noSample,
                 loadJSON: Response(status: 503, contentType: "application/json", body: Array(json.utf8)))
