@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "HostSystem"),
         // The /load.json contract between the agent and the director: the wire type, its limits, its encoding.
         .target(name: "AgentWire"),
-        .target(name: "LVSConfig"),
+        .target(name: "LVSConfig", dependencies: ["AgentWire"]),
         .target(name: "IPVS", dependencies: ["CNetlink", "HostSystem"]),
         .target(
             name: "HealthCheck",
@@ -101,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "h2e-agent",
             dependencies: [
-                "LoadAgent",
+                "AgentWire", "LoadAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -111,15 +111,17 @@ let package = Package(
         .testTarget(name: "IPVSTests", dependencies: ["IPVS"]),
         .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
         .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LoadAgent", "LoadFeedback"]),
-        .testTarget(name: "HealthCheckTests", dependencies: ["HealthCheck", "TestSupport"]),
+        .testTarget(
+            name: "HealthCheckTests",
+            dependencies: ["HealthCheck", "TestSupport", .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "LoadFeedbackTests", dependencies: ["AgentWire", "LoadFeedback"]),
-        // Helpers more than one test target needs (a manual clock).
+        // Helpers more than one test target needs: a manual clock, skip-or-fail-under-CI.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat", "TestSupport"]),
-        .testTarget(name: "LoadAgentTests", dependencies: ["AgentWire", "LoadAgent"]),
+        .testTarget(name: "LoadAgentTests", dependencies: ["AgentWire", "LoadAgent", "TestSupport"]),
         .testTarget(name: "DirectorTests", dependencies: ["Director", "TestSupport"]),
         // Runs the built executables as operators do.
         .testTarget(name: "CommandLineTests", dependencies: ["h2e-director"]),
-        .testTarget(name: "KernelTests", dependencies: ["IPVS", "Director"]),
+        .testTarget(name: "KernelTests", dependencies: ["IPVS", "Director", "TestSupport"]),
     ]
 )

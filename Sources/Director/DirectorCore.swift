@@ -467,8 +467,7 @@ public actor DirectorCore {
                         healthDetail: detail, healthAgeSeconds: health.map { seconds($0.since) },
                         lastCheck: lastChecks[id].map { $0.failure.map { "failed: \($0)" } ?? "passed" },
                         lastCheckAgeSeconds: lastChecks[id].map { record in
-                            let age = record.completedAt.duration(to: .now).components
-                            return Double(age.seconds) + Double(age.attoseconds) / 1e18
+                            seconds(record.completedAt)
                         },
                         check: runtime.healthTargets[id].map { "\($0.check)" } ?? "none",
                         load: feedback?.lastLoad, loadAgeSeconds: feedback?.lastSampleAt.map(seconds),

@@ -9,11 +9,12 @@ import NIOCore
 /// available`); routine checks log nothing.
 ///
 /// All state lives on one event loop of the checker's group (no locks, no task per check): a NIO timer wakes it at
-/// the earliest deadline, checks run on any loop of the group and their results hop back. Usage: create it,
+/// the earliest deadline, checks run on any loop of the group and their results hop back. That loop is also the
+/// engine's clock (``LoopInstant``): give it a checker on `NIOAsyncTestingEventLoop` and it runs on virtual time. Usage: create it,
 /// `setTargets(_:)`, call `run()` in a task and consume `transitions`; cancelling that task stops the checks and
 /// finishes the stream. Each target has at most one check in flight.
 public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
-    public typealias Instant = ContinuousClock.Instant
+    public typealias Instant = LoopInstant
 
     /// Every transition, in the order they were decided.
     public let transitions: AsyncStream<HealthTransition<ID>>
@@ -34,7 +35,7 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
     ///     a lower one lets hung servers, which hold their slot until the timeout, fill it (1,000 hung among
     ///     10,000 at 2,048: every verdict right, but checks ~0.4 s late).
     public init(
-        checker: HealthChecker = HealthChecker(),
+        checker: some HealthCheckRunning = HealthChecker(),
         logger: Logger = Logger(label: "h2e.health"),
         random: some RandomNumberGenerator & Sendable = JitterRandom(),
         maximumChecksInFlight: Int = 2_048
@@ -93,6 +94,11 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
         }
     }
 
+    /// Whether ``run()`` has started and not stopped (tests on virtual time wait for it before moving time).
+    func isRunning() async -> Bool {
+        await onLoop { $0.running } ?? false
+    }
+
     /// Runs `body` on the engine's loop; nil when the loop is already shut down (the group's owner stopped it
     /// before the engine: there is no state left to read or change).
     private func onLoop<Result: Sendable>(_ body: @escaping @Sendable (EngineCore<ID>) -> Result) async -> Result? {
@@ -103,7 +109,7 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
 
 /// The engine's state and decisions, confined to its event loop.
 final class EngineCore<ID: Hashable & Sendable> {
-    typealias Instant = ContinuousClock.Instant
+    typealias Instant = LoopInstant
 
     struct Entry {
         var target: HealthTarget
@@ -113,7 +119,7 @@ final class EngineCore<ID: Hashable & Sendable> {
     }
 
     private let loop: any EventLoop
-    private let checker: HealthChecker
+    private let checker: any HealthCheckRunning
     private let logger: Logger
     private var random: any RandomNumberGenerator & Sendable
     private let continuation: AsyncStream<HealthTransition<ID>>.Continuation
@@ -136,7 +142,7 @@ final class EngineCore<ID: Hashable & Sendable> {
     private var timerDeadline: Instant?
 
     init(
-        loop: any EventLoop, checker: HealthChecker, logger: Logger, random: any RandomNumberGenerator & Sendable,
+        loop: any EventLoop, checker: any HealthCheckRunning, logger: Logger, random: any RandomNumberGenerator & Sendable,
         continuation: AsyncStream<HealthTransition<ID>>.Continuation, maximumChecksInFlight: Int
     ) {
         self.maximumChecksInFlight = maximumChecksInFlight
@@ -147,13 +153,15 @@ final class EngineCore<ID: Hashable & Sendable> {
         self.continuation = continuation
     }
 
-    private var running: Bool {
+    private var now: Instant { LoopInstant(loop.now) }
+
+    var running: Bool {
         if case .running = phase { return true }
         return false
     }
 
     func setTargets(_ targets: [ID: HealthTarget]) {
-        let now = ContinuousClock.now
+        let now = self.now
         for id in entries.keys where targets[id] == nil {
             entries[id] = nil
             scheduler.cancel(id)
@@ -193,7 +201,7 @@ final class EngineCore<ID: Hashable & Sendable> {
         timer = nil
         timerDeadline = nil
         guard running else { return }
-        let now = ContinuousClock.now
+        let now = self.now
         for due in scheduler.popDue(now: now, limit: maximumChecksInFlight - checksInFlight) {
             guard let entry = entries[due.id] else { continue }
             checksInFlight += 1
@@ -220,7 +228,7 @@ final class EngineCore<ID: Hashable & Sendable> {
         timer?.cancel()
         timerDeadline = next
         let core = NIOLoopBound(self, eventLoop: loop)
-        let wait = ContinuousClock.now.duration(to: next)
+        let wait = now.duration(to: next)
         timer = loop.scheduleTask(in: TimeAmount(max(wait, .zero))) { core.value.fire() }
     }
 
@@ -232,7 +240,7 @@ final class EngineCore<ID: Hashable & Sendable> {
             armTimer()
             return
         }
-        let now = ContinuousClock.now
+        let now = self.now
         counters.durations.record(startedAt.duration(to: now))
         switch result {
         case .passed: counters.passed += 1
@@ -248,7 +256,8 @@ final class EngineCore<ID: Hashable & Sendable> {
             // Not a check of the server: its last check stays the last real one.
         } else {
             let failure: HealthCheckFailure? = if case .failed(let reason) = result { reason } else { nil }
-            entry.lastCheck = HealthCheckRecord(failure: failure, completedAt: now, duration: startedAt.duration(to: now))
+            entry.lastCheck = HealthCheckRecord(
+                failure: failure, completedAt: now.deadline, duration: startedAt.duration(to: now))
         }
         entries[due.id] = entry
 
@@ -279,10 +288,10 @@ final class EngineCore<ID: Hashable & Sendable> {
 /// descriptors fails every check at once, and one line per check would flood the log when it can least afford it.
 struct LocalErrorLog {
     static let interval: Duration = .seconds(10)
-    private var lastLogged: ContinuousClock.Instant?
+    private var lastLogged: LoopInstant?
     private var unlogged = 0
 
-    mutating func record(_ error: LocalCheckError, at now: ContinuousClock.Instant, logger: Logger) {
+    mutating func record(_ error: LocalCheckError, at now: LoopInstant, logger: Logger) {
         unlogged += 1
         if let lastLogged, lastLogged.duration(to: now) < Self.interval { return }
         logger.error(

@@ -1,3 +1,4 @@
+import AgentWire
 /// Typed readers for the values of a statement. Each reports what is wrong with the value and what is allowed,
 /// and returns nil then.
 extension Parser {
@@ -20,15 +21,14 @@ extension Parser {
 
     mutating func string(_ statement: Statement) -> String? { single(statement)?.text }
 
-    /// A server id as h2e-agent reports it (`--server-id`, X-SERVER): 1-255 printable ASCII characters.
+    /// A server id as h2e-agent reports it (`--server-id`, X-SERVER): ``ServerID``'s rule.
     mutating func serverID(_ statement: Statement) -> String? {
         guard let token = single(statement) else { return nil }
         let text = token.text
-        guard !text.isEmpty, text.utf8.count <= 255, text.unicodeScalars.allSatisfy({ (0x20...0x7E).contains($0.value) })
-        else {
+        guard ServerID.isValid(text) else {
             sink.error(
                 token.position,
-                "'\(statement.name)' must be 1-255 printable ASCII characters, the --server-id its h2e-agent reports")
+                "'\(statement.name)' must be \(ServerID.rule), the --server-id its h2e-agent reports")
             return nil
         }
         return text

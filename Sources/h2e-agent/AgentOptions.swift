@@ -1,3 +1,4 @@
+import AgentWire
 import ArgumentParser
 
 #if canImport(Glibc)
@@ -23,9 +24,9 @@ struct AgentOptions: ParsableArguments {
     }
 
     func validate() throws {
-        // It goes into an HTTP header: printable ASCII only.
-        if let serverID, serverID.isEmpty || serverID.unicodeScalars.contains(where: { !(0x20...0x7E).contains($0.value) }) {
-            throw ValidationError("--server-id must be non-empty printable ASCII (it is sent as the X-SERVER header)")
+        // It goes into an HTTP header, and directors check it against lvs.cf's server_id.
+        if let serverID, !ServerID.isValid(serverID) {
+            throw ValidationError("--server-id must be \(ServerID.rule) (it is sent as the X-SERVER header)")
         }
     }
 }

@@ -1,5 +1,6 @@
 import Director
 import Foundation
+import TestSupport
 import XCTest
 
 /// The daemon for real: a process in a network namespace, the control socket, overrides on disk, SIGHUP, the
@@ -199,8 +200,7 @@ extension DaemonTests {
     func testLoadFromRealAgentsAndTheServerIDCheck() async throws {
         let agent = URL(fileURLWithPath: DaemonFixture.binary).deletingLastPathComponent().appendingPathComponent("h2e-agent").path
         guard FileManager.default.isExecutableFile(atPath: agent) else {
-            if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI: h2e-agent not built") }
-            throw XCTSkip("needs \(agent): swift build first")
+            throw unavailable("needs \(agent): swift build first")
         }
         var agents: [Process] = []
         defer { for process in agents where process.isRunning { process.terminate(); process.waitUntilExit() } }

@@ -1,4 +1,6 @@
 import Logging
+import NIOCore
+import NIOEmbedded
 import Synchronization
 import XCTest
 
@@ -6,58 +8,73 @@ import XCTest
 
 /// The engine end to end: real servers on loopback addresses, real time, transitions and log lines observed.
 final class HealthCheckEngineTests: XCTestCase {
-    func testAStoppedServerGoesDownWithinTimeoutPlusIntervalAndComesBackAfterReentry() async throws {
-        let ok = "HTTP/1.0 200 OK\r\n\r\n"
-        var server = try await TCPTestServer.start(host: "127.0.0.3", behaviour: .answer(ok))
-        let endpoint = try server.endpoint
+    /// On the loop's virtual time, every instant is exact: a server that stops answering is down one interval plus
+    /// one timeout after its last good check, and back up no sooner than reentry after it answers again.
+    func testAStoppedServerGoesDownAtIntervalPlusTimeoutAndComesBackAfterReentry() async throws {
+        let loop = NIOAsyncTestingEventLoop()
+        defer { Task { await loop.shutdownGracefully() } }
+        let runner = ScriptedRunner(loop: loop)
+        let endpoint = try HealthEndpoint(host: "10.0.0.2", port: 80)
         let timing = try HealthCheckTiming(
-            timeout: .milliseconds(500), interval: .milliseconds(200), reentry: .seconds(1), jitter: 0.1)
+            timeout: .seconds(3), interval: .seconds(5), reentry: .seconds(30), jitter: 0)
         let logs = LogCapture()
-        let engine = HealthCheckEngine<String>(logger: logs.logger, random: SplitMix64(seed: 1))
-        await engine.setTargets(["web": HealthTarget(endpoint: endpoint, check: try .piranha(port: 80), timing: timing)])
+        let engine = HealthCheckEngine<String>(checker: runner, logger: logs.logger, random: SplitMix64(seed: 1))
+        await engine.setTargets(["web": HealthTarget(endpoint: endpoint, check: .connect, timing: timing)])
         let recorder = TransitionRecorder(engine.transitions)
         let running = Task { await engine.run() }
         defer { running.cancel() }
+        // Virtual time may only move once the engine runs: a check due while it does not would start late.
+        let started = await eventually(within: .seconds(10)) { await engine.isRunning() }
+        XCTAssertTrue(started)
+        let start = LoopInstant(loop.now)
 
-        let cameUp = await eventually(within: .seconds(5)) { recorder.transitions.count == 1 }
+        // Up at the first check, which comes within one interval (its spread offset).
+        await loop.advanceTime(by: .seconds(5))
+        let cameUp = await eventually(within: .seconds(10)) { recorder.transitions.count == 1 }
         XCTAssertTrue(cameUp, "never came up: \(recorder.transitions)")
         XCTAssertEqual(recorder.transitions.first?.change, .up)
+        let firstCheck = try await lastCheck(of: "web", engine)
+        XCTAssertLessThan(start.duration(to: LoopInstant(firstCheck.completedAt)), timing.interval)
 
-        try await server.stop()
-        let stoppedAt = ContinuousClock.now
-        let wentDown = await eventually(within: .seconds(5)) { recorder.transitions.count == 2 }
-        let downAfter = stoppedAt.duration(to: .now)
+        // It stops answering just after a good check: the next check starts one interval later and times out.
+        await loop.advanceTime(to: firstCheck.completedAt + .seconds(10))
+        let lastGood = try await lastCheck(of: "web", engine)
+        XCTAssertTrue(lastGood.passed)
+        XCTAssertEqual(lastGood.completedAt, firstCheck.completedAt + .seconds(10), "checked every interval")
+        runner.answer = .hang
+        await loop.advanceTime(by: .seconds(5 + 3))
+        let wentDown = await eventually(within: .seconds(10)) { recorder.transitions.count == 2 }
         XCTAssertTrue(wentDown, "never went down: \(recorder.transitions)")
-        guard case .down(.connectionFailed)? = recorder.transitions.last?.change else {
-            return XCTFail("\(recorder.transitions)")
-        }
-        // Within timeout plus one (jittered) interval; the polling step and a loaded machine get 300 ms.
-        XCTAssertLessThanOrEqual(downAfter, timing.timeout + timing.interval * 1.1 + .milliseconds(300))
-        let state = await engine.health(of: "web")
-        guard case .down? = state else { return XCTFail("\(String(describing: state))") }
+        XCTAssertEqual(recorder.transitions.last?.change, .down(.timeout))
+        let failed = try await lastCheck(of: "web", engine)
+        XCTAssertEqual(failed.failure, .timeout)
+        XCTAssertEqual(failed.completedAt, lastGood.completedAt + .seconds(5 + 3), "down at interval + timeout")
 
-        server = try await TCPTestServer.start(host: "127.0.0.3", port: endpoint.port, behaviour: .answer(ok))
-        defer { Task { [server] in try await server.stop() } }
-        let restartedAt = ContinuousClock.now
+        // Back: the first good check starts the reentry time; up only once 30 s of good checks passed.
+        runner.answer = .pass
+        await loop.advanceTime(by: .seconds(5))
+        let answering = try await lastCheck(of: "web", engine)
+        XCTAssertTrue(answering.passed)
+        await loop.advanceTime(by: .seconds(25))
+        XCTAssertEqual(recorder.transitions.count, 2, "up again before reentry: \(recorder.transitions)")
+        let stillDown = await engine.health(of: "web")
+        guard case .down? = stillDown else { return XCTFail("\(String(describing: stillDown))") }
+        await loop.advanceTime(by: .seconds(5))
         let cameBack = await eventually(within: .seconds(10)) { recorder.transitions.count == 3 }
-        let backAfter = restartedAt.duration(to: .now)
         XCTAssertTrue(cameBack, "never came back: \(recorder.transitions)")
         XCTAssertEqual(recorder.transitions.last?.change, .up)
-        XCTAssertGreaterThanOrEqual(backAfter, timing.reentry, "came back before reentry")
-        XCTAssertLessThanOrEqual(backAfter, timing.reentry + timing.interval * 2.2 + .milliseconds(500))
-        let upAgain = await engine.health(of: "web")
-        XCTAssertEqual(upAgain, .up)
+        let backUp = try await lastCheck(of: "web", engine)
+        XCTAssertEqual(backUp.completedAt, answering.completedAt + .seconds(30), "up at reentry after the first good check")
 
         // One log line per transition, in nanny's words; none for the routine checks in between.
-        XCTAssertEqual(logs.lines.count, 3, "\(logs.lines)")
-        XCTAssertEqual(logs.lines.first, "notice [ active ] making 127.0.0.3:\(endpoint.port) available")
-        XCTAssertTrue(
-            logs.lines.dropFirst().first?.hasPrefix(
-                "notice [inactive] shutting down 127.0.0.3:\(endpoint.port) due to connection failure") == true,
-            "\(logs.lines)")
+        XCTAssertEqual(logs.lines, [
+            "notice [ active ] making 10.0.0.2:80 available",
+            "notice [inactive] shutting down 10.0.0.2:80 due to \(HealthCheckFailure.timeout)",
+            "notice [ active ] making 10.0.0.2:80 available",
+        ])
         let statistics = await engine.statistics()
-        XCTAssertGreaterThan(statistics.started, 5)
-        XCTAssertGreaterThan(statistics.failed, 0)
+        XCTAssertEqual(statistics.timedOut, 1)
+        XCTAssertEqual(statistics.failed, 1)
     }
 
     func testManyTargetsOnSeveralAddressesAreJudgedEachByItsOwnServer() async throws {
@@ -169,6 +186,39 @@ final class LogCapture: Sendable {
 
         func log(event: LogEvent) {
             capture.stored.withLock { $0.append("\(event.level) \(event.message)") }
+        }
+    }
+}
+
+/// Answers every check on a testing loop's virtual time: passes at once, or hangs until the check's timeout.
+/// The engine's last check of `id`; fails the test when there is none.
+func lastCheck(
+    of id: String, _ engine: HealthCheckEngine<String>, file: StaticString = #filePath, line: UInt = #line
+) async throws -> HealthCheckRecord {
+    let checks = await engine.lastChecks()
+    return try XCTUnwrap(checks[id], "no check of \(id) yet", file: file, line: line)
+}
+
+final class ScriptedRunner: HealthCheckRunning {
+    enum Answer { case pass, hang }
+
+    let loop: NIOAsyncTestingEventLoop
+    private let current = Mutex(Answer.pass)
+    var group: any EventLoopGroup { loop }
+
+    var answer: Answer {
+        get { current.withLock { $0 } }
+        set { current.withLock { $0 = newValue } }
+    }
+
+    init(loop: NIOAsyncTestingEventLoop) { self.loop = loop }
+
+    func start(_ check: HealthCheck, against endpoint: HealthEndpoint, timeout: Duration)
+        -> EventLoopFuture<HealthCheckResult>
+    {
+        switch answer {
+        case .pass: return loop.makeSucceededFuture(.passed)
+        case .hang: return loop.scheduleTask(in: TimeAmount(timeout)) { HealthCheckResult.failed(.timeout) }.futureResult
         }
     }
 }

@@ -129,11 +129,3 @@ func eventually(
     return try await condition()
 }
 
-/// Skips a test that cannot run here, or fails it under CI (CI=true), where every test must run.
-func skipOrFail(_ reason: String, file: StaticString = #filePath, line: UInt = #line) throws {
-    if let ci = getenv("CI"), String(cString: ci) == "true" {
-        XCTFail("cannot run under CI: \(reason)", file: file, line: line)
-        return
-    }
-    throw XCTSkip(reason)
-}

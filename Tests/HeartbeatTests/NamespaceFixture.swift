@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Runs `command` with /bin/sh and returns its exit status and standard output (stderr is folded in).
@@ -15,14 +16,6 @@ func shell(_ command: String) throws -> (status: Int32, output: String) {
     return (process.terminationStatus, String(decoding: data, as: UTF8.self))
 }
 
-/// Skips the test, or fails it under CI=true (where every test must run).
-func skipOrFail(_ reason: String, file: StaticString = #filePath, line: UInt = #line) throws -> Never {
-    if ProcessInfo.processInfo.environment["CI"] == "true" {
-        XCTFail("cannot run under CI: \(reason)", file: file, line: line)
-        throw XCTSkip("failed under CI: \(reason)")
-    }
-    throw XCTSkip(reason)
-}
 
 /// Polls `condition` until it holds or `timeout` passes; returns whether it held.
 func eventually(timeout: Duration = .seconds(5), _ condition: () async throws -> Bool) async rethrows -> Bool {
@@ -44,8 +37,8 @@ struct VethFixture {
     let subnet: Int
 
     static func make(tag: String) throws -> VethFixture {
-        guard getuid() == 0 else { try skipOrFail("needs root for network namespaces") }
-        guard (try? shell("command -v ip"))?.status == 0 else { try skipOrFail("needs iproute2's ip") }
+        guard getuid() == 0 else { throw unavailable("needs root for network namespaces") }
+        guard (try? shell("command -v ip"))?.status == 0 else { throw unavailable("needs iproute2's ip") }
         let id = Int(getpid()) % 100_000
         let fixture = VethFixture(
             namespace: "h2ehb-\(tag)-\(id)", local: "h2e\(tag)\(id)a", remote: "h2e\(tag)\(id)b", subnet: id % 250)
@@ -64,7 +57,7 @@ struct VethFixture {
         let result = try shell(setup)
         guard result.status == 0 else {
             fixture.tearDown()
-            try skipOrFail("cannot create a network namespace with a veth pair: \(result.output)")
+            throw unavailable("cannot create a network namespace with a veth pair: \(result.output)")
         }
         return fixture
     }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// scripts/bench-balance in CI size: does load feedback move real traffic on the real kernel? The cluster is
@@ -158,9 +159,4 @@ final class BalanceKernelTests: XCTestCase {
         return String(text.suffix(3000))
     }
 
-    /// A tool this test needs is missing: skip, and fail under CI=true.
-    private func unavailable(_ reason: String) -> Error {
-        if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI: balance test not run: \(reason)") }
-        return XCTSkip(reason)
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// scripts/demo, the part that runs inside the VM, with the binaries this bundle was built with: the cluster of
@@ -32,9 +33,4 @@ final class DemoKernelTests: XCTestCase {
         }
     }
 
-    /// A tool this test needs is missing: skip, and fail under CI=true.
-    private func unavailable(_ reason: String) -> Error {
-        if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI: demo test not run: \(reason)") }
-        return XCTSkip(reason)
-    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The standard test cluster of scripts/lib/topology.sh (client, directors lb1/lb2, real servers web1/web2 with direct
@@ -17,14 +18,14 @@ struct FailoverCluster {
     init(privateNetwork: Bool = false, syncDaemon: Bool = false) throws {
         director = productsDirectory.appendingPathComponent("h2e-director")
         guard FileManager.default.isExecutableFile(atPath: director.path) else {
-            throw Self.unavailable("\(director.path) is not built: swift build --build-tests builds it")
+            throw unavailable("\(director.path) is not built: swift build --build-tests builds it")
         }
         let help = try shell("\(director.path) run --help")
         guard help.status == 0, help.output.contains("h2e-director run") else {
-            throw Self.unavailable("h2e-director has no working `run` subcommand yet: \(help.output.prefix(200))")
+            throw unavailable("h2e-director has no working `run` subcommand yet: \(help.output.prefix(200))")
         }
         for tool in ["ip", "busybox", "curl", "ipvsadm", "python3"] where try shell("command -v \(tool)").status != 0 {
-            throw Self.unavailable("\(tool) is not installed (scripts/apt/failover.list)")
+            throw unavailable("\(tool) is not installed (scripts/apt/failover.list)")
         }
         directory = try mustRun("mktemp -d /tmp/h2e-failover.XXXXXX").trimmingCharacters(in: .whitespacesAndNewlines)
         self.privateNetwork = privateNetwork
@@ -90,11 +91,6 @@ struct FailoverCluster {
         """
     }
 
-    /// A test that needs what is not here skips, and fails under CI=true.
-    static func unavailable(_ reason: String) -> Error {
-        if ProcessInfo.processInfo.environment["CI"] == "true" { XCTFail("CI: failover test not run: \(reason)") }
-        return XCTSkip(reason)
-    }
 
     /// The command, run after sourcing scripts/lib/topology.sh.
     func topology(_ command: String) -> String {
@@ -210,7 +206,7 @@ struct FailoverCluster {
     func heartbeatTool(in name: String, _ arguments: String) throws -> String {
         let tool = productsDirectory.appendingPathComponent("h2e-heartbeat-tool").path
         guard FileManager.default.isExecutableFile(atPath: tool) else {
-            throw Self.unavailable("\(tool) is not built: swift build --build-tests builds it")
+            throw unavailable("\(tool) is not built: swift build --build-tests builds it")
         }
         return try mustRun("ip netns exec \(name) \(tool) \(arguments)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TestSupport
 import XCTest
 @testable import LoadAgent
 
@@ -145,13 +146,13 @@ final class RRDStoreTests: XCTestCase {
     }
 
     func testDiskFullLeavesNoHalfWrittenFile() throws {
-        guard getuid() == 0 else { throw Tools.skip("mounting a small tmpfs needs root") }
+        guard getuid() == 0 else { throw unavailable("mounting a small tmpfs needs root") }
         let mount = try Tools.require("mount")
         let dir = try TemporaryDirectory()
         // Room for the lock and state files but not for one 75 kB RRD file.
         let mounted = try Tools.run(mount, ["-t", "tmpfs", "-o", "size=40k", "tmpfs", dir.path])
         guard mounted.status == 0 else {
-            throw Tools.skip("cannot mount a tmpfs here: \(mounted.stderr)")
+            throw unavailable("cannot mount a tmpfs here: \(mounted.stderr)")
         }
         defer { _ = try? Tools.run(try Tools.require("umount"), [dir.path]) }
         XCTAssertThrowsError(try sampler(dir.path, proc: try makeProc()).run(now: { self.t0 })) { error in
@@ -163,11 +164,11 @@ final class RRDStoreTests: XCTestCase {
     }
 
     func testReadOnlyDirectoryIsAClearError() throws {
-        guard getuid() == 0 else { throw Tools.skip("mounting a read-only tmpfs needs root") }
+        guard getuid() == 0 else { throw unavailable("mounting a read-only tmpfs needs root") }
         let mount = try Tools.require("mount")
         let dir = try TemporaryDirectory()
         let mounted = try Tools.run(mount, ["-t", "tmpfs", "-o", "ro,size=1m", "tmpfs", dir.path])
-        guard mounted.status == 0 else { throw Tools.skip("cannot mount a tmpfs here: \(mounted.stderr)") }
+        guard mounted.status == 0 else { throw unavailable("cannot mount a tmpfs here: \(mounted.stderr)") }
         defer { _ = try? Tools.run(try Tools.require("umount"), [dir.path]) }
         XCTAssertThrowsError(try sampler(dir.path, proc: try makeProc()).run(now: { self.t0 })) { error in
             XCTAssertTrue("\(error)".contains("Read-only file system"), "\(error)")

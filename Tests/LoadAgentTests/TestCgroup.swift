@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A real child cgroup of the root with a CPU quota, made for one test and removed after it: on cgroup v2 where the
@@ -13,7 +14,7 @@ final class TestCgroup {
     /// Makes the cgroup with `quota` CPUs (period 100 ms); skips (fails under CI=true) where it cannot.
     init(quota: Double, file: StaticString = #filePath, line: UInt = #line) throws {
         path = "/h2e-test-\(getpid())-\(Int.random(in: 0..<1_000_000))"
-        guard getuid() == 0 else { throw Tools.skip("making a cgroup needs root", file: file, line: line) }
+        guard getuid() == 0 else { throw unavailable("making a cgroup needs root", file: file, line: line) }
         let mounts = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
         let fields = mounts.split(separator: "\n").map { $0.split(separator: " ") }
         func mountPoint(type: String, option: String?) -> String? {
@@ -36,7 +37,7 @@ final class TestCgroup {
             try write("100000", to: "\(cpu)\(path)/cpu.cfs_period_us")
             try write("\(quotaMicroseconds)", to: "\(cpu)\(path)/cpu.cfs_quota_us")
         } else {
-            throw Tools.skip("no cgroup v2 cpu controller and no v1 cpu/cpuacct hierarchy to make a cgroup in", file: file, line: line)
+            throw unavailable("no cgroup v2 cpu controller and no v1 cpu/cpuacct hierarchy to make a cgroup in", file: file, line: line)
         }
     }
 
@@ -52,18 +53,18 @@ final class TestCgroup {
 
     private func make(_ dir: String) throws {
         guard mkdir(dir, 0o755) == 0 else {
-            throw Tools.skip("cannot make the cgroup \(dir): \(String(cString: strerror(errno)))")
+            throw unavailable("cannot make the cgroup \(dir): \(String(cString: strerror(errno)))")
         }
         directories.append(dir)
     }
 
     private func write(_ text: String, to file: String) throws {
         let fd = open(file, O_WRONLY)
-        guard fd >= 0 else { throw Tools.skip("cannot open \(file): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw unavailable("cannot open \(file): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         let bytes = Array(text.utf8)
         guard Glibc.write(fd, bytes, bytes.count) == bytes.count else {
-            throw Tools.skip("cannot write '\(text)' to \(file): \(String(cString: strerror(errno)))")
+            throw unavailable("cannot write '\(text)' to \(file): \(String(cString: strerror(errno)))")
         }
     }
 }

@@ -1,0 +1,37 @@
+import NIOCore
+
+/// A point in an event loop's time (`EventLoop.now`): the monotonic clock on a real loop, virtual time on NIO's
+/// testing loops (`NIOAsyncTestingEventLoop.advanceTime(by:)`). The health-check engine takes every instant and
+/// every timer from its loop, so that loop is the clock injected into it.
+public struct LoopInstant: InstantProtocol, Sendable, Hashable {
+    public var deadline: NIODeadline
+
+    public init(_ deadline: NIODeadline) {
+        self.deadline = deadline
+    }
+
+    public func advanced(by duration: Duration) -> LoopInstant {
+        LoopInstant(deadline + TimeAmount(duration))
+    }
+
+    public func duration(to other: LoopInstant) -> Duration {
+        .nanoseconds(Int64(bitPattern: other.deadline.uptimeNanoseconds &- deadline.uptimeNanoseconds))
+    }
+
+    public static func + (lhs: LoopInstant, rhs: Duration) -> LoopInstant { lhs.advanced(by: rhs) }
+
+    public static func < (lhs: LoopInstant, rhs: LoopInstant) -> Bool {
+        lhs.deadline < rhs.deadline
+    }
+}
+
+/// What runs one check: ``HealthChecker`` against real servers; a scripted runner in tests.
+public protocol HealthCheckRunning: Sendable {
+    /// The loops checks complete on; the engine keeps its state on one of them and takes its time from it.
+    var group: any EventLoopGroup { get }
+    /// Starts `check`; the future never fails and completes within `timeout`.
+    func start(_ check: HealthCheck, against endpoint: HealthEndpoint, timeout: Duration)
+        -> EventLoopFuture<HealthCheckResult>
+}
+
+extension HealthChecker: HealthCheckRunning {}
