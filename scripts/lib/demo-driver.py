@@ -268,6 +268,8 @@ class Demo:
         self.cluster = Cluster(args.dir)
         self.number = 0
         self.results = []  # (label, line) for the summary
+        self.phases = []  # for --result: each phase's number, title, outcome and duration
+        self.failover_time = None
         self.client = None
 
     # One phase: act, then tick until `done` returns a message, printing a row a second; then `after` more rows.
@@ -303,9 +305,13 @@ class Demo:
                     rows_left -= 1
             if message is None and now - start > deadline:
                 row(self.cluster, last_row, now)
-                raise PhaseFailed("phase %d (%s) did not happen within %d s: %s" % (
-                    self.number, title, deadline, self.why()))
+                failure = "did not happen within %d s: %s" % (deadline, self.why())
+                self.phases.append({"number": self.number, "title": title, "passed": False, "message": failure,
+                                    "seconds": now - start})
+                raise PhaseFailed("phase %d (%s) %s" % (self.number, title, failure))
             time.sleep(max(0, TICK - (time.time() - now)))
+        self.phases.append({"number": self.number, "title": title, "passed": True, "message": message,
+                            "seconds": time.time() - start})
         out("   -> " + message)
 
     def why(self):
@@ -539,6 +545,20 @@ class Demo:
         for line in text.splitlines():
             out("     " + line)
 
+    def write_result(self, passed):
+        """--result: what happened, as JSON: the phases, the figures, and each director's last status (the JSON
+        of `h2e-director status --json`, which DemoKernelTests decodes with the director's own StatusReport)."""
+        if not self.args.result:
+            return
+        c = self.cluster
+        c.observe()
+        ok = sum(1 for r in c.requests if r.ok)
+        result = {"passed": passed, "phases": self.phases, "failoverSeconds": self.failover_time,
+                  "requests": {"sent": len(c.requests), "answered": ok, "failed": len(c.requests) - ok},
+                  "status": {d: c.status[d] for d in DIRECTORS}}
+        with open(self.args.result, "w") as f:
+            json.dump(result, f)
+
     def main(self):
         stop = self.dir + "/client.stop"
         self.client = subprocess.Popen(
@@ -556,10 +576,12 @@ class Demo:
             self.summary()
             out()
             out("demo: PASS, every phase happened (%.0f s since the cluster was up)" % (time.time() - T0))
+            self.write_result(True)
             return 0
         except PhaseFailed as e:
             out()
             out("demo: FAILED: %s" % e)
+            self.write_result(False)
             return 1
         finally:
             open(stop, "w").close()
@@ -606,6 +628,7 @@ def main():
     r.add_argument("--dir", required=True)
     r.add_argument("--director", required=True)
     r.add_argument("--config", required=True)
+    r.add_argument("--result", help="write what happened here, as JSON (DemoKernelTests reads it)")
     c = sub.add_parser("client")
     c.add_argument("--log", required=True)
     c.add_argument("--stop", required=True)
