@@ -412,12 +412,7 @@ public actor DirectorCore {
         let statistics = await heartbeat?.statistics
         let desired = model.desired
         let configuration = model.configuration
-        let roleName: String
-        switch model.role.role {
-        case .active?: roleName = "active"
-        case .backup?: roleName = "backup"
-        case nil: roleName = model.role.reason == "stopped" ? "stopped" : "starting"
-        }
+        let roleName = model.role.phase.rawValue
         var configuredRole: String?
         if case .heartbeat(let settings, _) = runtime.role { configuredRole = settings.peer.role.description }
         let director = StatusReport.Director(
@@ -446,15 +441,9 @@ public actor DirectorCore {
             for server in virtual.realServers where server.active {
                 let id = RealServerID(virtual: virtual.name, server: server.name)
                 let health = model.health[id]
-                var healthName = "unknown"
+                let healthName = (health?.state ?? .unknown).name
                 var detail: String?
-                switch health?.state {
-                case .up?: healthName = "up"
-                case .down(let failure)?:
-                    healthName = "down"
-                    detail = "\(failure)"
-                case .unknown?, nil: break
-                }
+                if case .down(let failure)? = health?.state { detail = "\(failure)" }
                 let feedback = model.feedbackState(of: id)
                 var loadError: String?
                 if case .failed(let failure)? = model.loads[id]?.reading { loadError = "\(failure)" }

@@ -138,11 +138,15 @@ public enum DirectorDaemon {
         switch path {
         case "/metrics":
             let status = await core.status()
+            let model = await core.model
             var up: [String: Int] = [:]
             var configured: [String: Int] = [:]
-            for virtual in status.virtuals {
-                up[virtual.name] = virtual.servers.filter { $0.health == "up" }.count
-                configured[virtual.name] = virtual.servers.count
+            for virtual in model.configuration.virtualServers where virtual.active {
+                let servers = virtual.realServers.filter(\.active)
+                up[virtual.name] = servers.filter { server in
+                    model.health[RealServerID(virtual: virtual.name, server: server.name)]?.state == .up
+                }.count
+                configured[virtual.name] = servers.count
             }
             let snapshot = MetricsText.Snapshot(
                 counters: await core.counters, health: await health.engine.statistics(),

@@ -35,11 +35,25 @@ public struct DirectorModel: Sendable {
         }
     }
 
-    /// This director's role: nil until the heartbeat (or standalone mode) decides.
+    /// This director's role, and where it stands before the heartbeat (or standalone mode) decides and after it
+    /// stopped.
     public struct RoleRecord: Sendable, Hashable {
-        public var role: DirectorRole?
+        public enum Phase: String, Sendable, Hashable {
+            case starting, active, backup, stopped
+        }
+
+        public var phase: Phase
         public var reason: String
         public var since: NIODeadline
+
+        /// The decided role: nil while starting and once stopped.
+        public var role: DirectorRole? {
+            switch phase {
+            case .active: .active
+            case .backup: .backup
+            case .starting, .stopped: nil
+            }
+        }
     }
 
     public private(set) var configuration: LVSConfiguration
@@ -69,7 +83,7 @@ public struct DirectorModel: Sendable {
     public init(configuration: LVSConfiguration, overrides: [OverrideKey: OverrideRecord] = [:], now: NIODeadline) {
         self.configuration = configuration
         self.overrides = overrides
-        self.role = RoleRecord(role: nil, reason: "starting", since: now)
+        self.role = RoleRecord(phase: .starting, reason: "starting", since: now)
         self.time = now
         syncServers(now: now)
     }
@@ -278,14 +292,14 @@ public struct DirectorModel: Sendable {
         guard role.role != newRole else { return false }
         tableGeneration += 1
         if role.role != nil && takeover { failovers += 1 }
-        role = RoleRecord(role: newRole, reason: reason, since: now)
+        role = RoleRecord(phase: newRole == .active ? .active : .backup, reason: reason, since: now)
         return true
     }
 
     /// The director stopped its heartbeat.
     public mutating func roleStopped(now: NIODeadline) {
         tableGeneration += 1
-        role = RoleRecord(role: nil, reason: "stopped", since: now)
+        role = RoleRecord(phase: .stopped, reason: "stopped", since: now)
     }
 
     /// A new configuration (SIGHUP): servers no longer configured lose their health, load and feedback state; new

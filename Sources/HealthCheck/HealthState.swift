@@ -7,6 +7,15 @@ public enum HealthState: Hashable, Sendable, CustomStringConvertible {
     /// The server failed (see the reason) and stays out until it has passed checks for `reentry`.
     case down(HealthCheckFailure)
 
+    /// `unknown`, `up` or `down`: the word `status` and its JSON show.
+    public var name: String {
+        switch self {
+        case .unknown: "unknown"
+        case .up: "up"
+        case .down: "down"
+        }
+    }
+
     public var description: String {
         switch self {
         case .unknown: "unknown"

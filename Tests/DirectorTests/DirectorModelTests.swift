@@ -267,13 +267,17 @@ final class DirectorModelTests: XCTestCase {
     func testRoleChangesCountFailovers() {
         var model = DirectorModel(configuration: TestConfigurations.parse(TestConfigurations.web), now: t0)
         XCTAssertNil(model.role.role)
+        XCTAssertEqual(model.role.phase, .starting)
         XCTAssertTrue(model.roleChanged(to: .backup, reason: "starting", now: at(0)))
         XCTAssertEqual(model.failovers, 0, "the first decision is no failover")
         XCTAssertTrue(model.roleChanged(to: .active, reason: "peer dead", now: at(5)))
         XCTAssertFalse(model.roleChanged(to: .active, reason: "again", now: at(6)))
         XCTAssertTrue(model.roleChanged(to: .backup, reason: "shutting down", now: at(9)))
         XCTAssertEqual(model.failovers, 2)
-        XCTAssertEqual(model.role, .init(role: .backup, reason: "shutting down", since: at(9)))
+        XCTAssertEqual(model.role, .init(phase: .backup, reason: "shutting down", since: at(9)))
+        model.roleStopped(now: at(10))
+        XCTAssertEqual(model.role.phase, .stopped)
+        XCTAssertNil(model.role.role)
     }
 
     func testReconfigureKeepsUnchangedServersAndDropsRemovedOnes() {
