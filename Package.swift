@@ -101,7 +101,7 @@ let package = Package(
         .executableTarget(
             name: "h2e-agent",
             dependencies: [
-                "AgentWire", "LoadAgent",
+                "AgentWire", "HostSystem", "LoadAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 

@@ -1,3 +1,4 @@
+import HostSystem
 import Logging
 import NIOCore
 import NIOHTTP1
@@ -133,32 +134,16 @@ public struct StatusHTTPServer: Service {
     }
 }
 
-/// `ADDR:PORT` (`127.0.0.1:9100`, `[::1]:9100`).
-public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
+/// `--metrics ADDR:PORT` (`127.0.0.1:9100`, `[::1]:9100`): a numeric address and a port.
+public typealias ListenAddress = HostPort
 
-    public init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
-
-    /// Parses `ADDR:PORT`; refuses a non-loopback address unless `allowRemote`.
-    public static func parse(_ text: String, allowRemote: Bool) throws(ListenAddressError) -> ListenAddress {
-        let host: Substring
-        let port: Substring
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { throw .syntax(text) }
-            port = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":"), !text[..<colon].contains(":") else { throw .syntax(text) }
-            host = text[..<colon]
-            port = text[text.index(after: colon)...]
-        }
-        guard let number = Int(port), (0...65535).contains(number), let address = try? SocketAddress(ipAddress: String(host), port: number)
+extension HostPort {
+    /// Parses `--metrics ADDR:PORT`; refuses a name, and a non-loopback address unless `allowRemote`.
+    public static func parse(_ text: String, allowRemote: Bool) throws(ListenAddressError) -> HostPort {
+        guard let parsed = HostPort(parsing: text),
+            let address = try? SocketAddress(ipAddress: parsed.host, port: parsed.port)
         else { throw .syntax(text) }
+        let (host, number) = (parsed.host, parsed.port)
         let loopback: Bool
         switch address {
         case .v4(let v4): loopback = UInt32(bigEndian: v4.address.sin_addr.s_addr) >> 24 == 127
@@ -166,10 +151,8 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         default: loopback = false
         }
         guard loopback || allowRemote else { throw .remote(text) }
-        return ListenAddress(host: String(host), port: number)
+        return HostPort(host: host, port: number)
     }
-
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// A `--metrics` value h2e will not use.

@@ -1,3 +1,4 @@
+import HostSystem
 import NIOCore
 
 /// The address and port of one real server as a health check reaches it.
@@ -28,9 +29,7 @@ public struct HealthEndpoint: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// `10.0.0.2:80`, or `[fd00::2]:80` for IPv6: the form nanny-style log lines use.
-    public var description: String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
+    public var description: String { HostPort(host: host, port: port).description }
 
     public static func == (lhs: HealthEndpoint, rhs: HealthEndpoint) -> Bool {
         lhs.host == rhs.host && lhs.port == rhs.port

@@ -1,3 +1,4 @@
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -56,7 +57,7 @@ public struct InetAddress: Hashable, Sendable, Comparable, CustomStringConvertib
 
     /// `address:port`, with brackets around IPv6 addresses (`[2001:db8::1]:80`), as ipvsadm prints it.
     public func withPort(_ port: UInt16) -> String {
-        family == .inet ? "\(self):\(port)" : "[\(self)]:\(port)"
+        HostPort(host: description, port: Int(port)).description
     }
 
     public static func < (lhs: InetAddress, rhs: InetAddress) -> Bool {

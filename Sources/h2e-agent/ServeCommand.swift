@@ -1,3 +1,4 @@
+import HostSystem
 import ArgumentParser
 import LoadAgent
 import Logging
@@ -71,15 +72,6 @@ struct ServeCommand: AsyncParsableCommand {
 
     static func parseListen(_ text: String) -> (String, Int)? {
         if let port = Int(text), (0...65535).contains(port) { return ("0.0.0.0", port) }
-        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
-            let host = String(text[text.index(after: text.startIndex)..<close])
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":"), let port = Int(rest.dropFirst()), (0...65535).contains(port) else { return nil }
-            return (host, port)
-        }
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port), !text[..<colon].isEmpty
-        else { return nil }
-        return (String(text[..<colon]), port)
+        return HostPort(parsing: text).map { ($0.host, $0.port) }
     }
 }
