@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "LoadAgent",
             dependencies: [
-                "AgentWire", "CRRD",
+                "AgentWire", "CRRD", "HostSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

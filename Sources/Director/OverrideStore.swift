@@ -1,3 +1,4 @@
+import HostSystem
 import LVSConfig
 #if canImport(FoundationEssentials)
 import FoundationEssentials
@@ -187,35 +188,12 @@ public struct OverrideStore: Sendable {
         }
     }
 
-    /// Writes `bytes` to `file` through a temporary file and a rename.
+    /// Writes `bytes` to `file` through a synced temporary file and a rename (``AtomicFile``).
     private static func replace(_ file: String, with bytes: [UInt8]) throws(OverrideStoreError) {
-        let temporary = file + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw .unwritable(temporary, String(cString: strerror(errno))) }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let message = String(cString: strerror(errno))
-                close(fd)
-                unlink(temporary)
-                throw .unwritable(temporary, message)
-            }
-            written += n
-        }
-        // A file that did not reach the disk must not replace one that did.
-        if fsync(fd) != 0 {
-            let message = String(cString: strerror(errno))
-            close(fd)
-            unlink(temporary)
-            throw .unwritable(temporary, message)
-        }
-        close(fd)
-        guard rename(temporary, file) == 0 else {
-            let message = String(cString: strerror(errno))
-            unlink(temporary)
-            throw .unwritable(file, message)
+        do {
+            try AtomicFile.write(bytes, to: file, mode: 0o600)
+        } catch {
+            throw .unwritable(error.path, "\(error.reason) (\(error.operation))")
         }
     }
 }

@@ -1,3 +1,4 @@
+import HostSystem
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -40,47 +41,25 @@ enum FileIO {
         String(decoding: try read(path, limit: 16 << 20), as: UTF8.self)
     }
 
-    /// Writes `bytes` to a temporary file next to `path`, syncs it and renames it over `path`: readers see the old
+    /// Writes `bytes` to `path` through a synced temporary file and a rename (``AtomicFile``): readers see the old
     /// or the new content, never a half-written file.
     static func writeAtomically(_ path: String, _ bytes: [UInt8]) throws(AgentError) {
-        let temp = temporaryName(for: path)
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw .io(operation: "create", path: temp, reason: errnoText()) }
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                let reason = errnoText()
-                close(fd)
-                unlink(temp)
-                throw .io(operation: "write", path: temp, reason: reason)
-            }
-            offset += n
+        do {
+            try AtomicFile.write(bytes, to: path)
+        } catch {
+            throw .io(operation: error.operation, path: error.path, reason: error.reason)
         }
-        if fsync(fd) != 0 || close(fd) != 0 {
-            let reason = errnoText()
-            unlink(temp)
-            throw .io(operation: "write", path: temp, reason: reason)
-        }
-        try rename(temp, to: path)
     }
 
     static func rename(_ from: String, to: String) throws(AgentError) {
-        guard Glibc.rename(from, to) == 0 else {
-            let reason = errnoText()
-            unlink(from)
-            throw .io(operation: "rename \(from) to", path: to, reason: reason)
+        do {
+            try AtomicFile.rename(from, to: to)
+        } catch {
+            throw .io(operation: error.operation, path: error.path, reason: error.reason)
         }
     }
 
-    /// `.<name>.tmp.<pid>` in the same directory (same filesystem, so rename is atomic).
-    static func temporaryName(for path: String) -> String {
-        let slash = path.lastIndex(of: "/")
-        let dir = slash.map { String(path[...$0]) } ?? ""
-        let name = slash.map { String(path[path.index(after: $0)...]) } ?? path
-        return "\(dir).\(name).tmp.\(getpid())"
-    }
+    static func temporaryName(for path: String) -> String { AtomicFile.temporaryName(for: path) }
 
     static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }
