@@ -107,19 +107,19 @@ let package = Package(
 
         // Tests. KernelTests run inside the user-mode-linux kernel (scripts/ipvs-vm); elsewhere they skip, and
         // under CI a skip is a failure (scripts/test).
-        .testTarget(name: "LVSConfigTests", dependencies: ["LVSConfig"]),
+        .testTarget(name: "LVSConfigTests", dependencies: ["HostSystem", "LVSConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["IPVS"]),
         .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
         .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LoadAgent", "LoadFeedback"]),
         .testTarget(
             name: "HealthCheckTests",
-            dependencies: ["HealthCheck", "TestSupport", .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "LoadFeedbackTests", dependencies: ["AgentWire", "LoadFeedback"]),
+            dependencies: ["HealthCheck", "HostSystem", "TestSupport", .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "LoadFeedbackTests", dependencies: ["AgentWire", "HostSystem", "LoadFeedback"]),
         // Helpers more than one test target needs: a manual clock, skip-or-fail-under-CI.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat", "TestSupport"]),
+        .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat", "HostSystem", "TestSupport"]),
         .testTarget(name: "LoadAgentTests", dependencies: ["AgentWire", "LoadAgent", "TestSupport"]),
-        .testTarget(name: "DirectorTests", dependencies: ["Director", "TestSupport"]),
+        .testTarget(name: "DirectorTests", dependencies: ["Director", "HostSystem", "TestSupport"]),
         // Runs the built executables as operators do.
         .testTarget(name: "CommandLineTests", dependencies: ["h2e-director"]),
         .testTarget(name: "KernelTests", dependencies: ["IPVS", "Director", "TestSupport"]),

@@ -1,3 +1,4 @@
+import HostSystem
 import HealthCheck
 import Heartbeat
 import IPVS
@@ -50,7 +51,7 @@ public actor DirectorCore {
         overridesProblem: String? = nil,
         logger: Logger = Logger(label: "h2e.director"),
         now: @escaping @Sendable () -> NIODeadline = { NIODeadline.now() },
-        wallClock: @escaping @Sendable () -> Double = DirectorCore.systemWallClock
+        wallClock: @escaping @Sendable () -> Double = WallClock.seconds
     ) {
         let start = now()
         self.runtime = runtime
@@ -64,13 +65,6 @@ public actor DirectorCore {
         self.wallClock = wallClock
         self.configLoadedAt = start
         self.overridesProblem = overridesProblem
-    }
-
-    /// Seconds since the Unix epoch.
-    public static let systemWallClock: @Sendable () -> Double = {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
     }
 
     /// The heartbeat whose peer state and counters `status` and metrics show.

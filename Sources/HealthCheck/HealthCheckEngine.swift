@@ -1,3 +1,4 @@
+import HostSystem
 import Logging
 import NIOCore
 
@@ -37,7 +38,7 @@ public final class HealthCheckEngine<ID: Hashable & Sendable>: Sendable {
     public init(
         checker: some HealthCheckRunning = HealthChecker(),
         logger: Logger = Logger(label: "h2e.health"),
-        random: some RandomNumberGenerator & Sendable = JitterRandom(),
+        random: some RandomNumberGenerator & Sendable = SplitMix64(),
         maximumChecksInFlight: Int = 2_048
     ) {
         precondition(maximumChecksInFlight >= 1, "maximumChecksInFlight must be at least 1")

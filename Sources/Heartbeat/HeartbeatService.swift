@@ -1,3 +1,4 @@
+import HostSystem
 import Logging
 import NIOCore
 import NIOPosix
@@ -98,7 +99,7 @@ public actor HeartbeatService {
     public init(
         configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "h2e.heartbeat"), bootID: UInt64 = .random(in: 1...UInt64.max),
-        wallClock: @escaping @Sendable () -> UInt64 = HeartbeatService.systemWallClock
+        wallClock: @escaping @Sendable () -> UInt64 = WallClock.nanoseconds
     ) throws(HeartbeatConfigurationError) {
         guard configuration.links.count == configuration.peer.linkCount else {
             throw .linkCount(configuration.links.count)
@@ -110,13 +111,6 @@ public actor HeartbeatService {
         machine = PeerStateMachine(configuration: configuration.peer, nonce: bootID)
         rejectionLog = HeartbeatRejectionLog(interval: configuration.rejectionLogInterval)
         (roleChanges, roleContinuation) = AsyncStream.makeStream()
-    }
-
-    /// Nanoseconds since the Unix epoch.
-    public static let systemWallClock: @Sendable () -> UInt64 = {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
     }
 
     /// This run's session nonce (sent as ``HeartbeatMessage/bootID``).

@@ -1,3 +1,4 @@
+import HostSystem
 import HealthCheck
 import IPVS
 import LVSConfig
@@ -100,7 +101,7 @@ final class DirectorModelTests: XCTestCase {
         let ids = [("web", "a"), ("web", "b"), ("web", "c"), ("quiet", "q"), ("m80", "s"), ("m443", "s")]
             .map { RealServerID(virtual: $0.0, server: $0.1) }
         let verdicts: [HealthState] = [.up, .down(.connectionFailed("Connection refused")), .down(.timeout)]
-        var random = JitterRandom(seed: 13)
+        var random = SplitMix64(seed: 13)
         var kept = 0
         for step in 1...3000 {
             let now = at(Int64(step))

@@ -1,3 +1,4 @@
+import HostSystem
 import TestSupport
 import XCTest
 
@@ -119,4 +120,3 @@ final class CheckSchedulerTests: XCTestCase {
     }
 }
 
-typealias SplitMix64 = JitterRandom

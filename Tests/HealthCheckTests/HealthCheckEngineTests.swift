@@ -1,3 +1,4 @@
+import HostSystem
 import Logging
 import NIOCore
 import NIOEmbedded

@@ -1,3 +1,4 @@
+import HostSystem
 import Foundation
 import NIOCore
 import NIOPosix
@@ -104,7 +105,7 @@ final class HeartbeatServiceTests: XCTestCase {
         }
         // Sequences start at the sender's wall clock: far above any the primary has sent, so only the MAC can
         // reject them (the forger's best case).
-        let ahead = HeartbeatService.systemWallClock() + 1_000_000_000_000
+        let ahead = WallClock.nanoseconds() + 1_000_000_000_000
         try await send(forger.seal(stopping(sequence: ahead, echo: backupNonce)))  // forged
         try await send(HeartbeatAuthentication.none.seal(stopping(sequence: ahead + 1, echo: backupNonce)))  // unsigned
         try await send(Self.key.seal(stopping(sequence: 1, echo: backupNonce)))  // replay: below the floor

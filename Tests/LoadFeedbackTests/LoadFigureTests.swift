@@ -1,3 +1,4 @@
+import HostSystem
 import AgentWire
 import LoadFeedback
 import NIOCore

@@ -1,3 +1,4 @@
+import HostSystem
 /// A fluid model of a cluster behind wlc/lblc at saturation: arriving work is spread over the servers in
 /// proportion to their weights, and a server's load per CPU is the work it gets divided by its capacity.
 /// Optionally, what an agent reports is a load average: an exponential moving average of that load.
@@ -88,17 +89,3 @@ func simulate(_ controller: inout some SimulatedController, in cluster: FluidClu
     return result
 }
 
-/// A tiny deterministic generator (SplitMix64) for reproducible noise.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in 0..<1.
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}

@@ -1,0 +1,25 @@
+/// SplitMix64: a small, fast generator, not cryptographic. Seeded from the system generator by default (health
+/// checks spread their intervals with it, at no system call per check); with a seed, a reproducible sequence for
+/// tests, simulations and benchmarks, so that every failure reproduces from its seed.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    /// Seeds from the system generator.
+    public init() {
+        var system = SystemRandomNumberGenerator()
+        self.init(seed: system.next())
+    }
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in 0..<1.
+    public mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}
