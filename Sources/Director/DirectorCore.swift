@@ -400,83 +400,12 @@ public actor DirectorCore {
     }
 
     private func lvsStatus() async -> StatusReport {
-        let lastChecks = await lastCheckSource?() ?? [:]
-        let now = self.now()
-        let seconds = { (from: NIODeadline) in Double((now - from).nanoseconds) / 1e9 }
-        let statistics = await heartbeat?.statistics
-        let desired = model.desired
-        let configuration = model.configuration
-        let roleName = model.role.phase.rawValue
-        var configuredRole: String?
-        if case .heartbeat(let settings, _) = runtime.role { configuredRole = settings.peer.role.description }
-        let director = StatusReport.Director(
-            role: roleName, roleReason: model.role.reason, roleAgeSeconds: seconds(model.role.since),
-            standalone: runtime.role.isStandalone, configuredRole: configuredRole,
-            peer: statistics.flatMap { heartbeat in
-                heartbeat.peer.map {
-                    .init(
-                        state: $0.state.description, configuredRole: $0.configuredRole.description, fit: $0.fit,
-                        alive: heartbeat.peerAlive, heardAgeSeconds: heartbeat.sinceHeard.map { Double($0.components.seconds) + Double($0.components.attoseconds) * 1e-18 })
-                }
-            },
-            silentLinks: statistics?.silentLinks ?? [], failovers: model.failovers,
-            heartbeatRejects: statistics?.rejections.values.reduce(0, +) ?? 0,
-            heartbeatRejectsByReason: Dictionary(uniqueKeysWithValues: (statistics?.rejections ?? [:]).map { ($0.key.label, $0.value) }),
-            heartbeatsAccepted: statistics?.accepted ?? 0, configFile: runtime.file,
-            configAgeSeconds: seconds(configLoadedAt), reloadError: reloadError, pid: getpid(),
-            overridesProblem: overridesProblem, unmatchedOverrides: unmatchedOverrides)
-        let ipvs = StatusReport.IPVS(
-            backend: backend, changesApplied: reconcileState.changesApplied,
-            errors: reconcileState.failures + settingsFailures, consecutiveErrors: reconcileState.consecutiveFailures,
-            lastError: reconcileState.lastError ?? lastSettingsError)
-        var virtuals: [StatusReport.Virtual] = []
-        for virtual in configuration.virtualServers where virtual.active {
-            var servers: [StatusReport.Server] = []
-            for server in virtual.realServers where server.active {
-                let id = RealServerID(virtual: virtual.name, server: server.name)
-                let health = model.health[id]
-                let healthName = (health?.state ?? .unknown).name
-                var detail: String?
-                if case .down(let failure)? = health?.state { detail = "\(failure)" }
-                let feedback = model.feedbackState(of: id)
-                var loadError: String?
-                if case .failed(let failure)? = model.loads[id]?.reading { loadError = "\(failure)" }
-                let plan = desired.servers[id]
-                let override = model.overrides[OverrideKey(virtual: virtual.name, address: server.address.description)]
-                let address = server.address.description
-                servers.append(
-                    StatusReport.Server(
-                        name: server.name, address: address, port: Int(virtual.port(of: server)), health: healthName,
-                        healthDetail: detail, healthAgeSeconds: health.map { seconds($0.since) },
-                        lastCheck: lastChecks[id].map { $0.failure.map { "failed: \($0)" } ?? "passed" },
-                        lastCheckAgeSeconds: lastChecks[id].map { record in
-                            seconds(record.completedAt)
-                        },
-                        check: runtime.healthTargets[id].map { "\($0.check)" } ?? "none",
-                        load: feedback?.lastLoad, loadAgeSeconds: feedback?.lastSampleAt.map(seconds),
-                        loadError: loadError,
-                        loadSignal: feedback.flatMap { $0.lastLoad == nil ? nil : "\($0.signal)" },
-                        configuredWeight: server.weight, weight: plan?.weight,
-                        inTable: plan?.inTable ?? false, reason: plan?.reason ?? "not active",
-                        override: override?.action.rawValue, overrideSince: override?.setAt,
-                        agentURL: virtual.loadMonitor == .h2e
-                            ? "http://\(address.contains(":") ? "[\(address)]" : address):\(configuration.global.agentPort)/"
-                            : nil))
-            }
-            virtuals.append(
-                StatusReport.Virtual(
-                    name: virtual.name, service: DesiredTableMapper.serviceKey(virtual).map { "\($0)" } ?? "?",
-                    address: virtual.address.map { "\($0)" } ?? "none (fwmark \(virtual.firewallMark ?? 0))", scheduler: virtual.scheduler.rawValue,
-                    forwarding: "\(DesiredTableMapper.forwardingMethod(configuration.global.network))",
-                    loadMonitor: "\(virtual.loadMonitor)", sorryServer: virtual.sorryServer?.description,
-                    sorryServerInUse: desired.sorryServersInUse.contains(virtual.name), servers: servers,
-                    panic: model.panic.panics[virtual.name].map {
-                        StatusReport.Panic(
-                            failing: $0.failing, total: $0.total, threshold: $0.threshold, ageSeconds: seconds($0.since))
-                    },
-                    panics: model.panic.entries[virtual.name] ?? 0))
-        }
-        return StatusReport(director: director, ipvs: ipvs, virtuals: virtuals)
+        StatusReport(
+            StatusReport.Inputs(
+                model: model, runtime: runtime, now: now(), configLoadedAt: configLoadedAt, reloadError: reloadError,
+                overridesProblem: overridesProblem, unmatchedOverrides: unmatchedOverrides, backend: backend,
+                reconcile: reconcileState, settingsFailures: settingsFailures, lastSettingsError: lastSettingsError,
+                heartbeat: await heartbeat?.statistics, lastChecks: await lastCheckSource?() ?? [:], pid: getpid()))
     }
 }
 
