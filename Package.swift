@@ -27,13 +27,16 @@ let package = Package(
         // Domains.
         // The process's edges to the system: threads for blocking calls, and child processes (one spawn path).
         .target(name: "HostSystem"),
+        // One IP address type (IPv4/IPv6, text and bytes) and one host:port type, for every module.
+        .target(name: "Addressing"),
         // The /load.json contract between the agent and the director: the wire type, its limits, its encoding.
         .target(name: "AgentWire"),
-        .target(name: "LVSConfig", dependencies: ["AgentWire"]),
-        .target(name: "IPVS", dependencies: ["CNetlink", "HostSystem"]),
+        .target(name: "LVSConfig", dependencies: ["Addressing", "AgentWire"]),
+        .target(name: "IPVS", dependencies: ["Addressing", "CNetlink", "HostSystem"]),
         .target(
             name: "HealthCheck",
             dependencies: [
+                "Addressing",
                 "HostSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -42,6 +45,7 @@ let package = Package(
         .target(
             name: "LoadFeedback",
             dependencies: [
+                "Addressing",
                 "AgentWire", "HostSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -51,6 +55,7 @@ let package = Package(
         .target(
             name: "Heartbeat",
             dependencies: [
+                "Addressing",
                 "CPacket", "CNetlink", "HostSystem",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -60,6 +65,7 @@ let package = Package(
         .target(
             name: "LoadAgent",
             dependencies: [
+                "Addressing",
                 "AgentWire", "CRRD", "HostSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -69,6 +75,7 @@ let package = Package(
         .target(
             name: "Director",
             dependencies: [
+                "Addressing",
                 "HostSystem", "LVSConfig", "IPVS", "HealthCheck", "LoadFeedback", "Heartbeat",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -82,11 +89,11 @@ let package = Package(
         .executableTarget(
             name: "h2e-director",
             dependencies: [
-                "Director", "LVSConfig", "IPVS",
+                "Addressing", "Director", "LVSConfig", "IPVS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Benchmarks (scripts/bench-ipvs, scripts/bench-healthcheck, scripts/bench-agent-load).
-        .executableTarget(name: "h2e-bench-ipvs", dependencies: ["IPVS"]),
+        .executableTarget(name: "h2e-bench-ipvs", dependencies: ["Addressing", "IPVS"]),
         .executableTarget(name: "h2e-bench-agent-poll", dependencies: ["LoadFeedback"]),
         .executableTarget(
             name: "h2e-bench-healthcheck",
@@ -101,27 +108,28 @@ let package = Package(
         .executableTarget(
             name: "h2e-agent",
             dependencies: [
-                "AgentWire", "HostSystem", "LoadAgent",
+                "Addressing", "AgentWire", "HostSystem", "LoadAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         // Tests. KernelTests run inside the user-mode-linux kernel (scripts/ipvs-vm); elsewhere they skip, and
         // under CI a skip is a failure (scripts/test).
-        .testTarget(name: "LVSConfigTests", dependencies: ["HostSystem", "LVSConfig"]),
-        .testTarget(name: "IPVSTests", dependencies: ["IPVS"]),
+        .testTarget(name: "LVSConfigTests", dependencies: ["Addressing", "HostSystem", "LVSConfig"]),
+        .testTarget(name: "IPVSTests", dependencies: ["Addressing", "IPVS"]),
         .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
+        .testTarget(name: "AddressingTests", dependencies: ["Addressing", "HostSystem"]),
         .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LoadAgent", "LoadFeedback"]),
         .testTarget(
             name: "HealthCheckTests",
-            dependencies: ["HealthCheck", "HostSystem", "TestSupport", .product(name: "NIOEmbedded", package: "swift-nio")]),
-        .testTarget(name: "LoadFeedbackTests", dependencies: ["AgentWire", "HostSystem", "LoadFeedback"]),
+            dependencies: ["Addressing", "HealthCheck", "HostSystem", "TestSupport", .product(name: "NIOEmbedded", package: "swift-nio")]),
+        .testTarget(name: "LoadFeedbackTests", dependencies: ["Addressing", "AgentWire", "HostSystem", "LoadFeedback"]),
         // Helpers more than one test target needs: a manual clock, skip-or-fail-under-CI.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat", "HostSystem", "TestSupport"]),
         .testTarget(name: "LoadAgentTests", dependencies: ["AgentWire", "LoadAgent", "TestSupport"]),
-        .testTarget(name: "DirectorTests", dependencies: ["Director", "HostSystem", "TestSupport"]),
+        .testTarget(name: "DirectorTests", dependencies: ["Addressing", "Director", "HostSystem", "TestSupport"]),
         // Runs the built executables as operators do.
-        .testTarget(name: "CommandLineTests", dependencies: ["h2e-director"]),
-        .testTarget(name: "KernelTests", dependencies: ["IPVS", "Director", "TestSupport"]),
+        .testTarget(name: "CommandLineTests", dependencies: ["Addressing", "h2e-director"]),
+        .testTarget(name: "KernelTests", dependencies: ["Addressing", "IPVS", "Director", "TestSupport"]),
     ]
 )

@@ -76,9 +76,8 @@ public enum DesiredTableMapper {
                         quiesce: virtual.quiesceServer,
                         keep: keep(virtual, id, inputs.panics[virtual.name], graced: inputs.graced, inputs.policy))
                     result.servers[id] = plan
-                    guard let address = InetAddress(server.address.description) else { continue }
                     let destination = Destination(
-                        address: address, port: destinationPort(virtual, server.port), forwarding: forwarding)
+                        address: server.address, port: destinationPort(virtual, server.port), forwarding: forwarding)
                     if entries[destination.id] == nil { order.append(destination.id) }
                     entries[destination.id, default: (destination, [])].plans.append((id, plan))
                 }
@@ -113,10 +112,10 @@ public enum DesiredTableMapper {
                 service.destinations.append(destination)
             }
             if !serving, let virtual = group.virtuals.first(where: { $0.sorryServer != nil }),
-                let sorry = virtual.sorryServer, let address = InetAddress(sorry.description)
+                let sorry = virtual.sorryServer
             {
                 let sorryServer = Destination(
-                    address: address, port: destinationPort(virtual, nil), forwarding: forwarding, weight: 1)
+                    address: sorry, port: destinationPort(virtual, nil), forwarding: forwarding, weight: 1)
                 if let index = service.destinations.firstIndex(where: { $0.id == sorryServer.id }) {
                     service.destinations[index].weight = 1
                 } else {
@@ -208,9 +207,9 @@ public enum DesiredTableMapper {
     /// The IPVS service key of a virtual server; nil if its address cannot be one (the parser prevents that).
     public static func serviceKey(_ virtual: VirtualServer) -> ServiceKey? {
         if let mark = virtual.firewallMark {
-            return .firewallMark(mark, family: virtual.family == .ipv6 ? .inet6 : .inet)
+            return .firewallMark(mark, family: virtual.family)
         }
-        guard let vip = virtual.address.flatMap({ InetAddress($0.address.description) }) else { return nil }
+        guard let vip = virtual.address?.address else { return nil }
         return .address(virtual.protocol == .udp ? .udp : .tcp, vip, port: virtual.port)
     }
 

@@ -1,4 +1,5 @@
 #if canImport(FoundationEssentials)
+import Addressing
 import FoundationEssentials
 #else
 import Foundation

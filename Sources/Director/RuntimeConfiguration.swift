@@ -1,3 +1,4 @@
+import Addressing
 import HealthCheck
 import Heartbeat
 import LVSConfig

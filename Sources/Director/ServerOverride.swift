@@ -1,3 +1,5 @@
+import Addressing
+
 /// An operator's override of one real server (`h2e-director server drain|down|up VIRTUAL ADDRESS`), kept until
 /// undone: `up` clears `drain` and `down`, and also forces a server in whatever its health checks say.
 public enum ServerOverride: String, Hashable, Sendable, Codable, CaseIterable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import Addressing
 /// The settings of ``PeerStateMachine`` (lvs.cf `primary`/`backup`, `keepalive`, `deadtime`, `monitor_links`).
 public struct PeerConfiguration: Sendable, Hashable {
     public var role: ConfiguredRole
@@ -30,8 +31,10 @@ public struct PeerConfiguration: Sendable, Hashable {
     /// A sender id derived from this director's own (first) heartbeat address: stable across restarts and
     /// different from the peer's. IPv4 addresses map to their 32-bit value; IPv6 folds both halves.
     public static func senderID(forAddress address: String) -> UInt64? {
-        guard let bytes = VirtualAddress.parseIP(address) else { return nil }
-        let value = { (slice: ArraySlice<UInt8>) in slice.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } }
-        return bytes.count == 4 ? value(bytes[...]) : value(bytes[0..<8]) ^ value(bytes[8..<16])
+        switch IPAddress(address) {
+        case .v4(let a)?: return UInt64(a.rawValue)
+        case .v6(let a)?: return a.high ^ a.low
+        case nil: return nil
+        }
     }
 }

@@ -1,25 +1,24 @@
+import Addressing
+
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// A virtual address a director takes over: lvs.cf `address = IP dev[:alias]` with `vip_nmask`.
 public struct VirtualAddress: Sendable, Hashable, CustomStringConvertible {
-    /// 4 bytes (IPv4) or 16 (IPv6), network order.
-    public let bytes: [UInt8]
+    public let ip: IPAddress
     public let prefixLength: Int
     /// The interface, e.g. `eth0`.
     public let device: String
     /// The IPv4 address label, e.g. `eth0:1` (nil without an alias; IPv6 has no labels).
     public let label: String?
 
-    public var isIPv6: Bool { bytes.count == 16 }
+    public var isIPv6: Bool { ip.family == .ipv6 }
+    /// 4 bytes (IPv4) or 16 (IPv6), network order.
+    public var bytes: [UInt8] { ip.bytes }
 
     /// The address in text form, without prefix.
-    public var address: String {
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        bytes.withUnsafeBytes { _ = inet_ntop(isIPv6 ? AF_INET6 : AF_INET, $0.baseAddress, &buffer, socklen_t(buffer.count)) }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
+    public var address: String { ip.description }
 
     public var description: String { "\(address)/\(prefixLength) dev \(label ?? device)" }
 
@@ -34,7 +33,8 @@ public struct VirtualAddress: Sendable, Hashable, CustomStringConvertible {
             inlinePrefix = String(ip[ip.index(after: slash)...])
             ip = String(ip[..<slash])
         }
-        guard let bytes = Self.parseIP(ip) else { throw .badAddress(ip) }
+        guard let parsed = IPAddress(ip) else { throw .badAddress(ip) }
+        let bytes = parsed.bytes
         let interface = fields[1]
         let parts = interface.split(separator: ":", omittingEmptySubsequences: false)
         guard (1...2).contains(parts.count), !parts[0].isEmpty, interface.utf8.count < Int(IFNAMSIZ),
@@ -47,8 +47,7 @@ public struct VirtualAddress: Sendable, Hashable, CustomStringConvertible {
         case nil:
             prefix = maximum
         case let mask? where mask.contains("."):
-            guard bytes.count == 4, let m = Self.parseIP(mask) else { throw .badNetmask(mask) }
-            let value = m.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
+            guard bytes.count == 4, let value = IPAddress(mask)?.ipv4Value else { throw .badNetmask(mask) }
             let ones = value.nonzeroBitCount
             guard value == (ones == 0 ? 0 : UInt32.max << (32 - ones)) else { throw .badNetmask(mask) }
             prefix = ones
@@ -56,18 +55,10 @@ public struct VirtualAddress: Sendable, Hashable, CustomStringConvertible {
             guard let p = Int(mask), (0...maximum).contains(p) else { throw .badNetmask(mask) }
             prefix = p
         }
-        self.bytes = bytes
+        self.ip = parsed
         self.prefixLength = prefix
         self.device = String(parts[0])
         self.label = parts.count == 2 ? interface : nil
-    }
-
-    static func parseIP(_ text: String) -> [UInt8]? {
-        var v4 = in_addr()
-        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
-        var v6 = in6_addr()
-        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
-        return nil
     }
 }
 

@@ -1,6 +1,8 @@
+import Addressing
+
 /// A real server behind a virtual service, as configured, plus what the kernel reports about it.
 public struct Destination: Hashable, Sendable, Codable {
-    public var address: InetAddress
+    public var address: IPAddress
     public var port: UInt16
     public var forwarding: ForwardingMethod
     /// ``weights``; 0 takes no new connections (quiesced) but keeps the existing ones.
@@ -20,7 +22,7 @@ public struct Destination: Hashable, Sendable, Codable {
     public var statistics: IPVSStatistics? = nil
 
     public init(
-        address: InetAddress, port: UInt16, forwarding: ForwardingMethod = .directRoute, weight: Int = 1,
+        address: IPAddress, port: UInt16, forwarding: ForwardingMethod = .directRoute, weight: Int = 1,
         upperThreshold: UInt32 = 0, lowerThreshold: UInt32 = 0
     ) {
         self.address = address
@@ -33,7 +35,7 @@ public struct Destination: Hashable, Sendable, Codable {
 
     /// What identifies a destination within its service.
     public struct ID: Hashable, Sendable, CustomStringConvertible {
-        public var address: InetAddress
+        public var address: IPAddress
         public var port: UInt16
         public var description: String { address.withPort(port) }
     }

@@ -1,3 +1,4 @@
+import Addressing
 import CNetlink
 
 // Encoding and decoding of the IPVS generic-netlink attributes (include/uapi/linux/ip_vs.h).
@@ -20,12 +21,12 @@ extension MessageBuilder {
             let persistence = service.persistence ?? .perClient(timeout: 0, family: service.key.family)
             try put(Int32(IPVS_SVC_ATTR_TIMEOUT), u32: persistence.timeout)
             // IPv4 netmasks travel in network byte order, IPv6 prefixes as plain numbers.
-            try put(Int32(IPVS_SVC_ATTR_NETMASK), u32: service.key.family == .inet ? persistence.netmask.bigEndian : persistence.netmask)
+            try put(Int32(IPVS_SVC_ATTR_NETMASK), u32: service.key.family == .ipv4 ? persistence.netmask.bigEndian : persistence.netmask)
         }
     }
 
     private func putKeyAttributes(_ key: ServiceKey) throws {
-        try put(Int32(IPVS_SVC_ATTR_AF), u16: key.family.rawValue)
+        try put(Int32(IPVS_SVC_ATTR_AF), u16: key.family.addressFamily)
         switch key {
         case .address(let proto, let address, let port):
             try put(Int32(IPVS_SVC_ATTR_PROTOCOL), u16: proto.rawValue)
@@ -36,7 +37,7 @@ extension MessageBuilder {
         }
     }
 
-    func putDestination(_ destination: Destination, serviceFamily: InetAddress.Family) throws {
+    func putDestination(_ destination: Destination, serviceFamily: IPAddress.Family) throws {
         try nest(Int32(IPVS_CMD_ATTR_DEST)) {
             try put(Int32(IPVS_DEST_ATTR_ADDR), bytes: destination.address.bytes)
             try put(Int32(IPVS_DEST_ATTR_PORT), u16: destination.port.bigEndian)
@@ -44,7 +45,7 @@ extension MessageBuilder {
             try put(Int32(IPVS_DEST_ATTR_WEIGHT), u32: UInt32(destination.weight))
             try put(Int32(IPVS_DEST_ATTR_U_THRESH), u32: destination.upperThreshold)
             try put(Int32(IPVS_DEST_ATTR_L_THRESH), u32: destination.lowerThreshold)
-            try put(Int32(IPVS_DEST_ATTR_ADDR_FAMILY), u16: destination.address.family.rawValue)
+            try put(Int32(IPVS_DEST_ATTR_ADDR_FAMILY), u16: destination.address.family.addressFamily)
         }
     }
 
@@ -55,7 +56,7 @@ extension MessageBuilder {
 
 extension VirtualService {
     init(netlink a: Attributes) throws {
-        guard let rawFamily = a.u16(Int32(IPVS_SVC_ATTR_AF)), let family = InetAddress.Family(rawValue: rawFamily) else {
+        guard let rawFamily = a.u16(Int32(IPVS_SVC_ATTR_AF)), let family = IPAddress.Family(addressFamily: rawFamily) else {
             throw IPVSError.invalid("kernel reported a service of an unknown address family")
         }
         let key: ServiceKey
@@ -64,7 +65,7 @@ extension VirtualService {
         } else {
             guard let rawProto = a.u16(Int32(IPVS_SVC_ATTR_PROTOCOL)), let proto = IPVSProtocol(rawValue: rawProto),
                 let bytes = a.bytes(Int32(IPVS_SVC_ATTR_ADDR)), let port = a.u16(Int32(IPVS_SVC_ATTR_PORT)),
-                let address = InetAddress(bytes: Array(bytes.prefix(family == .inet ? 4 : 16)))
+                let address = IPAddress(bytes: Array(bytes.prefix(family == .ipv4 ? 4 : 16)))
             else { throw IPVSError.invalid("kernel reported a service without protocol, address or port") }
             key = .address(proto, address, port: UInt16(bigEndian: port))
         }
@@ -77,7 +78,7 @@ extension VirtualService {
             let netmask = a.u32(Int32(IPVS_SVC_ATTR_NETMASK)) ?? 0
             persistence = Persistence(
                 timeout: a.u32(Int32(IPVS_SVC_ATTR_TIMEOUT)) ?? 0,
-                netmask: family == .inet ? UInt32(bigEndian: netmask) : netmask)
+                netmask: family == .ipv4 ? UInt32(bigEndian: netmask) : netmask)
         }
         self.init(
             key: key, scheduler: Scheduler(rawValue: a.string(Int32(IPVS_SVC_ATTR_SCHED_NAME)) ?? ""),
@@ -88,10 +89,10 @@ extension VirtualService {
 }
 
 extension Destination {
-    init(netlink a: Attributes, serviceFamily: InetAddress.Family) throws {
-        let family = a.u16(Int32(IPVS_DEST_ATTR_ADDR_FAMILY)).flatMap(InetAddress.Family.init(rawValue:)) ?? serviceFamily
+    init(netlink a: Attributes, serviceFamily: IPAddress.Family) throws {
+        let family = a.u16(Int32(IPVS_DEST_ATTR_ADDR_FAMILY)).flatMap(IPAddress.Family.init(addressFamily:)) ?? serviceFamily
         guard let bytes = a.bytes(Int32(IPVS_DEST_ATTR_ADDR)), let port = a.u16(Int32(IPVS_DEST_ATTR_PORT)),
-            let address = InetAddress(bytes: Array(bytes.prefix(family == .inet ? 4 : 16)))
+            let address = IPAddress(bytes: Array(bytes.prefix(family == .ipv4 ? 4 : 16)))
         else { throw IPVSError.invalid("kernel reported a destination without address or port") }
         let forwarding = ForwardingMethod(rawValue: (a.u32(Int32(IPVS_DEST_ATTR_FWD_METHOD)) ?? 0) & 0x7) ?? .masquerade
         self.init(

@@ -92,7 +92,7 @@ public actor IPVSClient {
             try builder.nest(Int32(IPVS_CMD_ATTR_DEST)) {
                 try builder.put(Int32(IPVS_DEST_ATTR_ADDR), bytes: id.address.bytes)
                 try builder.put(Int32(IPVS_DEST_ATTR_PORT), u16: id.port.bigEndian)
-                try builder.put(Int32(IPVS_DEST_ATTR_ADDR_FAMILY), u16: id.address.family.rawValue)
+                try builder.put(Int32(IPVS_DEST_ATTR_ADDR_FAMILY), u16: id.address.family.addressFamily)
             }
         }
     }
@@ -279,7 +279,7 @@ public actor IPVSClient {
         if case .address(_, let address, _) = service.key, address.family != service.key.family {
             throw IPVSError.invalid("service \(service.key): address family mismatch")
         }
-        if let persistence = service.persistence, service.key.family == .inet6, !(1...128).contains(persistence.netmask) {
+        if let persistence = service.persistence, service.key.family == .ipv6, !(1...128).contains(persistence.netmask) {
             throw IPVSError.invalid("service \(service.key): IPv6 persistence prefix must be 1...128, not \(persistence.netmask)")
         }
         if service.scheduler.rawValue.isEmpty || service.scheduler.rawValue.utf8.count >= 16 {

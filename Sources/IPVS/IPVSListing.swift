@@ -1,3 +1,5 @@
+import Addressing
+
 /// The kernel table printed exactly as `ipvsadm -Ln`, `ipvsadm -Ln --stats` and `ipvsadm -Ln --rate` print it
 /// (ipvsadm 1.31: same title lines, columns, widths, number abbreviations and sort order), so operators' scripts
 /// that read ipvsadm's output read ours.
@@ -38,10 +40,10 @@ public struct IPVSListing: Sendable {
         let name: String
         switch service.key {
         case .firewallMark(let mark, let family):
-            name = family == .inet6 ? "FWM  \(mark) IPv6" : "FWM  \(mark)"
+            name = family == .ipv6 ? "FWM  \(mark) IPv6" : "FWM  \(mark)"
         case .address(let proto, let address, let port):
             let full = pad(proto.description, 4) + " " + address.withPort(port)
-            name = address.family == .inet ? String(full.prefix(33)) : full
+            name = address.family == .ipv4 ? String(full.prefix(33)) : full
         }
         let stats = service.statistics ?? IPVSStatistics()
         switch format {
@@ -50,9 +52,9 @@ public struct IPVSListing: Sendable {
             if !service.schedulerFlags.isEmpty { line += " (\(schedulerFlagNames(service)))" }
             if let persistence = service.persistence {
                 line += " persistent \(persistence.timeout)"
-                if service.key.family == .inet, persistence.netmask != 0xffff_ffff {
-                    line += " mask \(InetAddress(ipv4: persistence.netmask))"
-                } else if service.key.family == .inet6, persistence.netmask != 128 {
+                if service.key.family == .ipv4, persistence.netmask != 0xffff_ffff {
+                    line += " mask \(IPAddress(ipv4: persistence.netmask))"
+                } else if service.key.family == .ipv6, persistence.netmask != 128 {
                     line += " mask \(persistence.netmask)"
                 }
             }
@@ -67,7 +69,7 @@ public struct IPVSListing: Sendable {
 
     private func destinationLine(_ destination: Destination, in service: VirtualService) -> String {
         var name = destination.address.withPort(destination.port)
-        if destination.address.family == .inet { name = String(name.prefix(28)) }
+        if destination.address.family == .ipv4 { name = String(name.prefix(28)) }
         let stats = destination.statistics ?? IPVSStatistics()
         switch format {
         case .connections:
@@ -111,8 +113,8 @@ public struct IPVSListing: Sendable {
     static func ipvsadmOrder(_ a: VirtualService, _ b: VirtualService) -> Bool {
         func parts(_ s: VirtualService) -> (mark: UInt32, family: UInt16, proto: UInt16, address: [UInt8], port: UInt16) {
             switch s.key {
-            case .firewallMark(let mark, let family): (mark, family.rawValue, 0, [UInt8](repeating: 0, count: family == .inet ? 4 : 16), 0)
-            case .address(let proto, let address, let port): (0, address.family.rawValue, proto.rawValue, address.bytes, port)
+            case .firewallMark(let mark, let family): (mark, family.addressFamily, 0, [UInt8](repeating: 0, count: family == .ipv4 ? 4 : 16), 0)
+            case .address(let proto, let address, let port): (0, address.family.addressFamily, proto.rawValue, address.bytes, port)
             }
         }
         let x = parts(a), y = parts(b)

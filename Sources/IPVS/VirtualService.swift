@@ -1,3 +1,5 @@
+import Addressing
+
 /// A virtual service and its destinations: one entry of the kernel IPVS table.
 public struct VirtualService: Hashable, Sendable, Codable {
     /// Client affinity: connections from one client (netmask) go to one real server for `timeout` seconds.
@@ -12,8 +14,8 @@ public struct VirtualService: Hashable, Sendable, Codable {
         }
 
         /// One client per entry for the family: 255.255.255.255 or /128.
-        public static func perClient(timeout: UInt32 = 300, family: InetAddress.Family) -> Persistence {
-            Persistence(timeout: timeout, netmask: family == .inet ? 0xffff_ffff : 128)
+        public static func perClient(timeout: UInt32 = 300, family: IPAddress.Family) -> Persistence {
+            Persistence(timeout: timeout, netmask: family == .ipv4 ? 0xffff_ffff : 128)
         }
     }
 

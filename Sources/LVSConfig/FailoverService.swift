@@ -1,3 +1,5 @@
+import Addressing
+
 /// A `failover NAME { ... }` block (`service = fos`): a service the active director runs itself, started with
 /// `start_cmd`, stopped with `stop_cmd`, and checked with send/expect on `port`.
 public struct FailoverService: Hashable, Sendable {

@@ -1,3 +1,5 @@
+import Addressing
+
 /// The keywords outside any block. Defaults are Piranha's (lvsconfig.c `lvsParseConfig`) unless marked h2e.
 public struct GlobalSettings: Hashable, Sendable {
     /// `serial_no`: a number the GUI bumps on every change. Default 0.

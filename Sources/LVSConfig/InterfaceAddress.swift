@@ -1,3 +1,5 @@
+import Addressing
+
 /// `IP dev[:alias]`, as in `address = 10.0.0.10 eth0:1` and `nat_router = 192.168.1.254 eth1:1`: an address and
 /// the interface (and optional alias label) the active director puts it on.
 public struct InterfaceAddress: Hashable, Sendable, CustomStringConvertible {

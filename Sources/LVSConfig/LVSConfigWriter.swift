@@ -1,3 +1,5 @@
+import Addressing
+
 /// Writes an `LVSConfiguration` as canonical lvs.cf text: Piranha's layout (tab indents, `key = value`), the
 /// keywords in a fixed order, values that equal their default left out except `active`, `address`, `port`,
 /// `protocol`, `scheduler`, `weight`, `network` and `service`. `LVSConfigParser.parse(write(c))` gives back `c`.

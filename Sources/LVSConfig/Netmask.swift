@@ -1,3 +1,5 @@
+import Addressing
+
 /// A contiguous netmask, kept as its prefix length.
 ///
 /// lvs.cf writes IPv4 masks dotted (`255.255.255.0`); h2e also reads a bare prefix length (`24`, `64`), the only

@@ -1,3 +1,5 @@
+import Addressing
+
 /// The blocks: global section, virtual, failover, server.
 extension Parser {
     /// Where each keyword of a block was last set, for "set again" warnings and for later checks.

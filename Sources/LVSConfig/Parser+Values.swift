@@ -1,3 +1,4 @@
+import Addressing
 import AgentWire
 /// Typed readers for the values of a statement. Each reports what is wrong with the value and what is allowed,
 /// and returns nil then.

@@ -1,3 +1,5 @@
+import Addressing
+
 /// A `server NAME { ... }` block inside a virtual server: one IPVS destination.
 public struct RealServer: Hashable, Sendable {
     public var name: String

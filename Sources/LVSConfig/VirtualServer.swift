@@ -1,3 +1,5 @@
+import Addressing
+
 /// A `virtual NAME { ... }` block: one IPVS service and its real servers.
 ///
 /// Defaults are Piranha's (lvsconfig.c `lvsInitVirtualServer`) except `scheduler` (h2e: lblc) and the h2e keywords.

@@ -1,3 +1,4 @@
+import Addressing
 import AgentWire
 import NIOCore
 import NIOPosix

@@ -1,3 +1,4 @@
+import Addressing
 import NIOCore
 import Synchronization
 

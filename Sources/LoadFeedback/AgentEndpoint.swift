@@ -1,3 +1,4 @@
+import Addressing
 import HostSystem
 
 /// An h2e-agent's address and port, as the director connects to it: what ``AgentClient/Target`` asks and what

@@ -1,3 +1,4 @@
+import Addressing
 import HostSystem
 import ArgumentParser
 import LoadAgent

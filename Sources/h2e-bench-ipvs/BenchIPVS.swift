@@ -1,3 +1,4 @@
+import Addressing
 import IPVS
 
 #if canImport(Glibc)
@@ -60,9 +61,9 @@ struct BenchIPVS {
 
     static func table(services: Int, destinations: Int) -> IPVSTable {
         IPVSTable(services: (0..<services).map { s in
-            var service = VirtualService(key: .address(.tcp, InetAddress(ipv4: 0x0a00_0000 | UInt32(s)), port: 80))
+            var service = VirtualService(key: .address(.tcp, IPAddress(ipv4: 0x0a00_0000 | UInt32(s)), port: 80))
             service.destinations = (0..<destinations).map { d in
-                Destination(address: InetAddress(ipv4: 0xac10_0000 | UInt32(d + 1)), port: 80, weight: 32)
+                Destination(address: IPAddress(ipv4: 0xac10_0000 | UInt32(d + 1)), port: 80, weight: 32)
             }
             return service
         })

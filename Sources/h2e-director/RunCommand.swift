@@ -1,3 +1,4 @@
+import Addressing
 import ArgumentParser
 import Director
 import Heartbeat

@@ -1,3 +1,4 @@
+import Addressing
 import HealthCheck
 import IPVS
 import LVSConfig
@@ -10,7 +11,7 @@ final class DesiredTableMapperTests: XCTestCase {
     let web1 = RealServerID(virtual: "web", server: "web1")
     let web2 = RealServerID(virtual: "web", server: "web2")
     let m1 = RealServerID(virtual: "marked", server: "m1")
-    let webKey = ServiceKey.address(.tcp, InetAddress("10.0.0.10")!, port: 80)
+    let webKey = ServiceKey.address(.tcp, IPAddress("10.0.0.10")!, port: 80)
 
     func map(
         _ text: String = TestConfigurations.web, health: [RealServerID: HealthState] = [:],
@@ -22,7 +23,7 @@ final class DesiredTableMapperTests: XCTestCase {
     }
 
     func weight(_ table: DesiredTable, _ key: ServiceKey, _ address: String) -> Int? {
-        table.table[key]?.destinations.first { $0.address == InetAddress(address)! }?.weight
+        table.table[key]?.destinations.first { $0.address == IPAddress(address)! }?.weight
     }
 
     func testOneServicePerActiveVirtualWithItsSettings() {
@@ -34,7 +35,7 @@ final class DesiredTableMapperTests: XCTestCase {
         XCTAssertEqual(web.destinations.map(\.id.description), ["10.0.0.2:80", "10.0.0.3:80"], "inactive server left out")
         XCTAssertEqual(web.destinations.map(\.weight), [32, 16])
         XCTAssertEqual(web.destinations.map(\.forwarding), [.directRoute, .directRoute])
-        let marked = desired.table[.firewallMark(100, family: .inet)]!
+        let marked = desired.table[.firewallMark(100, family: .ipv4)]!
         XCTAssertEqual(marked.scheduler, .localityBasedLeastConnection, "lblc is the default scheduler")
         XCTAssertEqual(marked.persistence, VirtualService.Persistence(timeout: 300, netmask: 0xFFFF_FF00))
         XCTAssertEqual(marked.destinations.map(\.port), [0], "fwmark destination without its own port keeps the client's")
@@ -75,11 +76,11 @@ final class DesiredTableMapperTests: XCTestCase {
             }
             """
         let desired = map(text)
-        let dns = desired.table[.address(.udp, InetAddress("2001:db8::10")!, port: 53)]
+        let dns = desired.table[.address(.udp, IPAddress("2001:db8::10")!, port: 53)]
         XCTAssertEqual(dns?.persistence, VirtualService.Persistence(timeout: 60, netmask: 128))
         XCTAssertEqual(dns?.destinations.first?.id.description, "[2001:db8::2]:53")
         XCTAssertEqual(dns?.destinations.first?.forwarding, .masquerade)
-        let mark = desired.table[.firewallMark(7, family: .inet6)]
+        let mark = desired.table[.firewallMark(7, family: .ipv6)]
         XCTAssertEqual(mark?.destinations.first?.port, 8080)
     }
 
@@ -199,7 +200,7 @@ final class SharedFirewallMarkMapperTests: XCTestCase {
         }
 
         """
-    let key = ServiceKey.firewallMark(100, family: .inet)
+    let key = ServiceKey.firewallMark(100, family: .ipv4)
 
     func map(health: [RealServerID: HealthState] = [:]) -> DesiredTable {
         DesiredTableMapper.map(.init(configuration: TestConfigurations.parse(Self.text), health: health))

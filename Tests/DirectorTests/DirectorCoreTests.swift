@@ -1,3 +1,4 @@
+import Addressing
 import HealthCheck
 import IPVS
 import LVSConfig
@@ -8,7 +9,7 @@ import XCTest
 
 final class DirectorCoreTests: XCTestCase {
     let web1 = RealServerID(virtual: "web", server: "web1")
-    let webKey = ServiceKey.address(.tcp, InetAddress("10.0.0.10")!, port: 80)
+    let webKey = ServiceKey.address(.tcp, IPAddress("10.0.0.10")!, port: 80)
 
     func runtime(_ text: String = TestConfigurations.web) throws -> RuntimeConfiguration {
         try RuntimeConfiguration.make(TestConfigurations.parse(text), file: "test.cf", localAddresses: [:]).get()
@@ -17,8 +18,8 @@ final class DirectorCoreTests: XCTestCase {
     func testStartAdoptsTheKernelTableAndIdleReconcilesCostNothing() async throws {
         let existing = VirtualService(
             key: webKey, scheduler: .weightedLeastConnection,
-            destinations: [Destination(address: InetAddress("10.0.0.2")!, port: 80, forwarding: .directRoute, weight: 32)])
-        let stray = VirtualService(key: .address(.tcp, InetAddress("192.0.2.1")!, port: 25))
+            destinations: [Destination(address: IPAddress("10.0.0.2")!, port: 80, forwarding: .directRoute, weight: 32)])
+        let stray = VirtualService(key: .address(.tcp, IPAddress("192.0.2.1")!, port: 25))
         let kernel = InMemoryIPVSKernel(table: IPVSTable(services: [existing, stray]))
         let core = DirectorCore(runtime: try runtime(), kernel: kernel)
         await core.reconcile()
@@ -113,7 +114,7 @@ final class DirectorCoreTests: XCTestCase {
     }
 
     func testHardShutdownRemovesOnlyConfiguredServices() async throws {
-        let stray = VirtualService(key: .address(.tcp, InetAddress("192.0.2.1")!, port: 25))
+        let stray = VirtualService(key: .address(.tcp, IPAddress("192.0.2.1")!, port: 25))
         let kernel = InMemoryIPVSKernel()
         let core = DirectorCore(runtime: try runtime(), kernel: kernel)
         await core.reconcile()

@@ -1,3 +1,4 @@
+import Addressing
 import HostSystem
 import HealthCheck
 import IPVS
@@ -292,7 +293,7 @@ final class DirectorModelTests: XCTestCase {
         XCTAssertEqual(model.health[web1]?.state, .up)
         XCTAssertNil(model.health[web2])
         XCTAssertNil(model.weights[web2])
-        XCTAssertEqual(model.desired.table[.address(.tcp, InetAddress("10.0.0.10")!, port: 80)]?.destinations.count, 1)
+        XCTAssertEqual(model.desired.table[.address(.tcp, IPAddress("10.0.0.10")!, port: 80)]?.destinations.count, 1)
         let reweighted = withoutWeb2.replacing("weight = 32", with: "weight = 64")
         model.reconfigure(TestConfigurations.parse(reweighted), now: at(11))
         XCTAssertEqual(model.weights[web1]?.weight, 64, "a changed configured weight scales the feedback weight")

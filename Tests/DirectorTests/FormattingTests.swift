@@ -1,3 +1,4 @@
+import Addressing
 import HealthCheck
 import Heartbeat
 import IPVS
@@ -23,12 +24,12 @@ final class FormattingTests: XCTestCase {
         var health = HealthCheckStatistics()
         health.passed = 10
         health.failed = 2
-        var destination = Destination(address: InetAddress("10.0.0.2")!, port: 80, weight: 27)
+        var destination = Destination(address: IPAddress("10.0.0.2")!, port: 80, weight: 27)
         destination.activeConnections = 4
         var statistics = IPVSStatistics()
         statistics.connections = 99
         destination.statistics = statistics
-        let table = IPVSTable(services: [VirtualService(key: .address(.tcp, InetAddress("10.0.0.10")!, port: 80), destinations: [destination])])
+        let table = IPVSTable(services: [VirtualService(key: .address(.tcp, IPAddress("10.0.0.10")!, port: 80), destinations: [destination])])
         let text = MetricsText.render(.init(
             counters: .init(weightChanges: 5, failovers: 1, netlinkErrors: 2, changesApplied: 9, reloads: 1, reloadFailures: 0, role: .active,
                 loadFailures: ["timeout": 4, "wrong_server": 1]),

@@ -1,3 +1,4 @@
+import Addressing
 import Foundation
 import HealthCheck
 import IPVS
@@ -80,7 +81,7 @@ final class HostileInputTests: XCTestCase {
         }
         let overrides = await core.model.overrides
         XCTAssertEqual(overrides, [:])
-        let weight = await kernel.current[.address(.tcp, InetAddress("10.0.0.10")!, port: 80)]?.destinations
+        let weight = await kernel.current[.address(.tcp, IPAddress("10.0.0.10")!, port: 80)]?.destinations
             .first { $0.id.description == "10.0.0.2:80" }?.weight
         XCTAssertEqual(weight, 32, "the table is unchanged")
     }

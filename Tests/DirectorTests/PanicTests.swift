@@ -1,3 +1,4 @@
+import Addressing
 import HealthCheck
 import IPVS
 import LVSConfig
@@ -197,7 +198,7 @@ final class PanicTests: XCTestCase {
         let core = DirectorCore(runtime: runtime, kernel: kernel)
         await core.reconcile()
         for server in ["web1", "web2", "web3"] { await core.healthChanged(id(server), to: .down(.timeout)) }
-        let key = ServiceKey.address(.tcp, InetAddress("10.0.0.10")!, port: 80)
+        let key = ServiceKey.address(.tcp, IPAddress("10.0.0.10")!, port: 80)
         let weights = await kernel.current[key]?.destinations.map(\.weight)
         XCTAssertEqual(weights, [8, 8, 8])
         let log = await kernel.log.map(\.description)

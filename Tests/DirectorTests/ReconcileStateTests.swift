@@ -1,3 +1,4 @@
+import Addressing
 import IPVS
 import NIOCore
 import XCTest
@@ -6,11 +7,11 @@ import XCTest
 
 final class ReconcileStateTests: XCTestCase {
     let t0 = NIODeadline.uptimeNanoseconds(5_000_000_000)
-    let key = ServiceKey.address(.tcp, InetAddress("10.0.0.10")!, port: 80)
+    let key = ServiceKey.address(.tcp, IPAddress("10.0.0.10")!, port: 80)
 
     func table(weight: Int) -> IPVSTable {
         IPVSTable(services: [
-            VirtualService(key: key, destinations: [Destination(address: InetAddress("10.0.0.2")!, port: 80, weight: weight)])
+            VirtualService(key: key, destinations: [Destination(address: IPAddress("10.0.0.2")!, port: 80, weight: weight)])
         ])
     }
 

@@ -1,12 +1,13 @@
+import Addressing
 import IPVS
 import XCTest
 
 final class IPVSReconcilerTests: XCTestCase {
-    private let web = ServiceKey.address(.tcp, InetAddress("10.0.0.1")!, port: 80)
-    private let mark = ServiceKey.firewallMark(100, family: .inet)
+    private let web = ServiceKey.address(.tcp, IPAddress("10.0.0.1")!, port: 80)
+    private let mark = ServiceKey.firewallMark(100, family: .ipv4)
 
     private func server(_ last: Int, weight: Int = 32, port: UInt16 = 80) -> Destination {
-        Destination(address: InetAddress("10.0.0.\(last)")!, port: port, weight: weight)
+        Destination(address: IPAddress("10.0.0.\(last)")!, port: port, weight: weight)
     }
 
     private func table(_ services: VirtualService...) -> IPVSTable { IPVSTable(services: services) }
@@ -46,9 +47,9 @@ final class IPVSReconcilerTests: XCTestCase {
     }
 
     func testSchedulerOrPersistenceChangeEditsTheServiceInPlace() {
-        let desired = VirtualService(key: mark, scheduler: .weightedLeastConnection, persistence: .perClient(timeout: 600, family: .inet), destinations: [server(2, port: 0)])
+        let desired = VirtualService(key: mark, scheduler: .weightedLeastConnection, persistence: .perClient(timeout: 600, family: .ipv4), destinations: [server(2, port: 0)])
         let changes = IPVSReconciler.changes(from: table(VirtualService(key: mark, destinations: [server(2, port: 0)])), to: table(desired))
-        XCTAssertEqual(changes, [.updateService(VirtualService(key: mark, scheduler: .weightedLeastConnection, persistence: .perClient(timeout: 600, family: .inet)))])
+        XCTAssertEqual(changes, [.updateService(VirtualService(key: mark, scheduler: .weightedLeastConnection, persistence: .perClient(timeout: 600, family: .ipv4)))])
         XCTAssertEqual(changes.first?.description, "edit service FWM 100 wlc persistent 600")
     }
 
@@ -91,14 +92,14 @@ final class IPVSReconcilerTests: XCTestCase {
     }
 
     private func randomTable(_ g: inout SplitMix) -> IPVSTable {
-        let keys: [ServiceKey] = [web, mark, .address(.udp, InetAddress("2001:db8::1")!, port: 53), .firewallMark(7, family: .inet6)]
+        let keys: [ServiceKey] = [web, mark, .address(.udp, IPAddress("2001:db8::1")!, port: 53), .firewallMark(7, family: .ipv6)]
         var services: [VirtualService] = []
         for key in keys where g.next() % 3 != 0 {
             var service = VirtualService(key: key, scheduler: [Scheduler.localityBasedLeastConnection, .roundRobin][Int(g.next() % 2)])
             if g.next() % 2 == 0 { service.persistence = .perClient(timeout: 300, family: key.family) }
-            let v6 = key.family == .inet6
+            let v6 = key.family == .ipv6
             for last in 2..<(2 + Int(g.next() % 5)) where g.next() % 4 != 0 {
-                let address = InetAddress(v6 ? "2001:db8::\(last)" : "10.0.0.\(last)")!
+                let address = IPAddress(v6 ? "2001:db8::\(last)" : "10.0.0.\(last)")!
                 service.destinations.append(Destination(address: address, port: 80, weight: Int(g.next() % 4) * 8))
             }
             services.append(service)

@@ -1,3 +1,4 @@
+import Addressing
 import Foundation
 import IPVS
 import XCTest
@@ -63,14 +64,14 @@ final class IPVSKernelTests: XCTestCase {
     }
 
     func testFirewallMarksPersistenceIPv6AndFlagsListLikeIpvsadm() async throws {
-        var fwm = VirtualService(key: .firewallMark(100, family: .inet), scheduler: .localityBasedLeastConnection,
+        var fwm = VirtualService(key: .firewallMark(100, family: .ipv4), scheduler: .localityBasedLeastConnection,
                                  persistence: .init(timeout: 600, netmask: 0xffff_ff00))
         fwm.destinations = [Destination(address: v4("10.0.0.2"), port: 0, weight: 32), Destination(address: v4("10.0.0.3"), port: 0, weight: 32)]
-        var fwm6 = VirtualService(key: .firewallMark(7, family: .inet6), scheduler: .roundRobin, persistence: .init(timeout: 30, netmask: 64))
-        fwm6.destinations = [Destination(address: InetAddress("2001:db8::10")!, port: 0, forwarding: .tunnel)]
-        var v6 = VirtualService(key: .address(.udp, InetAddress("2001:db8::1")!, port: 53), scheduler: .sourceHashing,
+        var fwm6 = VirtualService(key: .firewallMark(7, family: .ipv6), scheduler: .roundRobin, persistence: .init(timeout: 30, netmask: 64))
+        fwm6.destinations = [Destination(address: IPAddress("2001:db8::10")!, port: 0, forwarding: .tunnel)]
+        var v6 = VirtualService(key: .address(.udp, IPAddress("2001:db8::1")!, port: 53), scheduler: .sourceHashing,
                                 onePacket: true, schedulerFlags: [.fallback, .port])
-        v6.destinations = [Destination(address: InetAddress("2001:db8::5")!, port: 53, forwarding: .masquerade, weight: 3)]
+        v6.destinations = [Destination(address: IPAddress("2001:db8::5")!, port: 53, forwarding: .masquerade, weight: 3)]
         var sctp = VirtualService(key: .address(.sctp, v4("10.0.0.1"), port: 3868), scheduler: .maglevHashing, schedulerFlags: [.port])
         sctp.destinations = [Destination(address: v4("10.0.0.4"), port: 3868, weight: 65535)]
         let desired = IPVSTable(services: [fwm, fwm6, v6, sctp])
@@ -85,8 +86,8 @@ final class IPVSKernelTests: XCTestCase {
         // What we read back is what we wrote.
         let table = try await client.table()
         XCTAssertEqual(IPVSReconciler.changes(from: table, to: desired), [])
-        XCTAssertEqual(table[.firewallMark(100, family: .inet)]?.persistence, .init(timeout: 600, netmask: 0xffff_ff00))
-        XCTAssertEqual(table[.address(.udp, InetAddress("2001:db8::1")!, port: 53)]?.schedulerFlags, [.fallback, .port])
+        XCTAssertEqual(table[.firewallMark(100, family: .ipv4)]?.persistence, .init(timeout: 600, netmask: 0xffff_ff00))
+        XCTAssertEqual(table[.address(.udp, IPAddress("2001:db8::1")!, port: 53)]?.schedulerFlags, [.fallback, .port])
     }
 
     func testWeightAndThresholdEditsHappenInPlace() async throws {
@@ -122,7 +123,7 @@ final class IPVSKernelTests: XCTestCase {
             """)
         var web = VirtualService(key: .address(.tcp, v4("10.0.0.1"), port: 80), scheduler: .localityBasedLeastConnection)
         web.destinations = [Destination(address: v4("10.0.0.3"), port: 80, weight: 16), Destination(address: v4("10.0.0.2"), port: 80, weight: 32)]
-        var marked = VirtualService(key: .firewallMark(100, family: .inet), scheduler: .weightedLeastConnection, persistence: .perClient(timeout: 300, family: .inet))
+        var marked = VirtualService(key: .firewallMark(100, family: .ipv4), scheduler: .weightedLeastConnection, persistence: .perClient(timeout: 300, family: .ipv4))
         marked.destinations = [Destination(address: v4("10.0.0.2"), port: 0, weight: 5)]
         let desired = IPVSTable(services: [marked, web])
         let identicalChanges = IPVSReconciler.changes(from: try await client.table(), to: desired)
@@ -146,9 +147,9 @@ final class IPVSKernelTests: XCTestCase {
     func testABatchedApplyConvergesAndNamesTheChangeTheKernelRefused() async throws {
         // 600 services x 4 destinations: 3,000 changes, about a dozen datagrams.
         let desired = IPVSTable(services: (0..<600).map { s in
-            var service = VirtualService(key: .address(.tcp, InetAddress(ipv4: 0x0a01_0000 | UInt32(s)), port: 80))
+            var service = VirtualService(key: .address(.tcp, IPAddress(ipv4: 0x0a01_0000 | UInt32(s)), port: 80))
             service.destinations = (1...4).map { d in
-                Destination(address: InetAddress(ipv4: 0xac11_0000 | UInt32(d)), port: 80, forwarding: .directRoute, weight: d)
+                Destination(address: IPAddress(ipv4: 0xac11_0000 | UInt32(d)), port: 80, forwarding: .directRoute, weight: d)
             }
             return service
         })

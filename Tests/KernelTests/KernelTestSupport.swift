@@ -1,3 +1,4 @@
+import Addressing
 import Foundation
 import IPVS
 import TestSupport
@@ -80,4 +81,4 @@ func cgroupV2CPURoot(file: StaticString = #filePath, line: UInt = #line) throws 
     return root
 }
 
-func v4(_ text: String) -> InetAddress { InetAddress(text)! }
+func v4(_ text: String) -> IPAddress { IPAddress(text)! }

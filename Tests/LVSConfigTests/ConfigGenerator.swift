@@ -1,3 +1,4 @@
+import Addressing
 import HostSystem
 @testable import LVSConfig
 

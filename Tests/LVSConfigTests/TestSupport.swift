@@ -1,3 +1,4 @@
+import Addressing
 import XCTest
 
 @testable import LVSConfig

@@ -1,4 +1,4 @@
-import HostSystem
+import Addressing
 import XCTest
 
 final class HostPortTests: XCTestCase {
