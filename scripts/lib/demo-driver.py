@@ -401,19 +401,23 @@ class Demo:
             weight = {w: servers.get(w, {}).get("weight") for w in WEBS}
             if not self.expect(None not in weight.values(), "weights %s" % weight):
                 return None
-            others = [weight[w] for w in WEBS if w != "web1"]
+            reasons = {w: servers.get(w, {}).get("reason", "") for w in WEBS}
+            # web1 must end below its peers, but a peer readmitted after a flap (a starved guest can time its checks
+            # out) is in a slow start: its weight says nothing about load, so it is left out of the comparison.
+            others = [weight[w] for w in WEBS if w != "web1" and "slow start" not in reasons[w]]
             if "drop" not in before and before.get("web1") is not None and weight["web1"] < before["web1"]:
                 before["drop"] = now
-            reason = servers["web1"].get("reason", "")
-            if not self.expect(weight["web1"] <= FALLEN * (before.get("web1") or BASE_WEIGHT) and weight["web1"] < min(others)
-                               and "load" in reason and "slow start" not in reason,
-                               "weights on %s: %s (web1: %s)" % (d, weight, reason)):
+            reason = reasons["web1"]
+            if not self.expect(weight["web1"] <= FALLEN * (before.get("web1") or BASE_WEIGHT) and others
+                               and weight["web1"] < min(others) and "load" in reason and "slow start" not in reason,
+                               "weights on %s: %s (%s)" % (d, weight, "; ".join("%s: %s" % (w, reasons[w]) for w in WEBS))):
                 return None
             self.load_done = now
             self.fell = (before.get("web1"), weight["web1"], now - start, servers["web1"].get("load"))
             return "web1's weight fell %s -> %s in %.1f s (%s: %s); web2/web3 at %s" % (
                 before.get("web1"), weight["web1"], now - start, d, servers["web1"]["reason"],
-                "/".join(str(o) for o in others))
+                "/".join("%s%s" % (weight[w], " (slow start)" if "slow start" in reasons[w] else "")
+                         for w in WEBS if w != "web1"))
 
         try:
             self.phase("web1 gets busy: a CPU burner saturates its cgroup's quota (cpu.max %d %%)" % WEB1_QUOTA,
