@@ -74,7 +74,9 @@ public enum DirectorDaemon {
         await core.logUnmatchedOverrides()
         let takeover: any TakeoverSystem
         do {
-            takeover = LinuxTakeoverSystem(netlink: try RouteNetlink())
+            // mark_rules is read at the start: a reload that changes it takes effect at the next start.
+            takeover = LinuxTakeoverSystem(
+                netlink: try RouteNetlink(), markTool: runtime.markTool, ruleDirectory: options.stateDirectory)
         } catch {
             throw DirectorStartError.system("cannot open route netlink for the virtual addresses: \(error)")
         }

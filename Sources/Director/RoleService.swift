@@ -17,6 +17,7 @@ public actor RoleService: Service {
     private let plan: RuntimeConfiguration.RolePlan
     private let logger: Logger
     private var addresses: [VirtualAddress]
+    private var marks: [SiteMarks]?
     private var activeCommand: String?
     private var inactiveCommand: String?
     private var role: DirectorRole?
@@ -26,10 +27,12 @@ public actor RoleService: Service {
 
     public init(runtime: RuntimeConfiguration, core: DirectorCore, system: any TakeoverSystem, logger: Logger) {
         self.core = core
-        self.executor = TakeoverExecutor(system: system, clock: ContinuousClock())
+        self.executor = TakeoverExecutor(
+            system: system, clock: ContinuousClock(), announceRate: runtime.configuration.global.announceRate)
         self.plan = runtime.role
         self.logger = logger
         self.addresses = runtime.virtualAddresses
+        self.marks = runtime.siteMarks
         self.activeCommand = runtime.configuration.global.activeCommand
         self.inactiveCommand = runtime.configuration.global.inactiveCommand
     }
@@ -78,8 +81,8 @@ public actor RoleService: Service {
         // read when the resync is due, sync-daemon calls) never delays a failover.
         let steps =
             newRole == .active
-            ? TakeoverStep.becomeActive(addresses: addresses, command: activeCommand)
-            : TakeoverStep.becomeBackup(addresses: addresses, command: inactiveCommand)
+            ? TakeoverStep.becomeActive(addresses: addresses, marks: marks, command: activeCommand)
+            : TakeoverStep.becomeBackup(addresses: addresses, marks: marks != nil, command: inactiveCommand)
         await begin(steps, what: newRole == .active ? "taking over" : "giving up")
         await core.roleChanged(to: newRole, reason: why, takeover: takeover)
         await failoverServices?.roleChanged(active: newRole == .active)
@@ -108,18 +111,26 @@ public actor RoleService: Service {
         }
     }
 
-    /// A reload changed the virtual addresses: an active director takes the new ones over and gives the
-    /// dropped ones up at once; commands are not run again.
+    /// A reload changed the virtual or site addresses: an active director gives the dropped ones up, replaces
+    /// the site marks when they changed, and takes the new ones over (only the difference: an unchanged address is
+    /// neither removed nor announced again); commands are not run again.
     public func reconfigure(_ runtime: RuntimeConfiguration) async {
         let new = runtime.virtualAddresses
-        let added = new.filter { !addresses.contains($0) }
-        let removed = addresses.filter { !new.contains($0) }
+        let newSet = Set(new)
+        let oldSet = Set(addresses)
+        let added = new.filter { !oldSet.contains($0) }
+        let removed = addresses.filter { !newSet.contains($0) }
+        let oldMarks = marks
         addresses = new
+        marks = runtime.siteMarks
         activeCommand = runtime.configuration.global.activeCommand
         inactiveCommand = runtime.configuration.global.inactiveCommand
         guard role == .active else { return }
+        // New marks before new addresses, dropped addresses before their marks: a site address is never held
+        // unmarked. Sites dropped altogether (marks now nil) take h2e's rules away.
+        let markSteps: [TakeoverStep] = oldMarks == marks ? [] : [.installMarks(marks ?? [])]
         let steps =
-            removed.map { TakeoverStep.removeAddress($0) }
+            removed.map { TakeoverStep.removeAddress($0) } + markSteps
             + TakeoverStep.becomeActive(addresses: added, command: nil)
         await begin(steps, what: "reload")
     }

@@ -26,7 +26,20 @@ public struct RuntimeConfiguration: Sendable {
     public var file: String
     public var healthTargets: [RealServerID: HealthTarget]
     public var loadSources: [String: LoadSource]
+    /// The VIPs, then the site addresses (``VirtualServer/allSiteAddresses``), each once.
     public var virtualAddresses: [VirtualAddress]
+    /// The marks of the site addresses, one entry per fwmark; nil when no virtual server has site addresses (then
+    /// h2e installs and removes no rules at all).
+    public var siteMarks: [SiteMarks]? = nil
+    /// What installs ``siteMarks`` (lvs.cf `mark_rules`); nil for `none`.
+    public var markTool: MarkRuleTool? {
+        switch configuration.global.markRules {
+        case .nftables: .nftables
+        case .iptables: .iptables(legacy: false)
+        case .iptablesLegacy: .iptables(legacy: true)
+        case .none: nil
+        }
+    }
     public var role: RolePlan
     /// `service = fos`: the active failover blocks (then there are no virtual servers, health targets or IPVS).
     public var failoverPlans: [FailoverPlan] = []
@@ -48,6 +61,9 @@ public struct RuntimeConfiguration: Sendable {
         var targets: [RealServerID: HealthTarget] = [:]
         var sources: [String: LoadSource] = [:]
         var addresses: [VirtualAddress] = []
+        var sites: [VirtualAddress] = []
+        var marks: [UInt32: [IPAddress]] = [:]
+        var markOrder: [UInt32] = []
         var plans: [FailoverPlan] = []
         var configuration = configuration
         let global = configuration.global
@@ -113,7 +129,22 @@ public struct RuntimeConfiguration: Sendable {
                     problems.append("virtual \(virtual.name): \(error)")
                 }
             }
+            // Site addresses: /32 or /128 on the site device, marked with the virtual's fwmark.
+            let siteAddresses = virtual.allSiteAddresses
+            if let mark = virtual.firewallMark, let device = virtual.effectiveSiteDevice, !siteAddresses.isEmpty {
+                if marks[mark] == nil { markOrder.append(mark) }
+                for site in siteAddresses {
+                    do {
+                        let vip = try VirtualAddress(address: "\(site) \(device)")
+                        if !sites.contains(vip) { sites.append(vip) }
+                        if !(marks[mark]?.contains(site) ?? false) { marks[mark, default: []].append(site) }
+                    } catch {
+                        problems.append("virtual \(virtual.name): site address \(site): \(error)")
+                    }
+                }
+            }
         }
+        for site in sites where !addresses.contains(site) { addresses.append(site) }
         if global.service == .lvs, global.network == .nat, let router = global.natRouter {
             do {
                 let vip = try VirtualAddress(
@@ -140,6 +171,7 @@ public struct RuntimeConfiguration: Sendable {
             configuration: configuration, file: file, healthTargets: targets, loadSources: sources,
             virtualAddresses: addresses, role: role)
         runtime.failoverPlans = plans
+        if !markOrder.isEmpty { runtime.siteMarks = markOrder.map { SiteMarks(mark: $0, addresses: marks[$0] ?? []) } }
         return .success(runtime)
     }
 

@@ -7,6 +7,8 @@ public enum TakeoverStep: Sendable, Hashable, CustomStringConvertible {
     case announce([VirtualAddress], count: Int, interval: Duration)
     /// A shell command (`active_cmd`, `inactive_cmd`).
     case runCommand(String)
+    /// Replaces h2e's firewall-mark rules with these (none: removes them).
+    case installMarks([SiteMarks])
 
     public var description: String {
         switch self {
@@ -15,22 +17,30 @@ public enum TakeoverStep: Sendable, Hashable, CustomStringConvertible {
         case .announce(let vips, let count, let interval):
             "announce \(vips.map(\.address).joined(separator: ", ")) \(count) times every \(interval)"
         case .runCommand(let command): "run \(command)"
+        case .installMarks(let marks):
+            marks.isEmpty
+                ? "remove the site marks"
+                : "mark \(marks.reduce(0) { $0 + $1.addresses.count }) site addresses (fwmark "
+                    + "\(marks.map { String($0.mark) }.joined(separator: ", ")))"
         }
     }
 
-    /// Taking the addresses over: add them, announce them (Piranha's send_arp: 5 times, 1 s apart), run `active_cmd`.
+    /// Taking the addresses over: install the site marks (`marks`, nil when no virtual server has site
+    /// addresses), add the addresses, announce them (Piranha's send_arp: 5 times, 1 s apart), run `active_cmd`.
+    /// The marks go first, so that no packet to a site address reaches a director that holds it unmarked.
     public static func becomeActive(
-        addresses: [VirtualAddress], command: String?, announcements: Int = 5, interval: Duration = .seconds(1)
+        addresses: [VirtualAddress], marks: [SiteMarks]? = nil, command: String?, announcements: Int = 5,
+        interval: Duration = .seconds(1)
     ) -> [TakeoverStep] {
-        addresses.map { .addAddress($0) }
+        (marks.map { [.installMarks($0)] } ?? []) + addresses.map { .addAddress($0) }
             + (addresses.isEmpty || announcements < 1 ? [] : [.announce(addresses, count: announcements, interval: interval)])
             + (command.map { [.runCommand($0)] } ?? [])
     }
 
-    /// Giving the addresses up (also at start, for addresses left behind by a killed director): remove them, run
-    /// `inactive_cmd`.
-    public static func becomeBackup(addresses: [VirtualAddress], command: String?) -> [TakeoverStep] {
-        addresses.map { .removeAddress($0) } + (command.map { [.runCommand($0)] } ?? [])
+    /// Giving the addresses up (also at start, for addresses and marks left behind by a killed director): remove
+    /// them, then the site marks when `marks` (some virtual server has site addresses), run `inactive_cmd`.
+    public static func becomeBackup(addresses: [VirtualAddress], marks: Bool = false, command: String?) -> [TakeoverStep] {
+        addresses.map { .removeAddress($0) } + (marks ? [.installMarks([])] : []) + (command.map { [.runCommand($0)] } ?? [])
     }
 }
 
@@ -41,6 +51,8 @@ public protocol TakeoverSystem: Sendable {
     /// Sends one announcement (gratuitous ARP or unsolicited neighbour advertisement) for `address`.
     func announce(_ address: VirtualAddress) async throws
     func run(command: String) async throws
+    /// Replaces h2e's firewall-mark rules with `marks` (empty: removes them).
+    func install(marks: [SiteMarks]) async throws
 }
 
 /// The outcome of ``TakeoverExecutor/execute(_:)``: each step's failures, in order; the other steps succeeded.

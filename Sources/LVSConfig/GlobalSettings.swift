@@ -80,8 +80,28 @@ public struct GlobalSettings: Hashable, Sendable {
     /// `load_slow_start` (h2e): seconds over which a real server that passes its checks again climbs back to its
     /// weight. Default 60; 0 turns slow start off.
     public var loadSlowStart: Int = 60
+    /// `mark_rules` (h2e): what installs the firewall-mark rules of the virtual servers' site addresses
+    /// (`site_address`, `site_addresses`). Default nftables.
+    public var markRules: MarkRulesSetting = .nftables
+    /// `announce_rate` (h2e): gratuitous ARPs / unsolicited neighbour advertisements sent per second at most on a
+    /// takeover, so that a thousand site addresses do not flood the link. Default 1000.
+    public var announceRate: Int = 1000
 
     public init() {}
+}
+
+/// `mark_rules`: the program that marks the traffic of site addresses with their virtual server's fwmark.
+public enum MarkRulesSetting: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
+    /// `nft -f`: one table, `inet h2e`, replaced in one transaction (a Debian director).
+    case nftables
+    /// `iptables-restore` / `ip6tables-restore`: a chain `H2E-MARKS` in the mangle table.
+    case iptables
+    /// The same with `iptables-legacy-restore` (kernels without nf_tables, such as the test guest).
+    case iptablesLegacy = "iptables-legacy"
+    /// No rules: the operator marks the traffic by other means.
+    case none
+
+    public var description: String { rawValue }
 }
 
 /// `reservation_conflict_action`.

@@ -76,6 +76,8 @@ struct Keyword: Sendable {
         Keyword("weight_interval", [.global], h2e: true),
         Keyword("load_hold_timeout", [.global], h2e: true),
         Keyword("load_slow_start", [.global], h2e: true),
+        Keyword("mark_rules", [.global], h2e: true),
+        Keyword("announce_rate", [.global], h2e: true),
         // Virtual and failover (one parser in Piranha: parseVirtualServer).
         Keyword("active", [.virtual, .failover, .server]),
         Keyword("address", [.virtual, .failover, .server]),
@@ -105,6 +107,9 @@ struct Keyword: Sendable {
         Keyword("check_interval", [.virtual], h2e: true),
         Keyword("fall", [.virtual], h2e: true),
         Keyword("panic_threshold", [.virtual], h2e: true),
+        Keyword("site_address", [.virtual], h2e: true),
+        Keyword("site_addresses", [.virtual], h2e: true),
+        Keyword("site_device", [.virtual], h2e: true),
         // Server (parseActualServer) and h2e's max_weight and server_id.
         Keyword("weight", [.server]),
         Keyword("max_weight", [.server], h2e: true),

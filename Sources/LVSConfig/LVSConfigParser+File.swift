@@ -10,12 +10,12 @@ extension LVSConfigParser {
     /// The default lvs.cf location, as Piranha's.
     public static let defaultPath = "/etc/sysconfig/ha/lvs.cf"
 
-    /// Reads and parses the file at `path`: the module's only I/O. Diagnostics name the file as `path`; a file
+    /// Reads and parses the file at `path`, and the `site_addresses` files it names: the module's only I/O. Diagnostics name the file as `path`; a file
     /// that cannot be read, or is larger than `maximumFileSize`, gives one error.
     public static func parseFile(atPath path: String) -> LVSConfigParseResult {
         switch readFile(atPath: path, limit: maximumFileSize) {
         case .success(let bytes):
-            return parse(bytes: bytes, file: path)
+            return loadSiteAddressFiles(parse(bytes: bytes, file: path), configPath: path)
         case .failure(let failure):
             return LVSConfigParseResult(
                 configuration: nil,
@@ -73,4 +73,51 @@ extension LVSConfigParser {
 struct ReadFailureMessage: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
+}
+
+extension LVSConfigParser {
+    /// Reads the `site_addresses` file of every virtual server of `result` into its ``VirtualServer/fileSiteAddresses``:
+    /// the addresses of the virtual's family (a file may list both; a virtual of the other family with the same
+    /// fwmark takes the others). A file that cannot be read or has a bad line is an error naming it.
+    static func loadSiteAddressFiles(_ result: LVSConfigParseResult, configPath: String) -> LVSConfigParseResult {
+        guard var configuration = result.configuration else { return result }
+        var diagnostics = result.diagnostics
+        let directory = configPath.contains("/") ? String(configPath[..<configPath.lastIndex(of: "/")!]) : "."
+        for index in configuration.virtualServers.indices {
+            let virtual = configuration.virtualServers[index]
+            guard let named = virtual.siteAddressFile else { continue }
+            let path = named.hasPrefix("/") ? named : "\(directory.isEmpty ? "/" : directory)/\(named)"
+            switch readFile(atPath: path, limit: maximumFileSize) {
+            case .failure(let failure):
+                diagnostics.append(
+                    LVSDiagnostic(
+                        severity: .error, file: path, line: nil, column: nil,
+                        message: "\(failure) (the site_addresses of virtual '\(virtual.name)' in \(configPath))"))
+            case .success(let bytes) where bytes.count > maximumFileSize:
+                diagnostics.append(
+                    LVSDiagnostic(
+                        severity: .error, file: path, line: nil, column: nil,
+                        message: "larger than \(maximumFileSize) bytes (the site_addresses of virtual '\(virtual.name)')"))
+            case .success(let bytes):
+                let list = SiteAddressList.parse(bytes, file: path)
+                diagnostics += list.diagnostics
+                configuration.virtualServers[index].fileSiteAddresses = list.addresses.filter { $0.family == virtual.family }
+                let others = list.addresses.filter { $0.family != virtual.family }
+                let taken = configuration.virtualServers.contains {
+                    $0.active && $0.firewallMark == virtual.firewallMark && $0.family != virtual.family
+                        && $0.siteAddressFile == named
+                }
+                if virtual.active, let first = others.first, !taken {
+                    diagnostics.append(
+                        LVSDiagnostic(
+                            severity: .warning, file: path, line: nil, column: nil,
+                            message: "\(others.count) \(first.family) addresses (\(first)...) are not used: virtual "
+                                + "'\(virtual.name)' is \(virtual.family); add a virtual with the same fwmark, "
+                                + "\(first.family) servers and this site_addresses file"))
+                }
+            }
+        }
+        let failed = diagnostics.contains { $0.severity == .error }
+        return LVSConfigParseResult(configuration: failed ? nil : configuration, diagnostics: diagnostics)
+    }
 }

@@ -48,6 +48,8 @@ public enum LVSConfigWriter {
         out.line("weight_interval", g.weightInterval, unless: d.weightInterval)
         out.line("load_hold_timeout", g.loadHoldTimeout, unless: d.loadHoldTimeout)
         out.line("load_slow_start", g.loadSlowStart, unless: d.loadSlowStart)
+        out.line("mark_rules", g.markRules.rawValue, unless: d.markRules.rawValue)
+        out.line("announce_rate", g.announceRate, unless: d.announceRate)
 
         for v in configuration.virtualServers {
             out.open("virtual", v.name)
@@ -64,6 +66,9 @@ public enum LVSConfigWriter {
             out.line("check_interval", v.checkInterval, unless: 2)
             out.line("fall", v.fall, unless: 1)
             out.line("panic_threshold", v.panicThreshold, unless: 50)
+            for site in v.siteAddresses { out.line("site_address", site) }
+            out.line("site_addresses", v.siteAddressFile.map(quote))
+            out.line("site_device", v.siteDevice)
             for s in v.realServers {
                 out.open("server", s.name)
                 out.line("address", s.address)

@@ -8,9 +8,12 @@ extension Parser {
 
         subscript(_ name: String) -> SourcePosition? { positions[name] }
 
+        /// Keywords whose lines add up instead of replacing each other.
+        static let repeatable: Set<String> = ["site_address"]
+
         /// Records `statement`, warning when its keyword was set before in the same block.
         mutating func record(_ statement: Statement, sink: inout DiagnosticSink) {
-            if let earlier = positions[statement.name] {
+            if let earlier = positions[statement.name], !Self.repeatable.contains(statement.name) {
                 sink.warning(
                     statement.keyword.position,
                     "'\(statement.name)' is set again (first at line \(earlier.line)); the last value wins, "
@@ -197,6 +200,8 @@ extension Parser {
         case "weight_interval": integer(st, in: 1...3600, unit: " seconds").map { g.weightInterval = $0 }
         case "load_hold_timeout": integer(st, in: 1...86_400, unit: " seconds").map { g.loadHoldTimeout = $0 }
         case "load_slow_start": integer(st, in: 0...3600, unit: " seconds").map { g.loadSlowStart = $0 }
+        case "mark_rules": choice(st, of: MarkRulesSetting.self).map { g.markRules = $0 }
+        case "announce_rate": integer(st, in: 1...1_000_000, unit: " per second").map { g.announceRate = $0 }
         case "virtual", "failover":
             sink.error(st.keyword.position, "'\(st.name)' opens a block: \(st.name) NAME {")
         default: preconditionFailure("global keyword '\(st.name)' in Keyword.all but not parsed")
@@ -376,6 +381,20 @@ extension Parser {
                 case "fall": parser.integer(st, in: 1...1000).map { v.fall = $0 }
                 case "panic_threshold":
                     parser.integer(st, in: 0...100, unit: " percent").map { v.panicThreshold = $0 }
+                case "site_address":
+                    for token in st.values {
+                        guard let site = parser.address(token, of: st.name) else { continue }
+                        if v.siteAddresses.contains(site) {
+                            parser.sink.warning(token.position, "site address \(site) is listed twice")
+                        } else {
+                            v.siteAddresses.append(site)
+                        }
+                    }
+                    if st.values.isEmpty { _ = parser.single(st) }
+                case "site_addresses": parser.string(st).map { v.siteAddressFile = $0 }
+                case "site_device":
+                    parser.single(st).flatMap { parser.deviceLabel($0, of: st.name, allowAlias: false) }
+                        .map { v.siteDevice = $0.0 }
                 case "server": parser.sink.error(st.keyword.position, "'server' opens a block: server NAME {")
                 default: preconditionFailure("virtual keyword '\(st.name)' in Keyword.all but not parsed")
                 }
@@ -384,16 +403,42 @@ extension Parser {
         guard !name.text.isEmpty,
             checkShared(v, kind: "virtual", keyword: keyword, seen: seen, addressOptional: v.firewallMark != nil)
         else { return nil }
-        if v.address == nil, v.active, let mark = v.firewallMark {
+        if v.address == nil, v.active, let mark = v.firewallMark, v.siteAddresses.isEmpty, v.siteAddressFile == nil {
             sink.warning(
                 keyword.position,
                 "virtual '\(v.name)' has fwmark = \(mark) and no address: h2e brings up no VIP for it; the "
-                    + "addresses marked \(mark) must be put on this director and marked by other means")
+                    + "addresses marked \(mark) must be put on this director and marked by other means, or listed "
+                    + "with site_address / site_addresses")
         }
         checkVirtual(v, seen: seen, keyword: keyword, servers: servers)
+        checkSites(v, seen: seen)
         // Piranha turns pmask 255.255.255.255 into "none": a single client address is IPVS's default anyway.
         if v.persistenceNetmask?.prefixLength == v.family.bitCount { v.persistenceNetmask = nil }
         return Located(value: v, keyword: keyword, name: name, seen: seen)
+    }
+
+    /// Site addresses reach the service only through their marks, and go on an interface.
+    mutating func checkSites(_ v: VirtualServer, seen: Seen) {
+        guard let at = seen["site_address"] ?? seen["site_addresses"] else {
+            if let device = seen["site_device"] { sink.warning(device, "site_device has no effect without site_address or site_addresses") }
+            return
+        }
+        guard let mark = v.firewallMark else {
+            sink.error(
+                at,
+                "site addresses need fwmark = MARK in virtual '\(v.name)': their traffic reaches the service by the "
+                    + "mark h2e puts on it")
+            return
+        }
+        if v.effectiveSiteDevice == nil {
+            sink.error(at, "virtual '\(v.name)' has site addresses but no interface for them; add site_device = eth0")
+        }
+        for site in v.siteAddresses where site.family != v.family {
+            sink.error(
+                seen["site_address"] ?? at,
+                "site address \(site) is \(site.family) but virtual '\(v.name)' (fwmark \(mark)) is \(v.family); "
+                    + "IPVS keeps one family per service: list it in a virtual with fwmark \(mark) and \(site.family) servers")
+        }
     }
 
     mutating func loadMonitor(_ st: Statement) -> LoadMonitor? {

@@ -55,6 +55,16 @@ public struct VirtualServer: Hashable, Sendable {
     /// load weight instead of being removed; a timed-out server also waits one check interval before it is
     /// removed, in case the others follow (docs/weights.md). 0 turns panic off. Default 50.
     public var panicThreshold: Int = 50
+    /// `site_address = IP [IP ...]` (h2e, repeatable, fwmark only): addresses the active director puts on
+    /// `site_device`, marks with `fwmark` and announces; the backup holds none of them.
+    public var siteAddresses: [IPAddress] = []
+    /// `site_addresses = PATH` (h2e, fwmark only): a file of more site addresses, one a line, `#` comments; a
+    /// relative path is relative to lvs.cf's directory. Read by ``LVSConfigParser/parseFile(atPath:)``.
+    public var siteAddressFile: String?
+    /// The addresses read from ``siteAddressFile`` (empty until read).
+    public var fileSiteAddresses: [IPAddress] = []
+    /// `site_device` (h2e): the interface the site addresses go on; default the device of `address`.
+    public var siteDevice: String?
     public var realServers: [RealServer] = []
 
     public init(name: String, address: InterfaceAddress?) {
@@ -67,6 +77,15 @@ public struct VirtualServer: Hashable, Sendable {
     public var family: IPAddress.Family {
         address?.address.family ?? realServers.first?.address.family ?? .ipv4
     }
+
+    /// Every site address: the `site_address` lines, then the `site_addresses` file's, without repeats.
+    public var allSiteAddresses: [IPAddress] {
+        var seen = Set(siteAddresses)
+        return siteAddresses + fileSiteAddresses.filter { seen.insert($0).inserted }
+    }
+
+    /// The interface the site addresses go on: `site_device`, else the device of `address`.
+    public var effectiveSiteDevice: String? { siteDevice ?? address?.device }
 
     /// The port a real server is reached on: its own `port`, else this service's.
     public func port(of server: RealServer) -> UInt16 { server.port ?? port }

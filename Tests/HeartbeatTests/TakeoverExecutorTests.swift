@@ -1,4 +1,6 @@
+import Addressing
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import Heartbeat
@@ -23,6 +25,9 @@ actor RecordingSystem: TakeoverSystem {
     func remove(_ address: VirtualAddress) throws { try record("remove \(address.address)") }
     func announce(_ address: VirtualAddress) throws { try record("announce \(address.address)") }
     func run(command: String) throws { try record("run \(command)") }
+    func install(marks: [SiteMarks]) throws {
+        try record("marks " + marks.map { "\($0.mark):\($0.addresses.count)" }.joined(separator: ","))
+    }
 }
 
 final class TakeoverExecutorTests: XCTestCase {
@@ -37,6 +42,44 @@ final class TakeoverExecutorTests: XCTestCase {
         XCTAssertEqual(
             TakeoverStep.becomeBackup(addresses: [a, b], command: "down.sh"),
             [.removeAddress(a), .removeAddress(b), .runCommand("down.sh")])
+    }
+
+    func testSiteMarksGoFirstOnTakeoverAndLastOnGivingUp() throws {
+        let site = try VirtualAddress(address: "10.0.2.1 eth0")
+        let marks = [SiteMarks(mark: 100, addresses: [site.ip])]
+        XCTAssertEqual(
+            TakeoverStep.becomeActive(addresses: [a, site], marks: marks, command: nil, announcements: 1),
+            [.installMarks(marks), .addAddress(a), .addAddress(site), .announce([a, site], count: 1, interval: .seconds(1))])
+        XCTAssertEqual(
+            TakeoverStep.becomeBackup(addresses: [a, site], marks: true, command: "down"),
+            [.removeAddress(a), .removeAddress(site), .installMarks([]), .runCommand("down")])
+        XCTAssertEqual(TakeoverStep.installMarks([]).description, "remove the site marks")
+        XCTAssertEqual(TakeoverStep.installMarks(marks).description, "mark 1 site addresses (fwmark 100)")
+    }
+
+    /// A thousand site addresses must not flood the link: at `announce_rate` 1000 the announcements go in bursts
+    /// of 10 with 10 ms between them. The first burst (the VIPs come first) goes before the later steps.
+    func testAnnouncementsArePacedInBurstsAtTheConfiguredRate() async throws {
+        let sites = try (1...250).map { try VirtualAddress(address: "10.0.\($0 / 200 + 2).\($0 % 200 + 1) eth0") }
+        let system = RecordingSystem()
+        let clock = SkippingClock()
+        let executor = TakeoverExecutor(system: system, clock: clock, announceRate: 1000)
+        let report = await executor.execute(
+            TakeoverStep.becomeActive(addresses: [a] + sites, command: "up", announcements: 2, interval: .seconds(1)))
+        XCTAssertTrue(report.succeeded, "\(report.failures)")
+        let calls = await system.calls
+        let announcements = calls.filter { $0.hasPrefix("announce ") }
+        XCTAssertEqual(announcements.count, 2 * 251, "every address, each round")
+        // The rest of the round runs beside the later steps, so only the first burst is ordered before them.
+        let command = try XCTUnwrap(calls.firstIndex(of: "run up"))
+        XCTAssertEqual(calls[251..<(251 + 10)].filter { $0.hasPrefix("announce ") }.count, 10, "the first burst of 10 before the command")
+        XCTAssertGreaterThanOrEqual(command, 251 + 10)
+        XCTAssertEqual(calls[251], "announce 10.0.0.1", "the VIP is announced first")
+        // Round 1: 251 addresses, 10 at once and 25 bursts after a 10 ms pause each; then 1 s; round 2: 26 bursts.
+        XCTAssertEqual(clock.sleeps, Array(repeating: .milliseconds(10), count: 25) + [.seconds(1)]
+            + Array(repeating: .milliseconds(10), count: 25))
+        XCTAssertEqual(TakeoverExecutor<ContinuousClock>.Pace(rate: 50).burst, 1)
+        XCTAssertEqual(TakeoverExecutor<ContinuousClock>.Pace(rate: 50).pause, .milliseconds(20))
     }
 
     func testRunsStepsInOrderAndFirstAnnouncementBeforeLaterSteps() async {

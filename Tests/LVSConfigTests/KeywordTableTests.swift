@@ -38,7 +38,8 @@ final class KeywordTableTests: XCTestCase {
             "sorry_server": "10.0.0.9", "fwmark": "5", "scheduler": "wrr", "persistent": "9", "pmask": "24",
             "reentry": "5", "load_monitor": "h2e", "quiesce_server": "1", "start_cmd": "/bin/start",
             "stop_cmd": "/bin/stop", "master": "10.0.0.1", "dirs": "[ /a ]", "check_interval": "4", "fall": "3",
-            "panic_threshold": "60",
+            "panic_threshold": "60", "mark_rules": "iptables-legacy", "announce_rate": "500",
+            "site_address": "10.0.2.1 10.0.2.2", "site_addresses": "/etc/h2e/sites.list", "site_device": "eth1",
             "weight": "5", "max_weight": "9", "server_id": "\"web 75\"",
         ]
         for keyword in Keyword.all where Keyword.blockOpeners[keyword.name] == nil {
@@ -53,8 +54,10 @@ final class KeywordTableTests: XCTestCase {
                 switch block {
                 case .global: text = line + "\n"
                 case .virtual:
+                    // Site addresses need a fwmark service.
+                    let mark = keyword.name.hasPrefix("site_address") ? " fwmark = 5\n" : ""
                     text =
-                        "virtual v {\n address = 10.0.0.10 eth0\n active = 1\n \(line)\n server s {\n address = 10.0.0.2\n active = 1\n }\n}\n"
+                        "virtual v {\n address = 10.0.0.10 eth0\n active = 1\n\(mark) \(line)\n server s {\n address = 10.0.0.2\n active = 1\n }\n}\n"
                 case .failover:
                     text = "service = fos\nfailover f {\n address = 10.0.0.10 eth0\n active = 1\n \(line)\n}\n"
                 case .server:
