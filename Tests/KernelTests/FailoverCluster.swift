@@ -14,8 +14,11 @@ struct FailoverCluster {
     let privateNetwork: Bool
     let director: URL
 
-    /// Builds the topology (with the private heartbeat network if asked) and writes lvs.cf and the key.
-    init(privateNetwork: Bool = false, syncDaemon: Bool = false) throws {
+    /// Builds the topology (with the private heartbeat network if asked) and writes lvs.cf and the key. With
+    /// `siteCount` > 0, lvs.cf also has the fwmark virtual `sites` (fwmark 100, marks by iptables-legacy) whose site
+    /// addresses 10.0.2.1... are listed in DIR/sites.list; the real servers hold 10.0.2.0/24 on their loopback and
+    /// the client routes it on its link.
+    init(privateNetwork: Bool = false, syncDaemon: Bool = false, siteCount: Int = 0) throws {
         director = productsDirectory.appendingPathComponent("h2e-director")
         guard FileManager.default.isExecutableFile(atPath: director.path) else {
             throw unavailable("\(director.path) is not built: swift build --build-tests builds it")
@@ -30,15 +33,25 @@ struct FailoverCluster {
         directory = try mustRun("mktemp -d /tmp/h2e-failover.XXXXXX").trimmingCharacters(in: .whitespacesAndNewlines)
         self.privateNetwork = privateNetwork
         try mustRun("head -c 32 /dev/urandom | base64 > \(directory)/heartbeat.key && chmod 600 \(directory)/heartbeat.key")
-        try Self.configuration(directory: directory, privateNetwork: privateNetwork, syncDaemon: syncDaemon)
-            .write(toFile: "\(directory)/lvs.cf", atomically: true, encoding: .utf8)
+        var text = Self.configuration(directory: directory, privateNetwork: privateNetwork, syncDaemon: syncDaemon)
+        if siteCount > 0 {
+            try Self.siteList((1...siteCount).map { "10.0.2.\($0)" })
+                .write(toFile: "\(directory)/sites.list", atomically: true, encoding: .utf8)
+            text = "mark_rules = iptables-legacy\n" + text + Self.sitesVirtual
+        }
+        try text.write(toFile: "\(directory)/lvs.cf", atomically: true, encoding: .utf8)
         let check = try shell("\(director.path) check-config --config \(directory)/lvs.cf")
         guard check.status == 0 else {
             _ = try? shell("rm -rf \(directory)")
             XCTFail("the test's lvs.cf is rejected: \(check.output)")
             throw CancellationError()
         }
-        let up = try shell(topology("topology_up 2 \(privateNetwork ? "private" : "")"))
+        var up = try shell(topology("topology_up 2 \(privateNetwork ? "private" : "")"))
+        if up.status == 0, siteCount > 0 {
+            up = try shell(
+                "ip -n web1 addr add 10.0.2.0/24 dev lo && ip -n web2 addr add 10.0.2.0/24 dev lo "
+                    + "&& ip -n client route add 10.0.2.0/24 dev eth0")
+        }
         guard up.status == 0 else {
             tearDown()
             XCTFail("topology_up failed: \(up.output)")
@@ -91,6 +104,72 @@ struct FailoverCluster {
         """
     }
 
+
+    /// The virtual of the site addresses: one IPVS service on fwmark 100, direct routing to web1 and web2.
+    static let sitesVirtual = """
+        virtual sites {
+            active = 1
+            fwmark = 100
+            port = 80
+            site_device = eth0
+            site_addresses = sites.list
+            send = "GET / HTTP/1.0\\r\\n\\r\\n"
+            expect = "HTTP"
+            scheduler = wrr
+            timeout = 1
+            reentry = 0
+            server web1 {
+                address = 10.0.0.21
+                active = 1
+                weight = 1
+            }
+            server web2 {
+                address = 10.0.0.22
+                active = 1
+                weight = 1
+            }
+        }
+
+        """
+
+    /// sites.list's text: a comment, then one address a line, as a provisioning script writes it.
+    static func siteList(_ addresses: [String]) -> String {
+        "# site addresses of the web cluster (fwmark 100)\n" + addresses.joined(separator: "\n") + "\n"
+    }
+
+    /// The site addresses (10.0.2.x) on director `name`'s eth0.
+    func siteAddresses(_ name: String) throws -> Set<String> {
+        Set(
+            try mustRun("ip -n \(name) -4 -o addr show dev eth0").split(separator: "\n").compactMap { line in
+                line.split(separator: " ").first { $0.hasPrefix("10.0.2.") }.map { String($0.split(separator: "/")[0]) }
+            })
+    }
+
+    /// The addresses director `name`'s iptables-legacy marks with 100 (chain H2E-MARKS; empty without the chain).
+    func markedAddresses(_ name: String) throws -> Set<String> {
+        let rules = try shell("ip netns exec \(name) iptables-legacy -w -t mangle -S H2E-MARKS 2>/dev/null").output
+        return Set(
+            rules.split(separator: "\n").filter { $0.contains("--set-xmark 0x64/") }.compactMap { rule in
+                rule.split(separator: " ").drop { $0 != "-d" }.dropFirst().first.map { String($0.split(separator: "/")[0]) }
+            })
+    }
+
+    /// Whether PREROUTING of `name` jumps to h2e's chain.
+    func jumpsToMarks(_ name: String) throws -> Bool {
+        try shell("ip netns exec \(name) iptables-legacy -w -t mangle -S PREROUTING").output.contains("-j H2E-MARKS")
+    }
+
+    /// One request from the client to `address`; the body (the real server's name) or nil.
+    func fetch(address: String, timeout: Double = 1) throws -> String? {
+        let result = try shell("ip netns exec client curl -sf -m \(timeout) http://\(address)/")
+        return result.status == 0 ? result.output.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+    }
+
+    /// The MAC the client's neighbour table has for `address` ("" if none).
+    func clientNeighbourMAC(for address: String) throws -> String {
+        try mustRun("ip -n client neigh show \(address) dev eth0").split(separator: " ")
+            .drop { $0 != "lladdr" }.dropFirst().first.map(String.init) ?? ""
+    }
 
     /// The command, run after sourcing scripts/lib/topology.sh.
     func topology(_ command: String) -> String {
