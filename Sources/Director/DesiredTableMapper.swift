@@ -2,6 +2,7 @@ import HealthCheck
 import IPVS
 import LVSConfig
 import LoadFeedback
+import NIOCore
 
 /// The pure mapping from what the director knows to the IPVS table it wants.
 ///
@@ -38,12 +39,19 @@ public enum DesiredTableMapper {
         public var graced: Set<RealServerID>
         /// Gives the lowest load weight of a server kept in by panic.
         public var policy: WeightPolicy
+        /// Servers removed from the configuration that drain before they are deleted (``RetiringServer``).
+        public var retiring: [RetiringServer] = []
+        /// The time their reasons are given at.
+        public var now: NIODeadline = .uptimeNanoseconds(0)
 
         public init(
             configuration: LVSConfiguration, health: [RealServerID: HealthState] = [:],
             weights: [RealServerID: WeightDecision] = [:], overrides: [OverrideKey: ServerOverride] = [:],
-            panics: [String: PanicState.Panic] = [:], graced: Set<RealServerID> = [], policy: WeightPolicy = WeightPolicy()
+            panics: [String: PanicState.Panic] = [:], graced: Set<RealServerID> = [], policy: WeightPolicy = WeightPolicy(),
+            retiring: [RetiringServer] = [], now: NIODeadline = .uptimeNanoseconds(0)
         ) {
+            self.retiring = retiring
+            self.now = now
             self.graced = graced
             self.configuration = configuration
             self.health = health
@@ -122,6 +130,15 @@ public enum DesiredTableMapper {
                     service.destinations.append(sorryServer)
                 }
                 result.sorryServersInUse.insert(virtual.name)
+            }
+            // Removed from lvs.cf, still draining: weight 0 until its connections are over (unless the
+            // configuration names the destination again).
+            for retiring in inputs.retiring where retiring.service == group.key {
+                guard !service.destinations.contains(where: { $0.id == retiring.destination.id }) else { continue }
+                var destination = retiring.destination
+                destination.weight = 0
+                service.destinations.append(destination)
+                result.servers[retiring.id] = ServerPlan(inTable: true, weight: 0, reason: retiring.reason(now: inputs.now))
             }
             result.table.services.append(service)
         }

@@ -134,6 +134,11 @@ public actor DirectorCore {
         reloadError = nil
         reloads += 1
         logger.notice("reloaded \(runtime.file): \(runtime.configuration.virtualServers.filter(\.active).count) active virtual servers")
+        for server in model.retiring.values where server.since == model.time {
+            let timeout = runtime.configuration.global.drainTimeout
+            logger.notice(
+                "\(server.id) (\(server.destination.id)) removed from the configuration: draining at weight 0, deleted when no connection is active or in \(timeout) s")
+        }
         logUnmatchedOverrides()
         await reconcile()
     }
@@ -221,7 +226,25 @@ public actor DirectorCore {
     public func tick() async {
         model.tick(now: now())
         logPanicLines()
+        await observeRetiring()
         await reconcile()
+    }
+
+    /// While servers a reload removed drain, reads the kernel's connection counts each tick; those with no active
+    /// connection left, or past `drain_timeout`, are let go and the reconcile deletes them. A failed read is
+    /// retried on the next tick (the server keeps draining).
+    private func observeRetiring() async {
+        guard !model.retiring.isEmpty, !runtime.isFailoverServices else { return }
+        let table: IPVSTable
+        do {
+            table = try await kernel.table()
+        } catch {
+            logger.warning("draining servers: reading the IPVS table for their connections: \(error) (tried again next second)")
+            return
+        }
+        for (server, why) in model.retiringObserved(table, now: now()) {
+            logger.notice("drain of \(server.id) (\(server.destination.id)) over: \(why); deleting it")
+        }
     }
 
     // MARK: Reconcile

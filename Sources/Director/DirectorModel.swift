@@ -73,6 +73,8 @@ public struct DirectorModel: Sendable {
     /// the whole table only when something changed, not on every tick: with 30,000 servers that mapping is the
     /// cost of an idle director.
     public private(set) var tableGeneration = 0
+    /// Servers a reload removed, draining before they are deleted (by id).
+    public private(set) var retiring: [RealServerID: RetiringServer] = [:]
     /// The servers down with an overload symptom (``PanicState/isOverloadSymptom(_:)``): the only ones a grace can
     /// keep in (``graced``).
     private var overloadDown: Set<RealServerID> = []
@@ -95,7 +97,8 @@ public struct DirectorModel: Sendable {
         DesiredTableMapper.map(
             .init(
                 configuration: configuration, health: health.mapValues(\.state), weights: weights,
-                overrides: overrides.mapValues(\.action), panics: panic.panics, graced: graced, policy: policy))
+                overrides: overrides.mapValues(\.action), panics: panic.panics, graced: graced, policy: policy,
+                retiring: retiring.values.sorted { "\($0.id)" < "\($1.id)" }, now: time))
     }
 
     /// Servers kept in for one check interval after their check timed out (``PanicState/graced(_:health:now:)``).
@@ -305,14 +308,77 @@ public struct DirectorModel: Sendable {
     /// A new configuration (SIGHUP): servers no longer configured lose their health, load and feedback state; new
     /// ones start unchecked; unchanged ones keep everything. Overrides are kept (they name addresses, and an
     /// operator's decision outlives a reload).
+    ///
+    /// A server that was in the table and that the new configuration drops from a service it keeps drains first
+    /// (``RetiringServer``, lvs.cf `drain_timeout`; 0 deletes it at once).
     public mutating func reconfigure(_ configuration: LVSConfiguration, now: NIODeadline) {
         advance(to: now)
         tableGeneration += 1
+        let before = desired
+        let wasIn = retiringCandidates(before)
         self.configuration = configuration
         syncServers(now: now)
+        retiring = [:]
+        let drainTimeout = TimeAmount.seconds(Int64(configuration.global.drainTimeout))
+        if drainTimeout > .zero {
+            let after = desired.table
+            for (id, entry) in wasIn {
+                guard let service = after[entry.service],
+                    !service.destinations.contains(where: { $0.id == entry.destination.id })
+                else { continue }
+                var kept = entry
+                if kept.since == .uptimeNanoseconds(0) {
+                    kept.since = now
+                    kept.deadline = now + drainTimeout
+                }
+                retiring[id] = kept
+            }
+        }
         let active = configuration.virtualServers.filter(\.active).map(\.name)
         panic.retain(Set(active))
         for name in active { updatePanic(virtual: name, now: now) }
+    }
+
+    /// Every destination of `table` with the server it stands for: those already retiring as they are, the others
+    /// as new retirements (their times set by the caller).
+    private func retiringCandidates(_ table: DesiredTable) -> [RealServerID: RetiringServer] {
+        var result = retiring
+        for virtual in configuration.virtualServers where virtual.active {
+            guard let key = DesiredTableMapper.serviceKey(virtual), let service = table.table[key] else { continue }
+            for server in virtual.realServers where server.active {
+                let id = RealServerID(virtual: virtual.name, server: server.name)
+                let port = DesiredTableMapper.destinationPort(virtual, server.port)
+                guard table.servers[id]?.inTable == true,
+                    let destination = service.destinations.first(where: { $0.address == server.address && $0.port == port })
+                else { continue }
+                result[id] = RetiringServer(
+                    id: id, service: key, destination: destination, since: .uptimeNanoseconds(0),
+                    deadline: .uptimeNanoseconds(0))
+            }
+        }
+        return result
+    }
+
+    /// The kernel's table, read while servers retire: their active connections; those with none, and those past
+    /// their deadline, are let go (the next reconcile deletes them). Returns the servers let go, with why.
+    public mutating func retiringObserved(_ kernel: IPVSTable, now: NIODeadline) -> [(RetiringServer, String)] {
+        advance(to: now)
+        var done: [(RetiringServer, String)] = []
+        for (id, var entry) in retiring {
+            let current = kernel[entry.service]?.destinations.first { $0.id == entry.destination.id }
+            entry.activeConnections = current?.activeConnections
+            if current == nil || current?.activeConnections == 0 {
+                done.append((entry, current == nil ? "gone from the kernel's table" : "no active connection left"))
+                retiring[id] = nil
+            } else if now >= entry.deadline {
+                done.append((entry, "drain_timeout over with \(entry.activeConnections ?? 0) active connections"))
+                retiring[id] = nil
+            } else {
+                retiring[id] = entry
+            }
+        }
+        if !done.isEmpty { tableGeneration += 1 }
+        return done
     }
 
     /// Makes health, loads and feedback groups follow the active servers of the configuration.

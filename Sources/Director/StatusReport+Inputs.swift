@@ -95,6 +95,19 @@ extension StatusReport {
                         agentURL: virtual.loadMonitor == .h2e
                             ? "http://\(HostPort(host: address, port: Int(configuration.global.agentPort)))/" : nil))
             }
+            // Servers a reload removed that still drain (``RetiringServer``): health "draining", the drain's progress
+            // as the reason.
+            for retiring in model.retiring.values.sorted(by: { $0.id.server < $1.id.server })
+            where retiring.id.virtual == virtual.name && !servers.contains(where: { $0.name == retiring.id.server }) {
+                servers.append(
+                    StatusReport.Server(
+                        name: retiring.id.server, address: retiring.destination.address.description,
+                        port: Int(retiring.destination.port), health: "draining", healthDetail: nil,
+                        healthAgeSeconds: seconds(retiring.since), check: "none (removed from lvs.cf)", load: nil,
+                        loadAgeSeconds: nil, loadError: nil, configuredWeight: 0, weight: 0, inTable: true,
+                        reason: desired.servers[retiring.id]?.reason ?? retiring.reason(now: now), override: nil,
+                        overrideSince: nil, agentURL: nil))
+            }
             virtuals.append(
                 StatusReport.Virtual(
                     name: virtual.name, service: DesiredTableMapper.serviceKey(virtual).map { "\($0)" } ?? "?",

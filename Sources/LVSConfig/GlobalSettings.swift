@@ -86,6 +86,9 @@ public struct GlobalSettings: Hashable, Sendable {
     /// `announce_rate` (h2e): gratuitous ARPs / unsolicited neighbour advertisements sent per second at most on a
     /// takeover, so that a thousand site addresses do not flood the link. Default 1000.
     public var announceRate: Int = 1000
+    /// `drain_timeout` (h2e): seconds a real server that a reload removes keeps its open connections at weight 0
+    /// before it is deleted anyway; it goes as soon as it has no active connection. 0 deletes it at once. Default 300.
+    public var drainTimeout: Int = 300
 
     public init() {}
 }

@@ -78,6 +78,7 @@ struct Keyword: Sendable {
         Keyword("load_slow_start", [.global], h2e: true),
         Keyword("mark_rules", [.global], h2e: true),
         Keyword("announce_rate", [.global], h2e: true),
+        Keyword("drain_timeout", [.global], h2e: true),
         // Virtual and failover (one parser in Piranha: parseVirtualServer).
         Keyword("active", [.virtual, .failover, .server]),
         Keyword("address", [.virtual, .failover, .server]),

@@ -50,6 +50,7 @@ public enum LVSConfigWriter {
         out.line("load_slow_start", g.loadSlowStart, unless: d.loadSlowStart)
         out.line("mark_rules", g.markRules.rawValue, unless: d.markRules.rawValue)
         out.line("announce_rate", g.announceRate, unless: d.announceRate)
+        out.line("drain_timeout", g.drainTimeout, unless: d.drainTimeout)
 
         for v in configuration.virtualServers {
             out.open("virtual", v.name)

@@ -202,6 +202,7 @@ extension Parser {
         case "load_slow_start": integer(st, in: 0...3600, unit: " seconds").map { g.loadSlowStart = $0 }
         case "mark_rules": choice(st, of: MarkRulesSetting.self).map { g.markRules = $0 }
         case "announce_rate": integer(st, in: 1...1_000_000, unit: " per second").map { g.announceRate = $0 }
+        case "drain_timeout": integer(st, in: 0...86_400, unit: " seconds").map { g.drainTimeout = $0 }
         case "virtual", "failover":
             sink.error(st.keyword.position, "'\(st.name)' opens a block: \(st.name) NAME {")
         default: preconditionFailure("global keyword '\(st.name)' in Keyword.all but not parsed")
