@@ -9,6 +9,8 @@ public struct ControlRequest: Codable, Sendable, Hashable {
         case override
         /// The IPVS table as the daemon reads it from its backend.
         case table
+        /// Re-read lvs.cf, as SIGHUP does, and answer whether the new configuration runs.
+        case reload
     }
 
     public var command: Command

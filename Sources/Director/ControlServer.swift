@@ -135,6 +135,11 @@ public struct ControlServer: Service {
             } catch {
                 return ControlResponse(ok: false, error: "reading the IPVS table: \(error)")
             }
+        case .reload:
+            if let refusal = await core.requestReload() {
+                return ControlResponse(ok: false, error: "reload refused, the running configuration stays: \(refusal)")
+            }
+            return ControlResponse(ok: true, message: "reloaded")
         case .override:
             guard let action = request.action, let virtual = request.virtual, let address = request.address else {
                 return ControlResponse(ok: false, error: "\(ControlError.badRequest("override needs action, virtual and address"))")

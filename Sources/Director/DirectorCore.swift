@@ -29,6 +29,7 @@ public actor DirectorCore {
     private var lastCheckSource: (@Sendable () async -> [RealServerID: HealthCheckRecord])?
     private var failoverSource: (@Sendable () async -> StatusReport.Failover)?
     private var reloadError: String?
+    private var reloadHandler: (@Sendable () async -> String?)?
     private var heartbeat: HeartbeatService?
     /// Timeouts and sync daemon as last set; nil when they must be set (again).
     private var appliedTimeouts: IPVSTimeouts?
@@ -408,6 +409,17 @@ public actor DirectorCore {
     }
 
     /// Where `status` reads each server's most recent check (the health engine), set once the engine runs.
+    /// What `reload` on the control socket runs (``ReloadService/reload(reason:)``); set once it exists.
+    public func setReloadHandler(_ handler: @escaping @Sendable () async -> String?) {
+        reloadHandler = handler
+    }
+
+    /// Re-reads lvs.cf as SIGHUP does; nil when the new configuration runs, else why not.
+    public func requestReload() async -> String? {
+        guard let reloadHandler else { return "this director does not reload yet (it is starting)" }
+        return await reloadHandler()
+    }
+
     public func setLastCheckSource(_ source: @escaping @Sendable () async -> [RealServerID: HealthCheckRecord]) {
         lastCheckSource = source
     }

@@ -114,10 +114,10 @@ public enum DirectorDaemon {
         var services: [any Service] = fos == nil ? [ReconcileService(core: core, logger: logger)] : []
         services += [role, health]
         if fos == nil { services.append(LoadFeedbackService(core: core, logger: logger)) }
-        services += [
-            ReloadService(file: options.configFile, core: core, health: health, role: role, logger: logger, prepare: prepare),
-            control,
-        ]
+        let reloader = ReloadService(
+            file: options.configFile, core: core, health: health, role: role, logger: logger, prepare: prepare)
+        await core.setReloadHandler { await reloader.reload(reason: "control socket") }
+        services += [reloader, control]
         if let http {
             services.append(http)
         }

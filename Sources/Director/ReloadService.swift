@@ -41,9 +41,11 @@ public struct ReloadService: Service {
         }
     }
 
-    /// Reads and applies the file once.
-    public func reload() async {
-        logger.notice("SIGHUP: reloading \(file)")
+    /// Reads and applies the file once. Returns nil when the new configuration runs, else why it was refused (the
+    /// running one stays).
+    @discardableResult
+    public func reload(reason: String = "SIGHUP") async -> String? {
+        logger.notice("\(reason): reloading \(file)")
         let file = self.file
         // File I/O off the cooperative pool.
         let result =
@@ -54,20 +56,21 @@ public struct ReloadService: Service {
             for error in result.errors { logger.error("\(error)") }
             logger.error("reload of \(file) failed: keeping the running configuration")
             await core.reloadFailed(result.errors.map(\.description).joined(separator: "\n"))
-            return
+            return result.errors.map(\.description).joined(separator: "\n")
         }
         let running = await core.runtime.configuration.virtualServers.filter(\.active).count
         if let refusal = Self.refusal(of: configuration, file: file, runningActive: running) {
             logger.error("\(refusal)")
             logger.error("reload of \(file) failed: keeping the running configuration")
             await core.reloadFailed(refusal)
-            return
+            return refusal
         }
         switch prepare(configuration, file) {
         case .failure(let error):
             for line in error.problems { logger.error("\(file): \(line)") }
             logger.error("reload of \(file) failed: keeping the running configuration")
             await core.reloadFailed(error.description)
+            return error.description
         case .success(let runtime):
             let old = await core.runtime.configuration.global
             let new = runtime.configuration.global
@@ -83,7 +86,7 @@ public struct ReloadService: Service {
             if running.isFailoverServices != runtime.isFailoverServices {
                 logger.error("reload: service = lvs/fos changed: restart h2e-director to switch; keeping the running configuration")
                 await core.reloadFailed("\(file): service changed between lvs and fos: restart h2e-director to switch")
-                return
+                return "\(file): service changed between lvs and fos: restart h2e-director to switch"
             }
             if running.failoverPlans != runtime.failoverPlans {
                 logger.warning("failover blocks changed: they take effect when h2e-director restarts")
@@ -91,6 +94,7 @@ public struct ReloadService: Service {
             await core.reload(runtime)
             await health.reconfigure(runtime)
             await role.reconfigure(runtime)
+            return nil
         }
     }
 

@@ -25,6 +25,15 @@ extension LVSConfigParser {
         }
     }
 
+    /// Parses `text` as the lvs.cf at `path` would be, with the site files of `siteFiles` (by resolved path) in
+    /// place of those on disk: how `h2e-director cluster` checks an edit before it writes anything.
+    public static func parse(_ text: String, asFileAt path: String, siteFiles: [String: String]) -> LVSConfigParseResult {
+        loadSiteAddressFiles(parse(bytes: Array(text.utf8), file: path), configPath: path) { site in
+            if let text = siteFiles[site] { return .success(Array(text.utf8)) }
+            return readFile(atPath: site, limit: maximumFileSize)
+        }
+    }
+
     /// At most `limit + 1` bytes of the file (one more than allowed, so an oversized file is recognised). Only a
     /// regular file is read: opened without blocking (a FIFO would wait for a writer for ever, and with it the
     /// reload service), then checked with fstat before any read, so a FIFO, device or directory is refused.
@@ -79,7 +88,10 @@ extension LVSConfigParser {
     /// Reads the `site_addresses` file of every virtual server of `result` into its ``VirtualServer/fileSiteAddresses``:
     /// the addresses of the virtual's family (a file may list both; a virtual of the other family with the same
     /// fwmark takes the others). A file that cannot be read or has a bad line is an error naming it.
-    static func loadSiteAddressFiles(_ result: LVSConfigParseResult, configPath: String) -> LVSConfigParseResult {
+    static func loadSiteAddressFiles(
+        _ result: LVSConfigParseResult, configPath: String,
+        read: (String) -> Result<[UInt8], ReadFailureMessage> = { readFile(atPath: $0, limit: maximumFileSize) }
+    ) -> LVSConfigParseResult {
         guard var configuration = result.configuration else { return result }
         var diagnostics = result.diagnostics
         let directory = configPath.contains("/") ? String(configPath[..<configPath.lastIndex(of: "/")!]) : "."
@@ -87,7 +99,7 @@ extension LVSConfigParser {
             let virtual = configuration.virtualServers[index]
             guard let named = virtual.siteAddressFile else { continue }
             let path = named.hasPrefix("/") ? named : "\(directory.isEmpty ? "/" : directory)/\(named)"
-            switch readFile(atPath: path, limit: maximumFileSize) {
+            switch read(path) {
             case .failure(let failure):
                 diagnostics.append(
                     LVSDiagnostic(
