@@ -52,30 +52,32 @@ struct ClusterCommand: AsyncParsableCommand {
         }
     }
 
-    struct AddAddress: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "add-address", abstract: "Add a site address to a fwmark virtual server.")
+    /// VIRTUAL IP and the common options: the arguments of add-address and remove-address.
+    struct SiteAddressArguments: ParsableArguments {
         @Argument(help: "The virtual server's name in lvs.cf.") var virtual: String
         @Argument(help: "The site address.") var address: String
         @OptionGroup var options: Options
 
-        func run() async throws {
+        func perform(_ edit: (String, IPAddress) -> LVSConfigEdit) async throws {
             guard let ip = IPAddress(address) else { throw CommandFailure("\(address) is not an IPv4 or IPv6 address") }
-            try await ClusterCommand.perform(.addSiteAddress(virtual: virtual, address: ip), options)
+            try await ClusterCommand.perform(edit(virtual, ip), options)
         }
+    }
+
+    struct AddAddress: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-address", abstract: "Add a site address to a fwmark virtual server.")
+        @OptionGroup var arguments: SiteAddressArguments
+
+        func run() async throws { try await arguments.perform { .addSiteAddress(virtual: $0, address: $1) } }
     }
 
     struct RemoveAddress: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "remove-address", abstract: "Remove a site address from a fwmark virtual server.")
-        @Argument(help: "The virtual server's name in lvs.cf.") var virtual: String
-        @Argument(help: "The site address.") var address: String
-        @OptionGroup var options: Options
+        @OptionGroup var arguments: SiteAddressArguments
 
-        func run() async throws {
-            guard let ip = IPAddress(address) else { throw CommandFailure("\(address) is not an IPv4 or IPv6 address") }
-            try await ClusterCommand.perform(.removeSiteAddress(virtual: virtual, address: ip), options)
-        }
+        func run() async throws { try await arguments.perform { .removeSiteAddress(virtual: $0, address: $1) } }
     }
 
     static func perform(_ edit: LVSConfigEdit, _ options: Options) async throws {

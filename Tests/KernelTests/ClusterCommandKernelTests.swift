@@ -4,18 +4,7 @@ import XCTest
 /// `h2e-director cluster ...` against a running director in the VM: site addresses added and removed (held, marked
 /// and served, or given up), and a real server removed while a long download goes through it: it drains at weight
 /// 0, the download completes, then its destination is deleted; added back, it serves again.
-final class ClusterCommandKernelTests: XCTestCase {
-    private var cluster: FailoverCluster?
-
-    override func setUp() async throws {
-        try requireIPVSKernel()
-    }
-
-    override func tearDown() async throws {
-        cluster?.tearDown()
-        cluster = nil
-    }
-
+final class ClusterCommandKernelTests: FailoverClusterTestCase {
     func testClusterEditsAgainstARunningDirectorAndARemovedServerDrains() async throws {
         let cluster = try FailoverCluster(siteCount: 5)
         self.cluster = cluster

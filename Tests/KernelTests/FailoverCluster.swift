@@ -330,3 +330,18 @@ struct FailoverCluster {
         return try condition()
     }
 }
+
+/// A kernel test that builds one ``FailoverCluster`` per test: the guest must have IPVS, and the cluster's
+/// namespaces go when the test ends, whatever happened.
+class FailoverClusterTestCase: XCTestCase {
+    var cluster: FailoverCluster?
+
+    override func setUp() async throws {
+        try requireIPVSKernel()
+    }
+
+    override func tearDown() async throws {
+        cluster?.tearDown()
+        cluster = nil
+    }
+}

@@ -3,18 +3,7 @@ import XCTest
 
 /// End-to-end failover of two `h2e-director run`s in the topology of scripts/lib/topology.sh: real IPVS (direct
 /// routing) in each director's namespace, busybox httpd real servers, curl as the client and h2e-heartbeat-tool as the attacker.
-final class FailoverKernelTests: XCTestCase {
-    private var cluster: FailoverCluster?
-
-    override func setUp() async throws {
-        try requireIPVSKernel()
-    }
-
-    override func tearDown() async throws {
-        cluster?.tearDown()
-        cluster = nil
-    }
-
+final class FailoverKernelTests: FailoverClusterTestCase {
     private func startCluster(privateNetwork: Bool = false, syncDaemon: Bool = false) async throws -> FailoverCluster {
         let cluster = try FailoverCluster(privateNetwork: privateNetwork, syncDaemon: syncDaemon)
         self.cluster = cluster

@@ -8,18 +8,7 @@ import XCTest
 /// 1. the service dies on the active director: the peer takes the VIP over and starts it there;
 /// 2. kill -9 of the active director: the other one (still in its hold-down from case 1) takes over;
 /// 3. a clean stop (SIGTERM) of the active director: stop_cmd runs there and the peer takes over at once.
-final class FosKernelTests: XCTestCase {
-    private var cluster: FailoverCluster?
-
-    override func setUp() async throws {
-        try requireIPVSKernel()
-    }
-
-    override func tearDown() async throws {
-        cluster?.tearDown()
-        cluster = nil
-    }
-
+final class FosKernelTests: FailoverClusterTestCase {
     static func configuration(directory: String) -> String {
         """
         serial_no = 1

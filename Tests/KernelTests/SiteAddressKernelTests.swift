@@ -5,18 +5,8 @@ import XCTest
 /// directors, marks by iptables-legacy (the guest has no nf_tables for IPv4). The active director holds and marks
 /// every one, the backup none; kill -9 moves them all, and the client reaches a site through the backup; the dead
 /// director, restarted, holds none; a reload with a changed list changes only the difference.
-final class SiteAddressKernelTests: XCTestCase {
-    private var cluster: FailoverCluster?
+final class SiteAddressKernelTests: FailoverClusterTestCase {
     static let siteCount = 200
-
-    override func setUp() async throws {
-        try requireIPVSKernel()
-    }
-
-    override func tearDown() async throws {
-        cluster?.tearDown()
-        cluster = nil
-    }
 
     func testEverySiteAddressAndMarkFollowsTheActiveDirectorAndAReloadChangesOnlyTheDifference() async throws {
         let cluster = try FailoverCluster(siteCount: Self.siteCount)
