@@ -96,20 +96,7 @@ public final class ClusterEditTransaction {
         }
     }
 
-    private static func read(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65536)
-        while bytes.count <= LVSConfigParser.maximumFileSize {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0, errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes += chunk[0..<count]
-        }
-        return bytes
-    }
+    private static func read(_ path: String) -> [UInt8]? { LVSConfigParser.readBytes(atPath: path) }
 
     private static func mode(_ path: String) -> mode_t {
         var information = stat()

@@ -161,10 +161,12 @@ public actor DirectorCore {
             "overrides that match no real server of the configuration (kept, acting on nothing; `h2e-director server clear VIRTUAL ADDRESS` removes one): \(unmatched.joined(separator: ", "))")
     }
 
-    /// A SIGHUP whose file is broken: the running configuration stays.
-    public func reloadFailed(_ message: String) {
+    /// A SIGHUP whose file is broken: the running configuration stays. Returns `message`.
+    @discardableResult
+    public func reloadFailed(_ message: String) -> String {
         reloadError = message
         reloadFailures += 1
+        return message
     }
 
     /// `server drain|down|up|clear VIRTUAL ADDRESS`: validated against the configuration, saved, then applied.

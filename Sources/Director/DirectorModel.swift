@@ -314,24 +314,17 @@ public struct DirectorModel: Sendable {
     public mutating func reconfigure(_ configuration: LVSConfiguration, now: NIODeadline) {
         advance(to: now)
         tableGeneration += 1
-        let before = desired
-        let wasIn = retiringCandidates(before)
+        let drainTimeout = TimeAmount.seconds(Int64(configuration.global.drainTimeout))
+        // Whatever was in the table may have to drain: those already draining as they are, the others from now.
+        let wasIn = retiring.merging(destinations(in: desired, since: now, deadline: now + drainTimeout)) { old, _ in old }
         self.configuration = configuration
         syncServers(now: now)
         retiring = [:]
-        let drainTimeout = TimeAmount.seconds(Int64(configuration.global.drainTimeout))
         if drainTimeout > .zero {
             let after = desired.table
-            for (id, entry) in wasIn {
-                guard let service = after[entry.service],
-                    !service.destinations.contains(where: { $0.id == entry.destination.id })
-                else { continue }
-                var kept = entry
-                if kept.since == .uptimeNanoseconds(0) {
-                    kept.since = now
-                    kept.deadline = now + drainTimeout
-                }
-                retiring[id] = kept
+            retiring = wasIn.filter { _, entry in
+                guard let service = after[entry.service] else { return false }
+                return !service.destinations.contains { $0.id == entry.destination.id }
             }
         }
         let active = configuration.virtualServers.filter(\.active).map(\.name)
@@ -339,10 +332,11 @@ public struct DirectorModel: Sendable {
         for name in active { updatePanic(virtual: name, now: now) }
     }
 
-    /// Every destination of `table` with the server it stands for: those already retiring as they are, the others
-    /// as new retirements (their times set by the caller).
-    private func retiringCandidates(_ table: DesiredTable) -> [RealServerID: RetiringServer] {
-        var result = retiring
+    /// Every destination of `table` with the configured server it stands for, as a retirement from `since`.
+    private func destinations(
+        in table: DesiredTable, since: NIODeadline, deadline: NIODeadline
+    ) -> [RealServerID: RetiringServer] {
+        var result: [RealServerID: RetiringServer] = [:]
         for virtual in configuration.virtualServers where virtual.active {
             guard let key = DesiredTableMapper.serviceKey(virtual), let service = table.table[key] else { continue }
             for server in virtual.realServers where server.active {
@@ -351,9 +345,7 @@ public struct DirectorModel: Sendable {
                 guard table.servers[id]?.inTable == true,
                     let destination = service.destinations.first(where: { $0.address == server.address && $0.port == port })
                 else { continue }
-                result[id] = RetiringServer(
-                    id: id, service: key, destination: destination, since: .uptimeNanoseconds(0),
-                    deadline: .uptimeNanoseconds(0))
+                result[id] = RetiringServer(id: id, service: key, destination: destination, since: since, deadline: deadline)
             }
         }
         return result

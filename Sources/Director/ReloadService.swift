@@ -55,22 +55,19 @@ public struct ReloadService: Service {
         guard let configuration = result.configuration else {
             for error in result.errors { logger.error("\(error)") }
             logger.error("reload of \(file) failed: keeping the running configuration")
-            await core.reloadFailed(result.errors.map(\.description).joined(separator: "\n"))
-            return result.errors.map(\.description).joined(separator: "\n")
+            return await core.reloadFailed(result.errors.map(\.description).joined(separator: "\n"))
         }
         let running = await core.runtime.configuration.virtualServers.filter(\.active).count
         if let refusal = Self.refusal(of: configuration, file: file, runningActive: running) {
             logger.error("\(refusal)")
             logger.error("reload of \(file) failed: keeping the running configuration")
-            await core.reloadFailed(refusal)
-            return refusal
+            return await core.reloadFailed(refusal)
         }
         switch prepare(configuration, file) {
         case .failure(let error):
             for line in error.problems { logger.error("\(file): \(line)") }
             logger.error("reload of \(file) failed: keeping the running configuration")
-            await core.reloadFailed(error.description)
-            return error.description
+            return await core.reloadFailed(error.description)
         case .success(let runtime):
             let old = await core.runtime.configuration.global
             let new = runtime.configuration.global
@@ -85,8 +82,7 @@ public struct ReloadService: Service {
             let running = await core.runtime
             if running.isFailoverServices != runtime.isFailoverServices {
                 logger.error("reload: service = lvs/fos changed: restart h2e-director to switch; keeping the running configuration")
-                await core.reloadFailed("\(file): service changed between lvs and fos: restart h2e-director to switch")
-                return "\(file): service changed between lvs and fos: restart h2e-director to switch"
+                return await core.reloadFailed("\(file): service changed between lvs and fos: restart h2e-director to switch")
             }
             if running.failoverPlans != runtime.failoverPlans {
                 logger.warning("failover blocks changed: they take effect when h2e-director restarts")

@@ -17,14 +17,15 @@ public enum LVSConfigEditor {
     /// The result of an edit: the new lvs.cf text, the new site file text when the site file changed, and a
     /// sentence saying what changed.
     public struct Outcome: Sendable, Hashable {
-        public var text: String
-        public var siteFile: (path: String, text: String)?
-        public var change: String
-
-        public static func == (a: Outcome, b: Outcome) -> Bool {
-            a.text == b.text && a.change == b.change && a.siteFile?.path == b.siteFile?.path && a.siteFile?.text == b.siteFile?.text
+        /// A site file's new text, by its resolved path.
+        public struct SiteFile: Sendable, Hashable {
+            public var path: String
+            public var text: String
         }
-        public func hash(into hasher: inout Hasher) { hasher.combine(text); hasher.combine(change) }
+
+        public var text: String
+        public var siteFile: SiteFile?
+        public var change: String
     }
 
     /// Why an edit cannot be made, saying what to do.
@@ -90,11 +91,11 @@ public enum LVSConfigEditor {
             if virtual.allSiteAddresses.contains(address) {
                 throw Refusal("virtual '\(name)' already has the site address \(address)")
             }
-            if let path = siteFilePath(virtual, file: file) {
+            if let path = LVSConfigParser.siteFilePath(virtual, configPath: file) {
                 let current = try read(path, siteFileText)
                 let joined = current.isEmpty || current.hasSuffix("\n") ? current : current + "\n"
                 return Outcome(
-                    text: text, siteFile: (path, joined + "\(address)\n"),
+                    text: text, siteFile: .init(path: path, text: joined + "\(address)\n"),
                     change: "virtual '\(name)': added site address \(address) to \(path)")
             }
             let at: Int
@@ -128,7 +129,7 @@ public enum LVSConfigEditor {
                     text: lines.joined(separator: "\n"), siteFile: nil,
                     change: "virtual '\(name)': removed site address \(address)")
             }
-            if let path = siteFilePath(virtual, file: file), virtual.fileSiteAddresses.contains(address) {
+            if let path = LVSConfigParser.siteFilePath(virtual, configPath: file), virtual.fileSiteAddresses.contains(address) {
                 let current = try read(path, siteFileText)
                 var fileLines = current.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
                 fileLines.removeAll { line in
@@ -136,19 +137,11 @@ public enum LVSConfigEditor {
                     return fields.count == 1 && IPAddress(String(fields[0])) == address
                 }
                 return Outcome(
-                    text: text, siteFile: (path, fileLines.joined(separator: "\n")),
+                    text: text, siteFile: .init(path: path, text: fileLines.joined(separator: "\n")),
                     change: "virtual '\(name)': removed site address \(address) from \(path)")
             }
             throw Refusal("virtual '\(name)' has no site address \(address)")
         }
-    }
-
-    /// The resolved path of the virtual's `site_addresses` file (relative to lvs.cf's directory), if it has one.
-    public static func siteFilePath(_ virtual: VirtualServer, file: String) -> String? {
-        guard let named = virtual.siteAddressFile else { return nil }
-        if named.hasPrefix("/") { return named }
-        let directory = file.contains("/") ? String(file[..<file.lastIndex(of: "/")!]) : "."
-        return "\(directory.isEmpty ? "/" : directory)/\(named)"
     }
 
     private static func read(_ path: String, _ reader: (String) throws -> String) throws(Refusal) -> String {

@@ -37,6 +37,12 @@ extension LVSConfigParser {
     /// At most `limit + 1` bytes of the file (one more than allowed, so an oversized file is recognised). Only a
     /// regular file is read: opened without blocking (a FIFO would wait for a writer for ever, and with it the
     /// reload service), then checked with fstat before any read, so a FIFO, device or directory is refused.
+    /// The bytes of the regular file at `path`, at most ``maximumFileSize`` + 1 (so an oversized file is
+    /// recognised); nil when it cannot be read or is not a regular file. lvs.cf and its site files are read so.
+    public static func readBytes(atPath path: String) -> [UInt8]? {
+        try? readFile(atPath: path, limit: maximumFileSize).get()
+    }
+
     private static func readFile(atPath path: String, limit: Int) -> Result<[UInt8], ReadFailureMessage> {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)
         guard fd >= 0 else { return .failure(ReadFailureMessage("cannot open: \(errnoText())")) }
@@ -85,6 +91,15 @@ struct ReadFailureMessage: Error, CustomStringConvertible {
 }
 
 extension LVSConfigParser {
+    /// The resolved path of the virtual's `site_addresses` file (a relative one is relative to the directory of
+    /// lvs.cf at `configPath`); nil without one.
+    public static func siteFilePath(_ virtual: VirtualServer, configPath: String) -> String? {
+        guard let named = virtual.siteAddressFile else { return nil }
+        if named.hasPrefix("/") { return named }
+        let directory = configPath.contains("/") ? String(configPath[..<configPath.lastIndex(of: "/")!]) : "."
+        return "\(directory.isEmpty ? "/" : directory)/\(named)"
+    }
+
     /// Reads the `site_addresses` file of every virtual server of `result` into its ``VirtualServer/fileSiteAddresses``:
     /// the addresses of the virtual's family (a file may list both; a virtual of the other family with the same
     /// fwmark takes the others). A file that cannot be read or has a bad line is an error naming it.
@@ -94,11 +109,11 @@ extension LVSConfigParser {
     ) -> LVSConfigParseResult {
         guard var configuration = result.configuration else { return result }
         var diagnostics = result.diagnostics
-        let directory = configPath.contains("/") ? String(configPath[..<configPath.lastIndex(of: "/")!]) : "."
         for index in configuration.virtualServers.indices {
             let virtual = configuration.virtualServers[index]
-            guard let named = virtual.siteAddressFile else { continue }
-            let path = named.hasPrefix("/") ? named : "\(directory.isEmpty ? "/" : directory)/\(named)"
+            guard let named = virtual.siteAddressFile, let path = siteFilePath(virtual, configPath: configPath) else {
+                continue
+            }
             switch read(path) {
             case .failure(let failure):
                 diagnostics.append(

@@ -40,7 +40,11 @@ final class ClusterCommandKernelTests: FailoverClusterTestCase {
             "site addresses live in sites.list: lvs.cf is untouched")
 
         // A concurrent edit is refused; nothing is written.
-        try mustRun("(flock \(directory)/lvs.cf.lock sleep 3 </dev/null >/dev/null 2>&1 &) ; sleep 0.5")
+        try mustRun("(flock \(directory)/lvs.cf.lock sleep 5 </dev/null >/dev/null 2>&1 &)")
+        let locked = await waitUntil(timeout: .seconds(5)) {
+            (try? shell("flock -n \(directory)/lvs.cf.lock true").status) != 0
+        }
+        XCTAssertTrue(locked, "the test's flock did not take the lock")
         result = try run("remove-server sites web1")
         XCTAssertNotEqual(result.status, 0)
         XCTAssertTrue(result.output.contains("another cluster edit"), result.output)

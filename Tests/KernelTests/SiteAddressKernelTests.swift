@@ -20,14 +20,19 @@ final class SiteAddressKernelTests: FailoverClusterTestCase {
         try cluster.start("lb2")
         try await cluster.waitForPrimaryActive()
 
-        // The active director holds and marks every site address; the backup none.
-        let held = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(200)) {
-            try cluster.siteAddresses("lb1") == all && cluster.markedAddresses("lb1") == all
+        /// Waits until director `name` holds and marks exactly `all`; fails saying how many it has.
+        func waitForEverySite(on name: String, timeout: Duration) async throws {
+            let done = try await waitUntil(timeout: timeout, interval: .milliseconds(200)) {
+                try cluster.siteAddresses(name) == all && cluster.markedAddresses(name) == all
+            }
+            XCTAssertTrue(
+                done,
+                "\(name) holds \(cluster.observed { try $0.siteAddresses(name).count }) site addresses and marks "
+                    + "\(cluster.observed { try $0.markedAddresses(name).count }) of \(Self.siteCount)\n\(cluster.logs)")
         }
-        XCTAssertTrue(
-            held,
-            "lb1 holds \(cluster.observed { try $0.siteAddresses("lb1").count }) site addresses and marks "
-                + "\(cluster.observed { try $0.markedAddresses("lb1").count }) of \(Self.siteCount)\n\(cluster.logs)")
+
+        // The active director holds and marks every site address; the backup none.
+        try await waitForEverySite(on: "lb1", timeout: .seconds(10))
         XCTAssertTrue(try cluster.jumpsToMarks("lb1"))
         XCTAssertEqual(try cluster.siteAddresses("lb2"), [], "the backup holds no site address")
         XCTAssertEqual(try cluster.markedAddresses("lb2"), [], "the backup marks nothing")
@@ -45,13 +50,7 @@ final class SiteAddressKernelTests: FailoverClusterTestCase {
         try cluster.kill("lb1")
         let killed = ContinuousClock.now
         let backupMAC = try cluster.mac("lb2")
-        let tookOver = try await waitUntil(timeout: .seconds(15), interval: .milliseconds(200)) {
-            try cluster.siteAddresses("lb2") == all && cluster.markedAddresses("lb2") == all
-        }
-        XCTAssertTrue(
-            tookOver,
-            "lb2 holds \(cluster.observed { try $0.siteAddresses("lb2").count }) site addresses and marks "
-                + "\(cluster.observed { try $0.markedAddresses("lb2").count })\n\(cluster.logs)")
+        try await waitForEverySite(on: "lb2", timeout: .seconds(15))
         let moved = try await waitUntil(timeout: .seconds(10), interval: .milliseconds(200)) {
             try visited.allSatisfy { try cluster.clientNeighbourMAC(for: $0) == backupMAC }
         }
