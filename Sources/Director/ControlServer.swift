@@ -30,17 +30,17 @@ public struct ControlServer: Service {
 
     public let path: String
     public let gate: ConnectionGate
-    private let core: DirectorCore
+    private let operations: DirectorOperations
     private let logger: Logger
     private let group: any EventLoopGroup
 
     /// - Parameter maximumConnections: connections open at once; more are closed at once.
     public init(
-        path: String, core: DirectorCore, logger: Logger,
+        path: String, operations: DirectorOperations, logger: Logger,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, maximumConnections: Int = 16
     ) {
         self.path = path
-        self.core = core
+        self.operations = operations
         self.logger = logger
         self.group = group
         self.gate = ConnectionGate(
@@ -79,13 +79,13 @@ public struct ControlServer: Service {
             throw ControlServerError.permissions(path, String(cString: strerror(errno)))
         }
         logger.info("control socket listening on \(path)")
-        let core = self.core
+        let operations = self.operations
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 try await server.executeThenClose { connections in
                     for try await connection in connections {
                         guard let connection else { continue }
-                        group.addTask { await Self.serve(connection, core: core) }
+                        group.addTask { await Self.serve(connection, operations: operations) }
                     }
                 }
             }
@@ -95,7 +95,7 @@ public struct ControlServer: Service {
         unlink(path)
     }
 
-    private static func serve(_ connection: Connection, core: DirectorCore) async {
+    private static func serve(_ connection: Connection, operations: DirectorOperations) async {
         try? await connection.channel.executeThenClose { inbound, outbound in
             var request = ByteBuffer()
             // Until the line, the client's end of file (a half-close after the line without its newline also
@@ -106,7 +106,7 @@ public struct ControlServer: Service {
             }
             connection.readDeadline.cancel()
             guard request.readableBytes > 0 else { return }
-            let response = await answer(request, core: core)
+            let response = await answer(request, operations: operations)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             var bytes = (try? encoder.encode(response)).map(Array.init) ?? Array(#"{"ok":false}"#.utf8)
@@ -115,7 +115,7 @@ public struct ControlServer: Service {
         }
     }
 
-    static func answer(_ buffer: ByteBuffer, core: DirectorCore) async -> ControlResponse {
+    static func answer(_ buffer: ByteBuffer, operations: DirectorOperations) async -> ControlResponse {
         guard buffer.readableBytes <= maximumRequest else {
             return ControlResponse(ok: false, error: "\(ControlError.badRequest("longer than \(maximumRequest) bytes"))")
         }
@@ -128,15 +128,15 @@ public struct ControlServer: Service {
         }
         switch request.command {
         case .status:
-            return ControlResponse(ok: true, status: await core.status())
+            return ControlResponse(ok: true, status: await operations.status())
         case .table:
             do {
-                return ControlResponse(ok: true, table: try await core.kernelTable())
+                return ControlResponse(ok: true, table: try await operations.kernelTable())
             } catch {
                 return ControlResponse(ok: false, error: "reading the IPVS table: \(error)")
             }
         case .reload:
-            if let refusal = await core.requestReload() {
+            if let refusal = await operations.reload() {
                 return ControlResponse(ok: false, error: "reload refused, the running configuration stays: \(refusal)")
             }
             return ControlResponse(ok: true, message: "reloaded")
@@ -145,7 +145,7 @@ public struct ControlServer: Service {
                 return ControlResponse(ok: false, error: "\(ControlError.badRequest("override needs action, virtual and address"))")
             }
             do {
-                let message = try await core.override(action, virtual: virtual, address: address)
+                let message = try await operations.override(action, virtual: virtual, address: address)
                 return ControlResponse(ok: true, message: message)
             } catch {
                 return ControlResponse(ok: false, error: "\(error)")

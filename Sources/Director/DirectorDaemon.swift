@@ -1,15 +1,9 @@
-#if canImport(FoundationEssentials)
 import Addressing
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import Heartbeat
 import LVSConfig
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
-import NIOHTTP1
 import ServiceLifecycle
 
 /// `h2e-director run`: pulse + lvs + nanny in one process. A ServiceLifecycle service group (SIGTERM/SIGINT stop
@@ -88,35 +82,34 @@ public enum DirectorDaemon {
         logger.info("\(budget)")
         let health = HealthService(
             runtime: runtime, core: core, logger: logger, maximumChecksInFlight: budget.healthChecks)
-        let engine = health.engine
-        await core.setLastCheckSource { await engine.lastChecks() }
         let role = RoleService(runtime: runtime, core: core, system: takeover, logger: logger)
-        let control = ControlServer(
-            path: options.socketPath, core: core, logger: logger, maximumConnections: budget.controlConnections)
-        // The gates' counters for /metrics, set once the HTTP server exists (it serves them).
-        let gates = GateList()
-        gates.add(control.gate)
-        let http = options.metrics.map { listen in
-            StatusHTTPServer(listen: listen, logger: logger, maximumConnections: budget.httpConnections) { path in
-                await respond(path, core: core, health: health, gates: gates.all)
-            }
-        }
-        if let http { gates.add(http.gate) }
         // service = fos runs no IPVS: no reconcile loop and no load feedback, and the failover services follow the role.
         var fos: FosService?
         if runtime.isFailoverServices {
             let services = FosService(plans: runtime.failoverPlans, logger: logger) { await role.servicesFailed($0) }
             await services.cleanUp()
             await role.follow(services)
-            await core.setFailoverSource { await services.status() }
             fos = services
         }
+        let reloader = ReloadService(
+            file: options.configFile, core: core, health: health, role: role, logger: logger, prepare: prepare)
+        let operations = DirectorOperations(
+            core: core, health: health, role: role, failoverServices: fos, reloader: reloader)
+        let control = ControlServer(
+            path: options.socketPath, operations: operations, logger: logger,
+            maximumConnections: budget.controlConnections)
+        // The gates' counters for /metrics, set once the HTTP server exists (it serves them).
+        let gates = GateList()
+        gates.add(control.gate)
+        let http = options.metrics.map { listen in
+            StatusHTTPServer(listen: listen, logger: logger, maximumConnections: budget.httpConnections) { path in
+                await operations.respond(path, gates: gates.all)
+            }
+        }
+        if let http { gates.add(http.gate) }
         var services: [any Service] = fos == nil ? [ReconcileService(core: core, logger: logger)] : []
         services += [role, health]
         if fos == nil { services.append(LoadFeedbackService(core: core, logger: logger)) }
-        let reloader = ReloadService(
-            file: options.configFile, core: core, health: health, role: role, logger: logger, prepare: prepare)
-        await core.setReloadHandler { await reloader.reload(reason: "control socket") }
         services += [reloader, control]
         if let http {
             services.append(http)
@@ -132,42 +125,6 @@ public enum DirectorDaemon {
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         logger.notice("h2e-director stopped")
-    }
-
-    /// The HTTP server's pages.
-    static func respond(
-        _ path: String, core: DirectorCore, health: HealthService, gates: [ConnectionGate] = []
-    ) async -> (HTTPResponseStatus, String, String) {
-        switch path {
-        case "/metrics":
-            let status = await core.status()
-            let model = await core.model
-            var up: [String: Int] = [:]
-            var configured: [String: Int] = [:]
-            for virtual in model.configuration.virtualServers where virtual.active {
-                let servers = virtual.realServers.filter(\.active)
-                up[virtual.name] = servers.filter { server in
-                    model.health[RealServerID(virtual: virtual.name, server: server.name)]?.state == .up
-                }.count
-                configured[virtual.name] = servers.count
-            }
-            let snapshot = MetricsText.Snapshot(
-                counters: await core.counters, health: await health.engine.statistics(),
-                heartbeat: await core.heartbeatStatistics().map(MetricsText.HeartbeatCounters.init),
-                table: status.failover == nil ? try? await core.kernelTable() : nil, serversUp: up,
-                serversConfigured: configured, failover: status.failover,
-                listeners: gates.map { ($0.name, $0.statistics) }, panic: await core.model.panic)
-            return (.ok, "text/plain; version=0.0.4; charset=utf-8", MetricsText.render(snapshot))
-        case "/", "/index.html":
-            return (.ok, "text/html; charset=utf-8", StatusPage.render(await core.status()))
-        case "/status.json":
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let body = (try? encoder.encode(await core.status())).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-            return (.ok, "application/json", body + "\n")
-        default:
-            return (.notFound, "text/plain; charset=utf-8", "not found: / (status page), /status.json, /metrics\n")
-        }
     }
 }
 

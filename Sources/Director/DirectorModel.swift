@@ -279,12 +279,6 @@ public struct DirectorModel: Sendable {
         return previous
     }
 
-    /// Removes an override whatever it is.
-    public mutating func clearOverride(_ key: OverrideKey) {
-        tableGeneration += 1
-        overrides[key] = nil
-    }
-
     /// The role the heartbeat (or standalone mode) decided. Returns whether it changed; a change between active and
     /// backup (not the first decision) counts as a failover unless `takeover` is false: a primary that starts as
     /// backup and becomes active because it never heard a peer took nothing over.

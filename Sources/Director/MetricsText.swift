@@ -6,7 +6,7 @@ import IPVS
 /// counters. Pure: built from snapshots.
 public struct MetricsText {
     public struct Snapshot: Sendable {
-        public var counters: DirectorCore.Counters
+        public var counters: DirectorState.Counters
         public var health: HealthCheckStatistics?
         public var heartbeat: HeartbeatCounters?
         /// The kernel table with statistics, nil when it could not be read.
@@ -22,7 +22,7 @@ public struct MetricsText {
         public var panic: PanicState
 
         public init(
-            counters: DirectorCore.Counters, health: HealthCheckStatistics?, heartbeat: HeartbeatCounters?,
+            counters: DirectorState.Counters, health: HealthCheckStatistics?, heartbeat: HeartbeatCounters?,
             table: IPVSTable?, serversUp: [String: Int] = [:], serversConfigured: [String: Int] = [:],
             failover: StatusReport.Failover? = nil,
             listeners: [(name: String, statistics: ConnectionGate.Statistics)] = [],

@@ -46,7 +46,6 @@ public actor RoleService: Service {
         case .heartbeat(let configuration, let devices):
             let service = try HeartbeatService(configuration: configuration, logger: logger)
             heartbeat = service
-            await core.attach(heartbeat: service)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask {
                     try await cancelWhenGracefulShutdown { try await service.run() }
@@ -86,6 +85,11 @@ public actor RoleService: Service {
         await begin(steps, what: newRole == .active ? "taking over" : "giving up")
         await core.roleChanged(to: newRole, reason: why, takeover: takeover)
         await failoverServices?.roleChanged(active: newRole == .active)
+    }
+
+    /// The heartbeat's counters and peer state; nil when standalone (or before the heartbeat runs).
+    public func heartbeatStatistics() async -> HeartbeatStatistics? {
+        await heartbeat?.statistics
     }
 
     /// `service = fos`: the failover services follow this director's role (started on active, stopped on backup).

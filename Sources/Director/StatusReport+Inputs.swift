@@ -6,7 +6,7 @@ import LVSConfig
 import NIOCore
 
 extension StatusReport {
-    /// What `status` shows, gathered by ``DirectorCore`` at one instant: ``init(_:)`` is a pure function of it.
+    /// What `status` shows, gathered by ``DirectorState/report(now:heartbeat:lastChecks:failover:pid:)`` at one instant: ``init(_:)`` is a pure function of it.
     struct Inputs {
         var model: DirectorModel
         var runtime: RuntimeConfiguration

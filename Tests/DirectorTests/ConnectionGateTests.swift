@@ -14,7 +14,7 @@ final class ConnectionGateTests: XCTestCase {
             TestConfigurations.parse(TestConfigurations.web), file: "test.cf", localAddresses: [:]
         ).get()
         let core = DirectorCore(runtime: runtime, kernel: InMemoryIPVSKernel())
-        let server = ControlServer(path: path, core: core, logger: Logger(label: "test"), maximumConnections: 2)
+        let server = ControlServer(path: path, operations: DirectorOperations(core: core), logger: Logger(label: "test"), maximumConnections: 2)
         let task = Task { try await server.run() }
         defer { task.cancel() }
         let listening = await waitUntil(timeout: .seconds(10)) { access(path, F_OK) == 0 }
