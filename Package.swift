@@ -25,8 +25,9 @@ let package = Package(
         .target(name: "CPacket"),
 
         // Domains.
-        // The process's edges to the system: threads for blocking calls, and child processes (one spawn path).
-        .target(name: "HostSystem"),
+        // The process's edges to the system: threads for blocking calls, child processes (one spawn path), the wall
+        // clock, and logging to stderr for the journal (one log handler).
+        .target(name: "HostSystem", dependencies: [.product(name: "Logging", package: "swift-log")]),
         // One IP address type (IPv4/IPv6, text and bytes) and one host:port type, for every module.
         .target(name: "Addressing"),
         // The /load.json contract between the agent and the director: the wire type, its limits, its encoding.
@@ -89,7 +90,7 @@ let package = Package(
         .executableTarget(
             name: "h2e-director",
             dependencies: [
-                "Addressing", "Director", "LVSConfig", "IPVS",
+                "Addressing", "Director", "HostSystem", "LVSConfig", "IPVS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         // Benchmarks (scripts/bench-ipvs, scripts/bench-healthcheck, scripts/bench-agent-load).
@@ -116,7 +117,8 @@ let package = Package(
         // under CI a skip is a failure (scripts/test).
         .testTarget(name: "LVSConfigTests", dependencies: ["Addressing", "HostSystem", "LVSConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["Addressing", "IPVS"]),
-        .testTarget(name: "HostSystemTests", dependencies: ["HostSystem"]),
+        .testTarget(
+            name: "HostSystemTests", dependencies: ["HostSystem", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "AddressingTests", dependencies: ["Addressing", "HostSystem"]),
         .testTarget(name: "AgentWireTests", dependencies: ["AgentWire", "LoadAgent", "LoadFeedback"]),
         .testTarget(
@@ -125,7 +127,9 @@ let package = Package(
         .testTarget(name: "LoadFeedbackTests", dependencies: ["Addressing", "AgentWire", "HostSystem", "LoadFeedback"]),
         // Helpers more than one test target needs: a manual clock, skip-or-fail-under-CI.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "HeartbeatTests", dependencies: ["Heartbeat", "HostSystem", "TestSupport"]),
+        .testTarget(
+            name: "HeartbeatTests",
+            dependencies: ["Heartbeat", "HostSystem", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "LoadAgentTests", dependencies: ["AgentWire", "LoadAgent", "TestSupport"]),
         .testTarget(name: "DirectorTests", dependencies: ["Addressing", "Director", "HostSystem", "TestSupport"]),
         // Runs the built executables as operators do.

@@ -7,7 +7,7 @@ import NIOPosix
 import Glibc
 #endif
 
-/// A role change published by ``HeartbeatService/roleChanges``.
+/// A role change published by ``ClockedHeartbeatService/roleChanges``.
 public struct RoleChange: Sendable, Hashable, CustomStringConvertible {
     public var role: DirectorRole
     public var reason: RoleChangeReason
@@ -15,8 +15,17 @@ public struct RoleChange: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(role): \(reason)" }
 }
 
+/// The heartbeat service on the system's monotonic clock: what the director runs.
+public typealias HeartbeatService = ClockedHeartbeatService<ContinuousClock>
+
 /// Exchanges heartbeats with the peer over UDP, one socket per link bound to this director's own address, runs
 /// ``PeerStateMachine`` on them and publishes role changes.
+///
+/// All of its time comes from `clock`: the instants the state machine sees (heartbeats heard, keepalives, deadtime),
+/// its timers and the rejection log's interval. Production code uses ``HeartbeatService`` (`ContinuousClock`); tests
+/// pass a manual clock, so that keepalive, deadtime and takeover happen exactly when the test advances it, while the
+/// heartbeats themselves still travel over real sockets. (Only the receivers' batching of rejection counts runs on
+/// the event loop's own time: it orders no failover decision.)
 ///
 /// The first published change is ``DirectorRole/backup`` with ``RoleChangeReason/starting``: the consumer then
 /// removes virtual addresses left behind by an earlier run. When ``run()`` is cancelled the service announces
@@ -30,59 +39,25 @@ public struct RoleChange: Sendable, Hashable, CustomStringConvertible {
 ///   Before this design every datagram went through one unbounded queue into the actor, which computed the HMAC and
 ///   logged a line for each: under the flood the queue grew faster than it drained, genuine heartbeats and timer
 ///   ticks waited seconds behind forged ones, and the backup declared the healthy primary dead.
-/// - The sockets are read in batches (recvmmsg, ``Configuration/readBatch`` messages per call) into a large
-///   receive buffer (``Configuration/receiveBufferBytes``, forced past `net.core.rmem_max` when the process has
+/// - The sockets are read in batches (recvmmsg, ``HeartbeatConfiguration/readBatch`` messages per call) into a large
+///   receive buffer (``HeartbeatConfiguration/receiveBufferBytes``, forced past `net.core.rmem_max` when the process has
 ///   CAP_NET_ADMIN), so a burst queued in the kernel does not overflow it and drop the genuine datagram among them.
 /// - Rejections are counted per reason (``statistics``) and logged at most once per
-///   ``Configuration/rejectionLogInterval`` (``HeartbeatRejectionLog``).
-public actor HeartbeatService {
-    public struct Configuration: Sendable {
-        public var peer: PeerConfiguration
-        public var links: [HeartbeatLink]
-        /// lvs.cf `heartbeat_port`.
-        public var port: Int
-        public var authentication: HeartbeatAuthentication
-        /// At most one log line about rejected datagrams per interval.
-        public var rejectionLogInterval: Duration
-        /// Requested SO_RCVBUF of each heartbeat socket.
-        public var receiveBufferBytes: Int
-        /// Datagrams read per recvmmsg call.
-        public var readBatch: Int
-
-        public init(
-            peer: PeerConfiguration, links: [HeartbeatLink], port: Int = 539, authentication: HeartbeatAuthentication,
-            rejectionLogInterval: Duration = .seconds(10), receiveBufferBytes: Int = 4 << 20, readBatch: Int = 64
-        ) {
-            self.peer = peer
-            self.links = links
-            self.port = port
-            self.authentication = authentication
-            self.rejectionLogInterval = rejectionLogInterval
-            self.receiveBufferBytes = receiveBufferBytes
-            self.readBatch = readBatch
-        }
-    }
-
-    enum Event: Sendable {
-        /// An authentic message (``HeartbeatVerifier``) from the peer's address on `link`.
-        case heartbeat(link: Int, HeartbeatMessage)
-        /// Datagrams rejected on a link since its previous report.
-        case rejected([HeartbeatRejection: Int])
-        case timer
-        case flushRejectionLog
-        case localLinks(up: Bool)
-        case services(failed: Bool)
-    }
+///   ``HeartbeatConfiguration/rejectionLogInterval`` (``HeartbeatRejectionLog``).
+public actor ClockedHeartbeatService<C: Clock> where C.Duration == Duration {
+    public typealias Configuration = HeartbeatConfiguration
+    typealias Event = HeartbeatServiceEvent
 
     public nonisolated let roleChanges: AsyncStream<RoleChange>
     private let roleContinuation: AsyncStream<RoleChange>.Continuation
     private let configuration: Configuration
+    private let clock: C
     private let group: any EventLoopGroup
     private let logger: Logger
-    private var machine: PeerStateMachine<ContinuousClock.Instant>
+    private var machine: PeerStateMachine<C.Instant>
     /// Starts at the wall clock when the service is created (see ``HeartbeatMessage``): it grows across restarts.
     private var sequence: UInt64
-    private var rejectionLog: HeartbeatRejectionLog<ContinuousClock.Instant>
+    private var rejectionLog: HeartbeatRejectionLog<C.Instant>
     private var statisticsSnapshot = HeartbeatStatistics()
     private var events: AsyncStream<Event>.Continuation?
     private var timer: Task<Void, Never>?
@@ -96,8 +71,14 @@ public actor HeartbeatService {
 
     func simulateCrashOnExit() { announcesStopping = false }
 
+    /// - Parameters:
+    ///   - clock: the source of every instant and timer of the service (see the type's documentation).
+    ///   - bootID: this run's session nonce (random; fixed only by tests).
+    ///   - wallClock: nanoseconds since the epoch, where the heartbeat sequence starts (it must grow across restarts,
+    ///     which a monotonic clock does not).
+    /// - Throws: ``HeartbeatConfigurationError/linkCount(_:)`` when the links do not match the peer configuration.
     public init(
-        configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        configuration: Configuration, clock: C, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger = Logger(label: "h2e.heartbeat"), bootID: UInt64 = .random(in: 1...UInt64.max),
         wallClock: @escaping @Sendable () -> UInt64 = WallClock.nanoseconds
     ) throws(HeartbeatConfigurationError) {
@@ -105,12 +86,24 @@ public actor HeartbeatService {
             throw .linkCount(configuration.links.count)
         }
         self.configuration = configuration
+        self.clock = clock
         self.group = group
         self.logger = logger
         sequence = wallClock()
         machine = PeerStateMachine(configuration: configuration.peer, nonce: bootID)
         rejectionLog = HeartbeatRejectionLog(interval: configuration.rejectionLogInterval)
         (roleChanges, roleContinuation) = AsyncStream.makeStream()
+    }
+
+    /// A service on `ContinuousClock`, the director's (see ``init(configuration:clock:group:logger:bootID:wallClock:)``).
+    public init(
+        configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "h2e.heartbeat"), bootID: UInt64 = .random(in: 1...UInt64.max),
+        wallClock: @escaping @Sendable () -> UInt64 = WallClock.nanoseconds
+    ) throws(HeartbeatConfigurationError) where C == ContinuousClock {
+        try self.init(
+            configuration: configuration, clock: ContinuousClock(), group: group, logger: logger, bootID: bootID,
+            wallClock: wallClock)
     }
 
     /// This run's session nonce (sent as ``HeartbeatMessage/bootID``).
@@ -121,7 +114,7 @@ public actor HeartbeatService {
         var snapshot = statisticsSnapshot
         snapshot.role = machine.role
         snapshot.peer = machine.peer
-        let now = ContinuousClock.now
+        let now = clock.now
         snapshot.silentLinks = machine.silentLinks(now: now)
         snapshot.peerAlive = machine.isPeerAlive(now: now)
         snapshot.sinceHeard = machine.lastHeardAt.map { $0.duration(to: now) }
@@ -156,9 +149,9 @@ public actor HeartbeatService {
             throw HeartbeatServiceError.bind(configuration.links[channels.count].local, port: configuration.port, "\(error)")
         }
         logger.info("heartbeat started", metadata: ["links": "\(configuration.links)", "port": "\(configuration.port)"])
-        await perform(machine.start(now: .now))
-        if !linksUp { await perform(machine.localLinksChanged(up: false, now: .now)) }
-        if servicesFailed { await perform(machine.servicesChanged(failed: true, now: .now)) }
+        await perform(machine.start(now: clock.now))
+        if !linksUp { await perform(machine.localLinksChanged(up: false, now: clock.now)) }
+        if servicesFailed { await perform(machine.servicesChanged(failed: true, now: clock.now)) }
         await withTaskCancellationHandler {
             for await event in stream {
                 await handle(event)
@@ -167,7 +160,7 @@ public actor HeartbeatService {
             continuation.finish()
         }
         if announcesStopping {
-            await perform(machine.stop(now: .now))
+            await perform(machine.stop(now: clock.now))
         }
         await shutdown()
     }
@@ -214,34 +207,34 @@ public actor HeartbeatService {
     private func handle(_ event: Event) async {
         switch event {
         case .timer:
-            await perform(machine.timerFired(now: .now))
+            await perform(machine.timerFired(now: clock.now))
         case .localLinks(let up):
-            await perform(machine.localLinksChanged(up: up, now: .now))
+            await perform(machine.localLinksChanged(up: up, now: clock.now))
         case .services(let failed):
-            await perform(machine.servicesChanged(failed: failed, now: .now))
+            await perform(machine.servicesChanged(failed: failed, now: clock.now))
         case .heartbeat(let link, let message):
             if machine.isLive(message) {
                 statisticsSnapshot.accepted += 1
             } else {
                 countRejections([.notEchoed: 1])
             }
-            await perform(machine.heartbeatReceived(message, link: link, now: .now))
+            await perform(machine.heartbeatReceived(message, link: link, now: clock.now))
         case .rejected(let counts):
             countRejections(counts)
         case .flushRejectionLog:
             flushTimer = nil
-            if let summary = rejectionLog.flush(now: .now) { log(summary) }
+            if let summary = rejectionLog.flush(now: clock.now) { log(summary) }
             scheduleRejectionLogFlush()
         }
     }
 
     private func countRejections(_ counts: [HeartbeatRejection: Int]) {
         for (reason, count) in counts { statisticsSnapshot.rejections[reason, default: 0] += count }
-        if let summary = rejectionLog.record(counts, now: .now) { log(summary) }
+        if let summary = rejectionLog.record(counts, now: clock.now) { log(summary) }
         scheduleRejectionLogFlush()
     }
 
-    private func log(_ summary: HeartbeatRejectionLog<ContinuousClock.Instant>.Summary) {
+    private func log(_ summary: HeartbeatRejectionLog<C.Instant>.Summary) {
         var metadata: Logger.Metadata = [:]
         for (reason, count) in summary.counts { metadata[reason.label] = "\(count)" }
         metadata["interval"] = "\(configuration.rejectionLogInterval)"
@@ -251,14 +244,14 @@ public actor HeartbeatService {
 
     private func scheduleRejectionLogFlush() {
         guard flushTimer == nil, let at = rejectionLog.nextFlush else { return }
-        let events = events
+        let (events, clock) = (events, clock)
         flushTimer = Task {
-            guard (try? await ContinuousClock().sleep(until: at)) != nil else { return }
+            guard (try? await clock.sleep(until: at, tolerance: nil)) != nil else { return }
             events?.yield(.flushRejectionLog)
         }
     }
 
-    private func perform(_ actions: [PeerStateMachine<ContinuousClock.Instant>.Action]) async {
+    private func perform(_ actions: [PeerStateMachine<C.Instant>.Action]) async {
         for action in actions {
             switch action {
             case .sendHeartbeat(let state, let fit):
@@ -271,9 +264,9 @@ public actor HeartbeatService {
                 roleContinuation.yield(RoleChange(role: .backup, reason: reason))
             case .scheduleTimer(let at):
                 timer?.cancel()
-                let events = events
+                let (events, clock) = (events, clock)
                 timer = Task {
-                    guard (try? await ContinuousClock().sleep(until: at)) != nil else { return }
+                    guard (try? await clock.sleep(until: at, tolerance: nil)) != nil else { return }
                     events?.yield(.timer)
                 }
             }
@@ -300,6 +293,47 @@ public actor HeartbeatService {
     }
 }
 
+/// What ``ClockedHeartbeatService`` runs: the peer and its links (lvs.cf), authentication, and the receive path's
+/// limits.
+public struct HeartbeatConfiguration: Sendable {
+    public var peer: PeerConfiguration
+    public var links: [HeartbeatLink]
+    /// lvs.cf `heartbeat_port`.
+    public var port: Int
+    public var authentication: HeartbeatAuthentication
+    /// At most one log line about rejected datagrams per interval.
+    public var rejectionLogInterval: Duration
+    /// Requested SO_RCVBUF of each heartbeat socket.
+    public var receiveBufferBytes: Int
+    /// Datagrams read per recvmmsg call.
+    public var readBatch: Int
+
+    public init(
+        peer: PeerConfiguration, links: [HeartbeatLink], port: Int = 539, authentication: HeartbeatAuthentication,
+        rejectionLogInterval: Duration = .seconds(10), receiveBufferBytes: Int = 4 << 20, readBatch: Int = 64
+    ) {
+        self.peer = peer
+        self.links = links
+        self.port = port
+        self.authentication = authentication
+        self.rejectionLogInterval = rejectionLogInterval
+        self.receiveBufferBytes = receiveBufferBytes
+        self.readBatch = readBatch
+    }
+}
+
+/// What the service handles, one at a time in arrival order: from the sockets' receivers, its timers and its callers.
+enum HeartbeatServiceEvent: Sendable {
+    /// An authentic message (``HeartbeatVerifier``) from the peer's address on `link`.
+    case heartbeat(link: Int, HeartbeatMessage)
+    /// Datagrams rejected on a link since its previous report.
+    case rejected([HeartbeatRejection: Int])
+    case timer
+    case flushRejectionLog
+    case localLinks(up: Bool)
+    case services(failed: Bool)
+}
+
 /// Checks the datagrams of one link on its event loop and hands only authentic messages to the service; rejected
 /// ones become counts, reported at most every ``reportInterval`` (so a flood costs the service ~10 events a second).
 ///
@@ -312,13 +346,13 @@ final class HeartbeatReceiver: ChannelInboundHandler {
 
     let link: Int
     let peer: SocketAddress
-    let events: AsyncStream<HeartbeatService.Event>.Continuation
+    let events: AsyncStream<HeartbeatServiceEvent>.Continuation
     private var verifier: HeartbeatVerifier
     private let authenticator: HeartbeatAuthenticator
     private var pending: [HeartbeatRejection: Int] = [:]
     private var reportScheduled = false
 
-    init(link: Int, peer: SocketAddress, verifier: HeartbeatVerifier, events: AsyncStream<HeartbeatService.Event>.Continuation) {
+    init(link: Int, peer: SocketAddress, verifier: HeartbeatVerifier, events: AsyncStream<HeartbeatServiceEvent>.Continuation) {
         self.link = link
         self.peer = peer
         self.verifier = verifier

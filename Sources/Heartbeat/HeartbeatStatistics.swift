@@ -1,8 +1,8 @@
-/// Counters and state of a running ``HeartbeatService``, for status output and tests.
+/// Counters and state of a running ``ClockedHeartbeatService``, for status output and tests.
 public struct HeartbeatStatistics: Sendable, Hashable {
     public var role: DirectorRole?
     /// What the peer's last valid heartbeat said (kept after the peer falls silent: see ``peerAlive``).
-    public var peer: PeerStateMachine<ContinuousClock.Instant>.Peer?
+    public var peer: HeartbeatPeer?
     /// Whether a valid heartbeat arrived within deadtime on at least one link.
     public var peerAlive = false
     /// Time since the last valid heartbeat; nil when none arrived.

@@ -19,7 +19,7 @@ public struct LinkMonitor: Sendable {
     }
 
     /// Reports the links' state to `service` at once and on every change, until cancelled.
-    public func run(reportingTo service: HeartbeatService) async {
+    public func run<C>(reportingTo service: ClockedHeartbeatService<C>) async {
         var last: Bool?
         while !Task.isCancelled {
             let up = await allUp()

@@ -43,13 +43,8 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
         var isSend: Bool { if case .sendHeartbeat = self { true } else { false } }
     }
 
-    /// What the last valid heartbeat said about the peer.
-    public struct Peer: Sendable, Hashable {
-        public var state: HeartbeatState
-        public var configuredRole: ConfiguredRole
-        public var fit: Bool
-        public var senderID: UInt64
-    }
+    /// What the last valid heartbeat said about the peer (the same type whatever the instant).
+    public typealias Peer = HeartbeatPeer
 
     private enum Phase: Sendable, Hashable {
         case idle

@@ -1,4 +1,5 @@
 import ArgumentParser
+import HostSystem
 import LoadAgent
 import Logging
 
@@ -18,7 +19,7 @@ struct ReportCommand: ParsableCommand {
     var period: Period = .day
 
     func run() throws {
-        StderrLogHandler.bootstrap(level: options.verbose ? .debug : .info)
+        JournalLogHandler.bootstrap(logLevel: options.verbose ? .debug : .info)
         let logger = Logger(label: "h2e-agent")
         do {
             let report = try LoadReport.make(

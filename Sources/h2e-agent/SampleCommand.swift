@@ -1,4 +1,5 @@
 import ArgumentParser
+import HostSystem
 import LoadAgent
 import Logging
 
@@ -30,7 +31,7 @@ struct SampleCommand: ParsableCommand {
     }
 
     func run() throws {
-        StderrLogHandler.bootstrap(level: options.verbose ? .debug : .info)
+        JournalLogHandler.bootstrap(logLevel: options.verbose ? .debug : .info)
         let logger = Logger(label: "h2e-agent")
         let configuration = Sampler.Configuration(
             directory: options.directory, procRoot: procRoot, servicePorts: Set(ports.isEmpty ? [80, 443] : ports),

@@ -44,7 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
     var cgroupRoot: String = ""
 
     func run() async throws {
-        StderrLogHandler.bootstrap(level: options.verbose ? .debug : .info)
+        JournalLogHandler.bootstrap(logLevel: options.verbose ? .debug : .info)
         let logger = Logger(label: "h2e-agent")
         guard let (host, port) = Self.parseListen(listen) else {
             logger.error("--listen must be ADDR:PORT, [IPV6]:PORT or PORT, not '\(listen)'")

@@ -2,6 +2,7 @@ import Addressing
 import ArgumentParser
 import Director
 import Heartbeat
+import HostSystem
 import LVSConfig
 import Logging
 

@@ -9,16 +9,6 @@ import XCTest
 
 /// Log lines, metrics text, the status page and table, and --metrics addresses.
 final class FormattingTests: XCTestCase {
-    func testJournalLinesCarryTheSyslogPriorityAndStayOneLine() {
-        let journal = JournalLogHandler(label: "t", priorityPrefix: true)
-        XCTAssertEqual(journal.format(level: .error, message: "ipvs: failed\nsecond line", metadata: ["b": "2", "a": "1"]),
-            "<3>ipvs: failed | second line a=1 b=2\n")
-        XCTAssertEqual(journal.format(level: .notice, message: "role active", metadata: nil), "<5>role active\n")
-        XCTAssertEqual(journal.format(level: .debug, message: "x", metadata: nil), "<7>x\n")
-        let terminal = JournalLogHandler(label: "t", priorityPrefix: false)
-        XCTAssertEqual(terminal.format(level: .warning, message: "careful", metadata: nil), "WARNING careful\n")
-    }
-
     func testMetricsText() {
         let heartbeat = MetricsText.HeartbeatCounters(sent: 7, accepted: 6, rejections: [.badMAC: 3])
         var health = HealthCheckStatistics()

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import Heartbeat
@@ -149,19 +150,26 @@ final class TakeoverNamespaceTests: XCTestCase {
         XCTAssertFalse(up)
 
         // A lone director with monitor_links and its link down: its peer is silent, yet it must not take over.
-        let service = try HeartbeatService(
+        // The service's time moves only below; the monitor polls the kernel on real time.
+        let clock = ManualClock()
+        let deadtime = Duration.milliseconds(150)
+        let service = try ClockedHeartbeatService(
             configuration: .init(
                 peer: try PeerConfiguration(
-                    role: .primary, senderID: 2, keepalive: .milliseconds(50), deadtime: .milliseconds(150),
-                    monitorLinks: true),
+                    role: .primary, senderID: 2, keepalive: .milliseconds(50), deadtime: deadtime, monitorLinks: true),
                 links: [HeartbeatLink(local: "127.0.0.2", peer: "127.0.0.3")], port: 20_000 + Int(getpid()) % 20_000 + 1,
-                authentication: .none))
+                authentication: .none),
+            clock: clock)
         let monitoring = Task { await monitor.run(reportingTo: service) }
         let running = Task { try await service.run() }
-        let announcedUnfit = await eventually { await service.statistics.sent >= 8 }  // >= 300 ms: twice deadtime
+        // Nothing else makes it send before the clock moves: its start, then its unfitness, announced at once.
+        let announcedUnfit = await eventually { await service.statistics.sent >= 2 }
         XCTAssertTrue(announcedUnfit)
+        clock.advance(by: deadtime * 2)
+        let ticked = await eventually { await service.statistics.sent >= 3 }
+        XCTAssertTrue(ticked, "its keepalive at twice deadtime")
         var role = await service.statistics.role
-        XCTAssertEqual(role, .backup, "deadtime passed several times over with the link down")
+        XCTAssertEqual(role, .backup, "deadtime passed twice over with the link down")
         try shell("ip link set \(fixture.local) up")
         let tookOver = await eventually { await service.statistics.role == .active }
         XCTAssertTrue(tookOver, "link back up: the silent peer is dead, take over")

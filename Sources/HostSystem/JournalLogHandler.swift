@@ -2,24 +2,34 @@ import Logging
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
 
-/// A swift-log handler for a daemon under systemd or a syslog-reading supervisor: one line per message on stderr,
-/// prefixed `<N>` with the syslog priority (journald and `systemd-cat` read it), or `LEVEL ` when stderr is a
-/// terminal. Metadata follows the message as `key=value`.
+/// The swift-log handler of every h2e process (the director daemon, the agent's commands): one line per message on
+/// stderr, for systemd's journal, cron's mail or a terminal.
+///
+/// A line is `<N>message key=value ...` with `N` the syslog priority of the level (journald and `systemd-cat` read
+/// it), or `LEVEL message key=value ...` when stderr is a terminal. The message's own newlines become ` | ` (a newline
+/// would start a bogus journal entry); metadata, the handler's merged with the message's (the message's wins), follows
+/// in key order. The label is not written: journald already records the process (`SYSLOG_IDENTIFIER`), cron names the
+/// command, and each program logs under one label. Each line is one `write(2)` (the rest retried after a partial
+/// write), so the lines of concurrent loggers do not interleave.
 public struct JournalLogHandler: LogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     public let label: String
     private let priorityPrefix: Bool
 
+    /// - Parameter priorityPrefix: `<N>` (true) or `LEVEL ` (false) before each message; by default `<N>` unless
+    ///   stderr is a terminal.
     public init(label: String, logLevel: Logger.Level = .info, priorityPrefix: Bool = isatty(2) == 0) {
         self.label = label
         self.logLevel = logLevel
         self.priorityPrefix = priorityPrefix
     }
 
-    /// Installs it for every logger of the process, once.
+    /// Installs it for every logger of the process; call once, before the first log (as `LoggingSystem.bootstrap`).
     public static func bootstrap(logLevel: Logger.Level) {
         LoggingSystem.bootstrap { label in JournalLogHandler(label: label, logLevel: logLevel) }
     }
@@ -41,10 +51,10 @@ public struct JournalLogHandler: LogHandler {
         }
     }
 
+    /// The line ``log(event:)`` writes, newline included.
     public func format(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?) -> String {
         let merged = metadata.merging(extra ?? [:]) { _, new in new }
         var line = priorityPrefix ? "<\(Self.priority(level))>" : "\(level.rawValue.uppercased()) "
-        // One message is one line: a newline would start a bogus journal entry.
         line += "\(message)".replacing("\n", with: " | ")
         for (key, value) in merged.sorted(by: { $0.key < $1.key }) {
             line += " \(key)=\(value)"
@@ -60,6 +70,7 @@ public struct JournalLogHandler: LogHandler {
             while offset < raw.count {
                 let n = write(2, raw.baseAddress! + offset, raw.count - offset)
                 if n < 0 && errno == EINTR { continue }
+                // Nowhere to report a failing stderr: the line is dropped.
                 if n <= 0 { return }
                 offset += n
             }
