@@ -2,12 +2,11 @@ import Addressing
 import HealthCheck
 import Heartbeat
 import IPVS
-import Logging
 import XCTest
 
 @testable import Director
 
-/// Log lines, metrics text, the status page and table, and --metrics addresses.
+/// Metrics text, the status page and table, and --metrics addresses.
 final class FormattingTests: XCTestCase {
     func testMetricsText() {
         let heartbeat = MetricsText.HeartbeatCounters(sent: 7, accepted: 6, rejections: [.badMAC: 3])
