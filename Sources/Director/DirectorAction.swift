@@ -2,7 +2,8 @@ import IPVS
 import Logging
 
 /// What ``DirectorState/handle(_:now:)`` asks the executor (``DirectorCore``) to do. Each I/O action's outcome comes
-/// back as the ``DirectorEvent`` its doc names; the state never has more than one IPVS table call in flight.
+/// back as the ``DirectorEvent`` its doc names. A reconcile pass has at most one of its calls (read, apply, setting) in
+/// flight; the draining servers' connection read is the only other kernel call, a read.
 public enum DirectorAction: Sendable, Equatable {
     case log(Logger.Level, String)
     /// Read the whole kernel table (→ ``DirectorEvent/kernelRead(_:)``).

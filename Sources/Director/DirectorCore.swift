@@ -78,9 +78,9 @@ public actor DirectorCore {
                 try await kernel.apply(changes)
                 return .applied(changes, .success(()))
             } catch let error as IPVSApplyError {
-                return .applied(changes, .failure(KernelFailure("\(error)", appliedChanges: error.appliedChanges)))
+                return .applied(changes, .failure(CallFailure("\(error)", appliedChanges: error.appliedChanges)))
             } catch {
-                return .applied(changes, .failure(KernelFailure("\(error)")))
+                return .applied(changes, .failure(CallFailure("\(error)")))
             }
         case .setTimeouts(let timeouts):
             return .timeoutsSet(timeouts, await call { try await $0.setTimeouts(timeouts) })
@@ -100,29 +100,29 @@ public actor DirectorCore {
         }
     }
 
-    private func readTable() async -> Result<IPVSTable, KernelFailure> {
+    private func readTable() async -> Result<IPVSTable, CallFailure> {
         do {
             return .success(try await kernel.table())
         } catch {
-            return .failure(KernelFailure("\(error)"))
+            return .failure(CallFailure("\(error)"))
         }
     }
 
-    private func call(_ body: (any IPVSKernel) async throws -> Void) async -> Result<Void, KernelFailure> {
+    private func call(_ body: (any IPVSKernel) async throws -> Void) async -> Result<Void, CallFailure> {
         do {
             try await body(kernel)
             return .success(())
         } catch {
-            return .failure(KernelFailure("\(error)"))
+            return .failure(CallFailure("\(error)"))
         }
     }
 
-    private func save(_ overrides: [OverrideKey: DirectorModel.OverrideRecord]) -> Result<String?, KernelFailure> {
+    private func save(_ overrides: [OverrideKey: DirectorModel.OverrideRecord]) -> Result<String?, CallFailure> {
         guard let store else { return .success(nil) }
         do {
             return .success(try store.save(overrides))
         } catch {
-            return .failure(KernelFailure("\(error)"))
+            return .failure(CallFailure("\(error)"))
         }
     }
 

@@ -32,21 +32,22 @@ public enum DirectorEvent: Sendable {
     // MARK: Outcomes of actions
 
     /// ``DirectorAction/readKernel`` done.
-    case kernelRead(Result<IPVSTable, KernelFailure>)
+    case kernelRead(Result<IPVSTable, CallFailure>)
     /// ``DirectorAction/apply(_:)`` done.
-    case applied([IPVSChange], Result<Void, KernelFailure>)
+    case applied([IPVSChange], Result<Void, CallFailure>)
     /// ``DirectorAction/setTimeouts(_:)`` done.
-    case timeoutsSet(IPVSTimeouts, Result<Void, KernelFailure>)
+    case timeoutsSet(IPVSTimeouts, Result<Void, CallFailure>)
     /// ``DirectorAction/setSyncDaemon(_:)`` done.
-    case syncDaemonSet(SyncDaemon?, Result<Void, KernelFailure>)
+    case syncDaemonSet(SyncDaemon?, Result<Void, CallFailure>)
     /// ``DirectorAction/readConnections`` done: the table with the draining servers' connection counts.
-    case connectionsRead(Result<IPVSTable, KernelFailure>)
+    case connectionsRead(Result<IPVSTable, CallFailure>)
     /// ``DirectorAction/saveOverrides(_:_:)`` done: nil, or a warning (saved, but its last good copy was not).
-    case overridesSaved(OverridePlan, Result<String?, KernelFailure>)
+    case overridesSaved(OverridePlan, Result<String?, CallFailure>)
 }
 
-/// A failed kernel (or store) call, as a value: what went wrong and the changes that went in before it did.
-public struct KernelFailure: Error, Sendable, Hashable, CustomStringConvertible {
+/// A failed call of the executor's (the kernel's or the override store's), as a value: what went wrong and, for an
+/// apply, the changes that went in anyway.
+public struct CallFailure: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String
     /// For an apply: the changes the kernel made anyway (it carries on past a refused message).
     public var appliedChanges: [IPVSChange]

@@ -58,7 +58,8 @@ public struct DirectorOperations: Sendable {
     func respond(_ path: String, gates: [ConnectionGate] = []) async -> (HTTPResponseStatus, String, String) {
         switch path {
         case "/metrics":
-            let status = await status()
+            // Only the failover services' part of the status: /metrics maps no status report.
+            let failover = await failoverServices?.status()
             let model = await core.model
             var up: [String: Int] = [:]
             var configured: [String: Int] = [:]
@@ -72,8 +73,8 @@ public struct DirectorOperations: Sendable {
             let snapshot = MetricsText.Snapshot(
                 counters: await core.counters, health: await health?.engine.statistics(),
                 heartbeat: await role?.heartbeatStatistics().map(MetricsText.HeartbeatCounters.init),
-                table: status.failover == nil ? try? await core.kernelTable() : nil, serversUp: up,
-                serversConfigured: configured, failover: status.failover,
+                table: failover == nil ? try? await core.kernelTable() : nil, serversUp: up,
+                serversConfigured: configured, failover: failover,
                 listeners: gates.map { ($0.name, $0.statistics) }, panic: model.panic)
             return (.ok, "text/plain; version=0.0.4; charset=utf-8", MetricsText.render(snapshot))
         case "/", "/index.html":

@@ -265,7 +265,7 @@ public struct DirectorState: Sendable {
         }
     }
 
-    private mutating func kernelRead(_ result: Result<IPVSTable, KernelFailure>, now: NIODeadline) -> [DirectorAction] {
+    private mutating func kernelRead(_ result: Result<IPVSTable, CallFailure>, now: NIODeadline) -> [DirectorAction] {
         guard case .waiting(.readKernel, let again) = pass else { return [] }
         switch result {
         case .success(let table):
@@ -277,7 +277,7 @@ public struct DirectorState: Sendable {
     }
 
     private mutating func applied(
-        _ changes: [IPVSChange], _ result: Result<Void, KernelFailure>, now: NIODeadline
+        _ changes: [IPVSChange], _ result: Result<Void, CallFailure>, now: NIODeadline
     ) -> [DirectorAction] {
         guard case .waiting(.apply(let desired, let generation), let again) = pass else { return [] }
         switch result {
@@ -364,7 +364,7 @@ public struct DirectorState: Sendable {
     }
 
     private mutating func overridesSaved(
-        _ plan: OverridePlan, _ result: Result<String?, KernelFailure>, now: NIODeadline
+        _ plan: OverridePlan, _ result: Result<String?, CallFailure>, now: NIODeadline
     ) -> [DirectorAction] {
         let key = plan.key
         switch result {

@@ -244,10 +244,15 @@ public actor ClockedHeartbeatService<C: Clock> where C.Duration == Duration {
 
     private func scheduleRejectionLogFlush() {
         guard flushTimer == nil, let at = rejectionLog.nextFlush else { return }
+        flushTimer = wake(at: at, with: .flushRejectionLog)
+    }
+
+    /// A task that hands `event` to the service at `instant` of its clock, unless cancelled first.
+    private func wake(at instant: C.Instant, with event: Event) -> Task<Void, Never> {
         let (events, clock) = (events, clock)
-        flushTimer = Task {
-            guard (try? await clock.sleep(until: at, tolerance: nil)) != nil else { return }
-            events?.yield(.flushRejectionLog)
+        return Task {
+            guard (try? await clock.sleep(until: instant, tolerance: nil)) != nil else { return }
+            events?.yield(event)
         }
     }
 
@@ -264,11 +269,7 @@ public actor ClockedHeartbeatService<C: Clock> where C.Duration == Duration {
                 roleContinuation.yield(RoleChange(role: .backup, reason: reason))
             case .scheduleTimer(let at):
                 timer?.cancel()
-                let (events, clock) = (events, clock)
-                timer = Task {
-                    guard (try? await clock.sleep(until: at, tolerance: nil)) != nil else { return }
-                    events?.yield(.timer)
-                }
+                timer = wake(at: at, with: .timer)
             }
         }
     }

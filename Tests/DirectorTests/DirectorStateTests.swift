@@ -55,7 +55,7 @@ final class DirectorStateTests: XCTestCase {
         var state = try state()
         _ = state.handle(.reconcile, now: start)
         let apply = changes(state.handle(.kernelRead(.success(IPVSTable())), now: start))
-        let failure = KernelFailure("set destination: No buffer space available (105)", appliedChanges: Array(apply.prefix(1)))
+        let failure = CallFailure("set destination: No buffer space available (105)", appliedChanges: Array(apply.prefix(1)))
         let failed = state.handle(.applied(apply, .failure(failure)), now: start)
         XCTAssertEqual(failed, [
             .log(.info, "ipvs: \(apply[0])"),
@@ -93,7 +93,7 @@ final class DirectorStateTests: XCTestCase {
         XCTAssertEqual(save, [.saveOverrides([key: .init(action: .drain, setAt: 5)], plan)])
         XCTAssertEqual(state.model.overrides, [:], "nothing applies before the save")
 
-        let refused = state.handle(.overridesSaved(plan, .failure(KernelFailure("disk full"))), now: start)
+        let refused = state.handle(.overridesSaved(plan, .failure(CallFailure("disk full"))), now: start)
         XCTAssertEqual(refused.last, .reply(.failure(.persistence("disk full"))))
         XCTAssertEqual(state.model.overrides, [:])
 
