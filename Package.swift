@@ -23,6 +23,7 @@ let package = Package(
             providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev", "libnl-route-3-dev"])]),
         .systemLibrary(name: "CRRD", pkgConfig: "librrd", providers: [.apt(["librrd-dev"])]),
         .target(name: "CPacket"),
+        .systemLibrary(name: "CEpoll"),
 
         // Domains.
         // The process's edges to the system: threads for blocking calls, child processes (one spawn path), the wall
@@ -37,7 +38,7 @@ let package = Package(
         .target(
             name: "HealthCheck",
             dependencies: [
-                "Addressing",
+                "Addressing", "CEpoll",
                 "HostSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

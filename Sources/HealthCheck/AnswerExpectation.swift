@@ -83,7 +83,7 @@ struct AnswerMatcher {
 
     /// Whether an answer that ended here was cut off (nothing yet, or a prefix that agrees so far) rather than
     /// wrong.
-    func isCutOff(_ received: [UInt8]) -> Bool {
+    func isCutOff(_ received: some Collection<UInt8>) -> Bool {
         if received.isEmpty { return true }
         if case .prefix(let expected) = kind {
             return received.count < expected.count && received.elementsEqual(expected.prefix(received.count))
@@ -94,7 +94,7 @@ struct AnswerMatcher {
     /// - Parameters:
     ///   - received: every byte of the answer so far.
     ///   - complete: no more bytes will come (end of stream, or the read limit was reached).
-    func judge(_ received: [UInt8], complete: Bool) -> Verdict {
+    func judge(_ received: some Collection<UInt8>, complete: Bool) -> Verdict {
         switch kind {
         case .anything:
             if !received.isEmpty { return .match }
@@ -108,7 +108,7 @@ struct AnswerMatcher {
             return complete ? .mismatch : .needMore
         case .regex:
             // Matched against what has arrived so far: a match ends the check early.
-            if regex?.matches(received) == true { return .match }
+            if regex?.matches(Array(received)) == true { return .match }
             return complete ? .mismatch : .needMore
         }
     }

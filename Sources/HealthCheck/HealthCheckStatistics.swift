@@ -10,6 +10,8 @@ public struct HealthCheckStatistics: Hashable, Sendable {
     public var timedOut = 0
     /// Checks that could not be made because of this director (``LocalCheckError``): no verdict, not in `failed`.
     public var localErrors = 0
+    /// Times the engine woke to start checks or collect results (with checks coalesced, far fewer than checks).
+    public var wakeUps = 0
     /// Most checks that were in flight at once.
     public var peakInFlight = 0
     /// How late each check started against its deadline.

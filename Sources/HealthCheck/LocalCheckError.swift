@@ -5,7 +5,6 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import NIOCore
 
 /// A check that failed because of this director, not the server: `socket()`, `connect()` setup, `pipe()` or
 /// `posix_spawn()` ran out of descriptors (EMFILE, ENFILE), kernel buffers (ENOBUFS) or memory (ENOMEM, EAGAIN for
@@ -24,24 +23,11 @@ public struct LocalCheckError: Error, Hashable, Sendable, CustomStringConvertibl
     /// Errors that are about this host's resources whatever the peer.
     static let localErrnos: Set<Int32> = [EMFILE, ENFILE, ENOBUFS, ENOMEM]
 
-    /// The local error inside `error`, nil when `error` is about the peer or the network.
-    public static func classify(_ error: any Error) -> LocalCheckError? {
-        guard let error = error as? IOError, localErrnos.contains(error.errnoCode) else { return nil }
-        return LocalCheckError(call: Self.call(of: error), errno: error.errnoCode)
-    }
-
     /// `errno` after `call` as a local error, nil when it is not one; `process` adds EAGAIN (fork's "no more
     /// processes").
     static func classify(call: String, errno code: Int32, process: Bool = false) -> LocalCheckError? {
         guard localErrnos.contains(code) || (process && code == EAGAIN) else { return nil }
         return LocalCheckError(call: call, errno: code)
-    }
-
-    private static func call(of error: IOError) -> String {
-        // IOError's description is "<reason>: <strerror> (errno: N)"; its reason names the call (e.g. "socket").
-        let text = "\(error)"
-        let name = text.prefix { $0.isLetter || $0 == "_" }
-        return name.isEmpty ? "socket" : String(name)
     }
 
     public var name: String {

@@ -25,13 +25,12 @@ public struct LoopInstant: InstantProtocol, Sendable, Hashable {
     }
 }
 
-/// What runs one check: ``HealthChecker`` against real servers; a scripted runner in tests.
+/// What runs checks for an engine: ``HealthChecker`` against real servers; a scripted runner in tests.
 public protocol HealthCheckRunning: Sendable {
-    /// The loops checks complete on; the engine keeps its state on one of them and takes its time from it.
+    /// The loops of the checker; the engine keeps its state on one of them and takes its time from it.
     var group: any EventLoopGroup { get }
-    /// Starts `check`; the future never fails and completes within `timeout`.
-    func start(_ check: HealthCheck, against endpoint: HealthEndpoint, timeout: Duration)
-        -> EventLoopFuture<HealthCheckResult>
+    /// A new, empty set of checks in flight, used only on the engine's loop.
+    func makeProbes() -> any HealthProbes
 }
 
 extension HealthChecker: HealthCheckRunning {}

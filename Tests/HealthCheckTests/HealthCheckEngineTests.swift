@@ -19,7 +19,8 @@ final class HealthCheckEngineTests: XCTestCase {
         let timing = try HealthCheckTiming(
             timeout: .seconds(3), interval: .seconds(5), reentry: .seconds(30), jitter: 0)
         let logs = LogCapture()
-        let engine = HealthCheckEngine<String>(checker: runner, logger: logs.logger, random: SplitMix64(seed: 1))
+        let engine = HealthCheckEngine<String>(
+            checker: runner, logger: logs.logger, random: SplitMix64(seed: 1), coalescing: .zero)
         await engine.setTargets(["web": HealthTarget(endpoint: endpoint, check: .connect, timing: timing)])
         let recorder = TransitionRecorder(engine.transitions)
         let running = Task { await engine.run() }
@@ -76,6 +77,36 @@ final class HealthCheckEngineTests: XCTestCase {
         let statistics = await engine.statistics()
         XCTAssertEqual(statistics.timedOut, 1)
         XCTAssertEqual(statistics.failed, 1)
+    }
+
+    /// With wake-ups coalesced, 100 targets checked every second cost at most one wake-up per coalescing interval,
+    /// not one per check and one per result; every check still runs, at most one interval late.
+    func testCoalescedWakeUpsServeManyChecksEach() async throws {
+        let loop = NIOAsyncTestingEventLoop()
+        defer { Task { await loop.shutdownGracefully() } }
+        let runner = ScriptedRunner(loop: loop)
+        let timing = try HealthCheckTiming(timeout: .seconds(1), interval: .seconds(1), reentry: .zero, jitter: 0)
+        var targets: [Int: HealthTarget] = [:]
+        for index in 0..<100 {
+            targets[index] = HealthTarget(
+                endpoint: try HealthEndpoint(host: "10.0.\(index / 250).\(1 + index % 250)", port: 80), check: .connect,
+                timing: timing)
+        }
+        let engine = HealthCheckEngine<Int>(
+            checker: runner, logger: LogCapture().logger, random: SplitMix64(seed: 3), coalescing: .milliseconds(100))
+        await engine.setTargets(targets)
+        let running = Task { await engine.run() }
+        defer { running.cancel() }
+        let started = await eventually(within: .seconds(10)) { await engine.isRunning() }
+        XCTAssertTrue(started)
+
+        for _ in 0..<100 { await loop.advanceTime(by: .milliseconds(100)) }  // 10 s, in steps a timer can follow
+        let statistics = await engine.statistics()
+        XCTAssertGreaterThanOrEqual(statistics.started, 100 * 9, "every target checked about once a second")
+        XCTAssertLessThanOrEqual(statistics.wakeUps, 101, "at most one wake-up per 100 ms")
+        XCTAssertLessThanOrEqual(statistics.lateness.maximum, .milliseconds(100), "no check later than the coalescing")
+        let snapshot = await engine.healthSnapshot()
+        XCTAssertEqual(snapshot.values.filter { $0 == .up }.count, 100)
     }
 
     func testManyTargetsOnSeveralAddressesAreJudgedEachByItsOwnServer() async throws {
@@ -214,12 +245,29 @@ final class ScriptedRunner: HealthCheckRunning {
 
     init(loop: NIOAsyncTestingEventLoop) { self.loop = loop }
 
-    func start(_ check: HealthCheck, against endpoint: HealthEndpoint, timeout: Duration)
-        -> EventLoopFuture<HealthCheckResult>
-    {
-        switch answer {
-        case .pass: return loop.makeSucceededFuture(.passed)
-        case .hang: return loop.scheduleTask(in: TimeAmount(timeout)) { HealthCheckResult.failed(.timeout) }.futureResult
+    func makeProbes() -> any HealthProbes { ScriptedProbes(runner: self) }
+}
+
+/// Checks that pass at once or hang until their deadline, as the runner says when each starts.
+final class ScriptedProbes: HealthProbes {
+    let runner: ScriptedRunner
+    private var pending: [(token: UInt64, at: LoopInstant, result: HealthCheckResult)] = []
+
+    init(runner: ScriptedRunner) { self.runner = runner }
+
+    func start(_ check: HealthCheck, against endpoint: HealthEndpoint, deadline: LoopInstant, token: UInt64) {
+        switch runner.answer {
+        case .pass: pending.append((token, LoopInstant(runner.loop.now), .passed))
+        case .hang: pending.append((token, deadline, .failed(.timeout)))
         }
     }
+
+    func poll(now: LoopInstant, into results: inout [ProbeResult]) {
+        for item in pending where item.at <= now { results.append(ProbeResult(token: item.token, result: item.result)) }
+        pending.removeAll { $0.at <= now }
+    }
+
+    func nextResult(now: LoopInstant) -> LoopInstant? { pending.map(\.at).min() }
+
+    func cancelAll() { pending.removeAll() }
 }

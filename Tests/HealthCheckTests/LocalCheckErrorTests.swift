@@ -13,19 +13,19 @@ final class LocalCheckErrorTests: XCTestCase {
 
     func testLocalErrnosAreInconclusiveAndPeerErrorsAreFailures() {
         for code in [EMFILE, ENFILE, ENOBUFS, ENOMEM] {
-            let result = HealthChecker.connectFailure(IOError(errnoCode: code, reason: "socket"))
+            let result = SocketProbes.failure(call: "socket", errno: code)
             guard case .inconclusive(let local) = result else { return XCTFail("errno \(code): \(result)") }
             XCTAssertEqual(local.errno, code)
             XCTAssertTrue(local.description.contains("on this director: no verdict on the server"), local.description)
         }
         XCTAssertEqual(
-            HealthChecker.connectFailure(IOError(errnoCode: EMFILE, reason: "socket")),
+            SocketProbes.failure(call: "socket", errno: EMFILE),
             .inconclusive(LocalCheckError(call: "socket", errno: EMFILE)))
         for code in [ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, ECONNRESET] {
-            guard case .failed(.connectionFailed) = HealthChecker.connectFailure(IOError(errnoCode: code, reason: "connect"))
+            guard case .failed(.connectionFailed) = SocketProbes.failure(call: "connect", errno: code)
             else { return XCTFail("errno \(code) must be a verdict") }
         }
-        XCTAssertEqual(HealthChecker.connectFailure(ChannelError.connectTimeout(.seconds(1))), .failed(.timeout))
+        XCTAssertEqual(SocketProbes.failure(call: "connect", errno: ETIMEDOUT), .failed(.timeout))
         XCTAssertNotNil(LocalCheckError.classify(call: "posix_spawn", errno: EAGAIN, process: true))
         XCTAssertNil(LocalCheckError.classify(call: "connect", errno: EAGAIN))
     }

@@ -1,0 +1,88 @@
+import NIOCore
+import XCTest
+
+@testable import HealthCheck
+
+/// One set of probes running check after check: a socket whose check ended cleanly serves the next one, and carries
+/// nothing of the previous check into it.
+final class SocketProbesTests: XCTestCase {
+    let http = HealthCheck.sendExpect(send: Array("GET / HTTP/1.0\r\n\r\n".utf8), expect: .prefix("HTTP"))
+
+    /// Runs `check` to its end on `probes` (blocking: these are the probes of one thread).
+    func run(_ check: HealthCheck, _ endpoint: HealthEndpoint, on probes: SocketProbes, timeout: Duration = .seconds(2))
+        -> HealthCheckResult
+    {
+        probes.start(check, against: endpoint, deadline: LoopInstant(.now()) + timeout, token: 7)
+        var results: [ProbeResult] = []
+        while results.isEmpty {
+            probes.wait()
+            probes.poll(now: LoopInstant(.now()), into: &results)
+        }
+        XCTAssertEqual(results.map(\.token), [7])
+        return results[0].result
+    }
+
+    func testAReusedSocketGivesEveryCheckItsOwnVerdict() async throws {
+        let good = try await TCPTestServer.start(behaviour: .answer("HTTP/1.0 200 OK\r\n\r\n"))
+        let garbage = try await TCPTestServer.start(behaviour: .answer("SSH-2.0-OpenSSH_9.2\r\n"))
+        let closing = try await TCPTestServer.start(behaviour: .closeImmediately)
+        let stopped = try await TCPTestServer.start(behaviour: .answer("HTTP/1.0 200 OK\r\n\r\n"))
+        let refused = try stopped.endpoint
+        try await stopped.stop()
+        defer {
+            Task {
+                try await good.stop()
+                try await garbage.stop()
+                try await closing.stop()
+            }
+        }
+        let probes = SocketProbes(threadPool: nil)
+
+        for round in 1...20 {
+            XCTAssertEqual(run(http, try good.endpoint, on: probes), .passed, "round \(round)")
+        }
+        XCTAssertEqual(probes.socketsOpened, 1, "one socket served 20 checks one after another")
+
+        // A wrong answer leaves the socket clean for the next check, which passes.
+        XCTAssertEqual(run(http, try garbage.endpoint, on: probes), .failed(.unexpectedAnswer("SSH-")))
+        XCTAssertEqual(run(http, try good.endpoint, on: probes), .passed)
+        // A refusal on a reused socket is the refusal of this check, and the next one is not touched by it.
+        guard case .failed(.connectionFailed(let detail)) = run(http, refused, on: probes) else {
+            return XCTFail("a stopped server must be a connection failure")
+        }
+        XCTAssertTrue(detail.lowercased().contains("refused"), detail)
+        XCTAssertEqual(run(http, try good.endpoint, on: probes), .passed)
+        // A server that closes without an answer fails the check, and the socket still serves.
+        guard case .failed = run(http, try closing.endpoint, on: probes) else { return XCTFail("passed") }
+        XCTAssertEqual(run(http, try good.endpoint, on: probes), .passed)
+        XCTAssertEqual(run(.connect, try good.endpoint, on: probes), .passed)
+        XCTAssertLessThanOrEqual(probes.socketsOpened, 3, "a refused or reset socket is closed, a clean one reused")
+    }
+
+    func testManyChecksInFlightAtOnceEachGetTheirOwnResult() async throws {
+        let good = try await TCPTestServer.start(behaviour: .answer("HTTP/1.0 200 OK\r\n\r\n"))
+        let hung = try await TCPTestServer.start(behaviour: .silent)
+        defer {
+            Task {
+                try await good.stop()
+                try await hung.stop()
+            }
+        }
+        let probes = SocketProbes(threadPool: nil)
+        let deadline = LoopInstant(.now()) + .milliseconds(500)
+        for token in UInt64(0)..<200 {
+            probes.start(http, against: try token % 4 == 0 ? hung.endpoint : good.endpoint, deadline: deadline, token: token)
+        }
+        var results: [ProbeResult] = []
+        let giveUp = ContinuousClock.now + .seconds(10)
+        while results.count < 200, ContinuousClock.now < giveUp {
+            probes.wait()
+            probes.poll(now: LoopInstant(.now()), into: &results)
+        }
+        XCTAssertEqual(Set(results.map(\.token)).count, 200, "every check gives exactly one result")
+        for result in results {
+            XCTAssertEqual(result.result, result.token % 4 == 0 ? .failed(.timeout) : .passed, "check \(result.token)")
+        }
+        XCTAssertTrue(probes.isIdle)
+    }
+}
