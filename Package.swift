@@ -23,12 +23,12 @@ let package = Package(
             providers: [.apt(["libnl-3-dev", "libnl-genl-3-dev", "libnl-route-3-dev"])]),
         .systemLibrary(name: "CRRD", pkgConfig: "librrd", providers: [.apt(["librrd-dev"])]),
         .target(name: "CPacket"),
-        .systemLibrary(name: "CEpoll"),
+        .systemLibrary(name: "CLinux"),
 
         // Domains.
         // The process's edges to the system: threads for blocking calls, child processes (one spawn path), the wall
         // clock, and logging to stderr for the journal (one log handler).
-        .target(name: "HostSystem", dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(name: "HostSystem", dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]),
         // One IP address type (IPv4/IPv6, text and bytes) and one host:port type, for every module.
         .target(name: "Addressing"),
         // The /load.json contract between the agent and the director: the wire type, its limits, its encoding.
@@ -38,7 +38,7 @@ let package = Package(
         .target(
             name: "HealthCheck",
             dependencies: [
-                "Addressing", "CEpoll",
+                "Addressing", "CLinux",
                 "HostSystem",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -25,6 +25,8 @@ public actor DirectorCore {
     private let logger: Logger
     private let now: @Sendable () -> NIODeadline
     private let wallClock: @Sendable () -> Double
+    /// A burst of work (a large apply, a reload) left freed memory to give back at the next tick.
+    private var trimDue = false
 
     public init(
         runtime: RuntimeConfiguration, kernel: any IPVSKernel, backend: String = "netlink",
@@ -74,6 +76,7 @@ public actor DirectorCore {
         case .readConnections:
             return .connectionsRead(await readTable())
         case .apply(let changes):
+            if changes.count >= Self.largeApply { trimDue = true }
             do {
                 try await kernel.apply(changes)
                 return .applied(changes, .success(()))
@@ -149,6 +152,7 @@ public actor DirectorCore {
     /// A configuration that parsed and prepared without problems (SIGHUP): applied as a diff.
     public func reload(_ runtime: RuntimeConfiguration) async {
         await send(.reloaded(runtime))
+        trimDue = true
     }
 
     /// A reload whose file is broken: the running configuration stays. Returns `message`.
@@ -173,7 +177,14 @@ public actor DirectorCore {
     /// and drains.
     public func tick() async {
         await send(.tick)
+        if trimDue {
+            trimDue = false
+            FreedMemory.returnToSystem()
+        }
     }
+
+    /// Changes in one apply from which the memory it used is worth giving back (a start-up or a large reload).
+    static let largeApply = 1_000
 
     /// Brings the kernel to the desired table.
     public func reconcile() async {

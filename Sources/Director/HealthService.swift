@@ -17,7 +17,7 @@ public struct HealthService: Service {
 
     public let engine: HealthCheckEngine<RealServerID>
     private let core: DirectorCore
-    private let initialTargets: [RealServerID: HealthTarget]
+    private let runtime: RuntimeConfiguration
     private let programPool: NIOThreadPool
 
     /// - Parameter maximumChecksInFlight: the health checks' share of the descriptors (``DescriptorBudget``).
@@ -32,12 +32,12 @@ public struct HealthService: Service {
             checker: HealthChecker(threadPool: programPool), logger: logger,
             maximumChecksInFlight: maximumChecksInFlight)
         self.core = core
-        self.initialTargets = runtime.healthTargets
+        self.runtime = runtime
     }
 
     public func run() async throws {
         defer { programPool.shutdownGracefully { _ in } }
-        await engine.setTargets(initialTargets)
+        await engine.setTargets(runtime.healthTargets)
         let engine = self.engine
         let core = self.core
         await withTaskGroup(of: Void.self) { group in

@@ -24,7 +24,26 @@ public struct RuntimeConfiguration: Sendable {
 
     public var configuration: LVSConfiguration
     public var file: String
-    public var healthTargets: [RealServerID: HealthTarget]
+    /// Each active virtual server's check and timing (its real servers' targets are made from them on demand: a
+    /// stored copy of 30,000 targets cost 11 MB).
+    public var healthChecks: [String: HealthCheckPlan]
+
+    /// Every active real server's health target, by virtual and real server.
+    public var healthTargets: [RealServerID: HealthTarget] {
+        var targets: [RealServerID: HealthTarget] = [:]
+        for virtual in configuration.virtualServers where virtual.active {
+            guard let plan = healthChecks[virtual.name] else { continue }
+            for server in virtual.realServers where server.active {
+                // Validated when this configuration was made.
+                guard let endpoint = try? HealthEndpoint(host: server.address.description, port: Int(virtual.port(of: server)))
+                else { continue }
+                targets[RealServerID(virtual: virtual.name, server: server.name)] = HealthTarget(
+                    endpoint: endpoint, check: plan.check, timing: plan.timing)
+            }
+        }
+        return targets
+    }
+
     public var loadSources: [String: LoadSource]
     /// The VIPs, then the site addresses (``VirtualServer/allSiteAddresses``), each once.
     public var virtualAddresses: [VirtualAddress]
@@ -58,7 +77,7 @@ public struct RuntimeConfiguration: Sendable {
         loadKey: (String) throws -> [UInt8] = { path in try HeartbeatAuthentication.loadKey(path: path) }
     ) -> Result<RuntimeConfiguration, RuntimeConfigurationError> {
         var problems: [String] = []
-        var targets: [RealServerID: HealthTarget] = [:]
+        var checks: [String: HealthCheckPlan] = [:]
         var sources: [String: LoadSource] = [:]
         var addresses: [VirtualAddress] = []
         var sites: [VirtualAddress] = []
@@ -109,11 +128,9 @@ public struct RuntimeConfiguration: Sendable {
                     timeout: .seconds(virtual.timeout), interval: .seconds(virtual.checkInterval), fall: virtual.fall,
                     reentry: .seconds(virtual.reentry))
                 for server in virtual.realServers where server.active {
-                    let endpoint = try HealthEndpoint(
-                        host: server.address.description, port: Int(virtual.port(of: server)))
-                    targets[RealServerID(virtual: virtual.name, server: server.name)] = HealthTarget(
-                        endpoint: endpoint, check: check, timing: timing)
+                    _ = try HealthEndpoint(host: server.address.description, port: Int(virtual.port(of: server)))
                 }
+                checks[virtual.name] = HealthCheckPlan(check: check, timing: timing)
             } catch {
                 problems.append("virtual \(virtual.name): \(error)")
             }
@@ -168,7 +185,7 @@ public struct RuntimeConfiguration: Sendable {
         }
         guard problems.isEmpty else { return .failure(RuntimeConfigurationError(file: file, problems: problems)) }
         var runtime = RuntimeConfiguration(
-            configuration: configuration, file: file, healthTargets: targets, loadSources: sources,
+            configuration: configuration, file: file, healthChecks: checks, loadSources: sources,
             virtualAddresses: addresses, role: role)
         runtime.failoverPlans = plans
         if !markOrder.isEmpty { runtime.siteMarks = markOrder.map { SiteMarks(mark: $0, addresses: marks[$0] ?? []) } }
@@ -244,4 +261,10 @@ public struct RuntimeConfigurationError: Error, Sendable, CustomStringConvertibl
         var description: String
         init(_ description: String) { self.description = description }
     }
+}
+
+/// How the real servers of one virtual server are checked.
+public struct HealthCheckPlan: Hashable, Sendable {
+    public var check: HealthCheck
+    public var timing: HealthCheckTiming
 }

@@ -85,7 +85,7 @@ extension StatusReport {
                         lastCheckAgeSeconds: lastChecks[id].map { record in
                             seconds(record.completedAt)
                         },
-                        check: runtime.healthTargets[id].map { "\($0.check)" } ?? "none",
+                        check: runtime.healthChecks[id.virtual].map { "\($0.check)" } ?? "none",
                         load: feedback?.lastLoad, loadAgeSeconds: feedback?.lastSampleAt.map(seconds),
                         loadError: loadError,
                         loadSignal: feedback.flatMap { $0.lastLoad == nil ? nil : "\($0.signal)" },

@@ -14,6 +14,7 @@ import Glibc
 ///     h2e-bench-healthcheck check [--targets N] [--interval S] [--duration S] [--warmup S] [--addresses N]
 ///                                 [--ports M] [--base-port P] [--threads T] [--server-pid PID]
 ///                                 [--max-in-flight N] [--silent K] [--jitter F] [--coalescing MS]
+///                                 [--check tcp|udp|program]
 ///     h2e-bench-healthcheck keepalived-conf [--targets N] [--interval S] [--addresses N] [--ports M] [--base-port P]
 ///     h2e-bench-healthcheck peer --pid PID [--targets N] [--interval S] [--duration S] [--warmup S] [--addresses N]
 ///                                [--base-port P] [--silent K] [--name NAME]
@@ -64,7 +65,8 @@ struct BenchHealthCheck {
                 targets: int("targets", 10_000), interval: double("interval", 1), duration: double("duration", 20),
                 warmup: double("warmup", 5), addresses: addresses, ports: ports, basePort: basePort, group: group,
                 serverPID: options["server-pid"].flatMap(Int32.init), maximumInFlight: int("max-in-flight", 2_048),
-                silent: int("silent", 0), jitter: double("jitter", 0.1), coalescing: int("coalescing", 10))
+                silent: int("silent", 0), jitter: double("jitter", 0.1), coalescing: int("coalescing", 10),
+                kind: options["check"] ?? "tcp")
         case "keepalived-conf":
             print(keepalivedConfiguration(
                 targets: int("targets", 10_000), interval: double("interval", 1), addresses: addresses, ports: ports,
@@ -83,7 +85,7 @@ struct BenchHealthCheck {
     static func check(
         targets count: Int, interval: Double, duration: Double, warmup: Double, addresses: Int, ports: Int,
         basePort: Int, group: MultiThreadedEventLoopGroup, serverPID: Int32?, maximumInFlight: Int, silent: Int,
-        jitter: Double, coalescing: Int
+        jitter: Double, coalescing: Int, kind: String
     ) async throws {
         var logger = Logger(label: "h2e.bench")
         logger.logLevel = .warning  // thousands of "[ active ] making ... available" lines otherwise
@@ -97,7 +99,16 @@ struct BenchHealthCheck {
             let endpoint = try HealthEndpoint(
                 host: benchAddress(1 + index % addresses), port: basePort + (index / addresses) % ports)
             // nanny's check (GET / HTTP/1.0, expect "HTTP"), on the target's own path so the servers tell them apart.
-            let check = HealthCheck.sendExpect(send: Array("GET /t/\(index) HTTP/1.0\r\n\r\n".utf8), expect: .prefix("HTTP"))
+            let request = Array("GET /t/\(index) HTTP/1.0\r\n\r\n".utf8)
+            let check: HealthCheck =
+                switch kind {
+                case "udp": .udp(send: request, expect: .prefix("HTTP"))
+                // A send_program check that asks the server itself, as operators write them.
+                case "program":
+                    .program(
+                        commandLine: "printf 'GET /t/\(index) HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 %h %p", expect: .prefix("HTTP"))
+                default: .sendExpect(send: request, expect: .prefix("HTTP"))
+                }
             targets[index] = HealthTarget(endpoint: endpoint, check: check, timing: timing)
         }
         await engine.setTargets(targets)

@@ -32,6 +32,19 @@ enum BenchServer {
                     .bind(host: benchAddress(address), port: port)
                     .get()
                 channels.append(channel)
+                if address > silent {
+                    // The same answer to a datagram, for UDP checks.
+                    let datagrams = try await DatagramBootstrap(group: group)
+                        .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                        .channelInitializer { channel in
+                            channel.eventLoop.makeCompletedFuture {
+                                try channel.pipeline.syncOperations.addHandler(TinyUDPHandler(arrivals: arrivals))
+                            }
+                        }
+                        .bind(host: benchAddress(address), port: port)
+                        .get()
+                    channels.append(datagrams)
+                }
             }
         }
         return channels
@@ -82,6 +95,27 @@ final class Arrivals: Sendable {
             state.since = NIODeadline.now()
             return line
         }
+    }
+}
+
+/// Answers a datagram `GET /t/N ...` with `HTTP/1.0 200 OK`, counting it as target N's check.
+final class TinyUDPHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+
+    private let arrivals: Arrivals
+
+    init(arrivals: Arrivals) { self.arrivals = arrivals }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        if let line = envelope.data.getString(at: envelope.data.readerIndex, length: min(envelope.data.readableBytes, 64)),
+            line.hasPrefix("GET /t/"), let target = Int(line.dropFirst(7).prefix { $0.isNumber })
+        {
+            arrivals.record(target: target)
+        }
+        let answer = context.channel.allocator.buffer(string: "HTTP/1.0 200 OK\r\n\r\n")
+        context.writeAndFlush(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: answer)), promise: nil)
     }
 }
 
