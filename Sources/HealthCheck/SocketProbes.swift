@@ -254,13 +254,15 @@ public final class SocketProbes: HealthProbes {
         let readable = events & (EPOLLIN.rawValue | EPOLLRDHUP.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0
         guard let outcome = advance(&slots[index]!, readable: readable) else { return }
         let token = slots[index]!.token
-        // A stream whose server answered (rightly or not) is left clean: the socket serves another check.
-        let clean: Bool =
+        // A stream whose server answered (rightly or not) is left clean: the socket serves another check. Dissolving
+        // it resets the connection, as closing it with the rest of the answer unread does anyway. A check that
+        // awaited no answer closes its socket: the server sees an orderly close, as nanny's checks gave it.
+        let answered: Bool =
             switch outcome {
-            case .passed, .failed(.unexpectedAnswer), .failed(.closedBeforeAnswer): true
+            case .passed, .failed(.unexpectedAnswer), .failed(.closedBeforeAnswer): slots[index]!.matcher != nil
             default: false
             }
-        release(index, recycle: clean && isStream[index])
+        release(index, recycle: answered && isStream[index])
         ready.append(ProbeResult(token: token, result: outcome))
     }
 

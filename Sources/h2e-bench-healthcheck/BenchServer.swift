@@ -3,6 +3,10 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The servers the benchmark checks: a minimal HTTP/1.0 responder on every (127.0.0.x address, port) pair. Each
 /// connection gets `HTTP/1.0 200 OK` after its first bytes, then is closed (server side, as nanny's servers did).
 /// The first `silent` addresses accept connections and never answer: hung servers, which the checks must time out
@@ -51,8 +55,12 @@ enum BenchServer {
     }
 }
 
-/// 127.0.0.1, 127.0.0.2, ... 127.0.1.0, ...: the benchmark's loopback addresses, numbered from 1.
-func benchAddress(_ index: Int) -> String { "127.0.\(index / 256).\(index % 256)" }
+/// 127.0.0.1, 127.0.0.2, ... 127.0.1.0, ...: the benchmark's server addresses, numbered from 1; in the /16 that
+/// `H2E_BENCH_NETWORK` names (its first two octets, e.g. `10.200`) when the servers run in a network namespace of
+/// their own (scripts/bench-healthcheck does that).
+func benchAddress(_ index: Int) -> String { "\(benchNetwork).\(index / 256).\(index % 256)" }
+
+let benchNetwork: String = getenv("H2E_BENCH_NETWORK").map { String(cString: $0) } ?? "127.0"
 
 /// Checks seen at the servers: how many, and how far the interval between two checks of the same target strays from
 /// the configured one (either way).

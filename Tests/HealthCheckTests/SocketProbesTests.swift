@@ -55,8 +55,12 @@ final class SocketProbesTests: XCTestCase {
         // A server that closes without an answer fails the check, and the socket still serves.
         guard case .failed = run(http, try closing.endpoint, on: probes) else { return XCTFail("passed") }
         XCTAssertEqual(run(http, try good.endpoint, on: probes), .passed)
-        XCTAssertEqual(run(.connect, try good.endpoint, on: probes), .passed)
         XCTAssertLessThanOrEqual(probes.socketsOpened, 3, "a refused or reset socket is closed, a clean one reused")
+        // A plain connect awaits no answer: its socket is closed (an orderly close for the server), not reused.
+        let opened = probes.socketsOpened
+        XCTAssertEqual(run(.connect, try good.endpoint, on: probes), .passed)
+        XCTAssertEqual(run(.connect, try good.endpoint, on: probes), .passed)
+        XCTAssertEqual(probes.socketsOpened, opened + 1, "the first connect reuses the idle socket, the second opens one")
     }
 
     func testManyChecksInFlightAtOnceEachGetTheirOwnResult() async throws {
