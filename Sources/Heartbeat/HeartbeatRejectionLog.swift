@@ -1,9 +1,12 @@
-/// Rate-limits the logging of rejected heartbeat datagrams: at most one line per ``interval``, carrying the counts
-/// per reason since the previous line. A value type with time passed in, so it runs under a test clock.
+/// Rate-limits the logging of rejected heartbeat datagrams: one line per ``interval``, carrying the counts per reason
+/// since the previous line, plus one at once for a reason the last line did not have. A value type with time passed
+/// in, so it runs under a test clock.
 ///
-/// The first rejection after a quiet interval is reported at once (an operator sees a version mismatch or a wrong
-/// key without waiting); later ones are summed until the interval has passed. ``flush(now:)`` (called from the
-/// service's timer) reports what is left once the interval is over, so the last counts of a flood are not lost.
+/// The first rejection after a quiet interval is reported at once, and so is a new kind of rejection in the middle of
+/// a flood of another (an operator sees a version mismatch or a wrong key without waiting behind a flood of forged
+/// datagrams); repeats are summed until the interval has passed. So a flood of any mix of reasons logs at most one
+/// line per interval plus one per reason. ``flush(now:)`` (called from the service's timer) reports what is left once
+/// the interval is over, so the last counts of a flood are not lost.
 public struct HeartbeatRejectionLog<Instant: InstantProtocol>: Sendable where Instant.Duration == Duration {
     /// One log line's worth: counts per reason.
     public struct Summary: Sendable, Hashable, CustomStringConvertible {
@@ -20,6 +23,8 @@ public struct HeartbeatRejectionLog<Instant: InstantProtocol>: Sendable where In
     public let interval: Duration
     private var pending: [HeartbeatRejection: Int] = [:]
     private var lastLogged: Instant?
+    /// The reasons reported since the interval that `lastLogged` started.
+    private var reported: Set<HeartbeatRejection> = []
 
     public init(interval: Duration = .seconds(10)) {
         self.interval = interval
@@ -33,7 +38,17 @@ public struct HeartbeatRejectionLog<Instant: InstantProtocol>: Sendable where In
 
     /// Adds `counts`; returns the line to log now, if one is due.
     public mutating func record(_ counts: [HeartbeatRejection: Int], now: Instant) -> Summary? {
-        for (reason, count) in counts where count > 0 { pending[reason, default: 0] += count }
+        var new = false
+        for (reason, count) in counts where count > 0 {
+            pending[reason, default: 0] += count
+            if !reported.contains(reason) { new = true }
+        }
+        if new, let lastLogged, now < lastLogged.advanced(by: interval) {
+            // A reason this interval has not shown yet: report it now, within the same interval.
+            reported.formUnion(pending.keys)
+            defer { pending = [:] }
+            return Summary(counts: pending)
+        }
         return flush(now: now)
     }
 
@@ -42,6 +57,7 @@ public struct HeartbeatRejectionLog<Instant: InstantProtocol>: Sendable where In
         guard !pending.isEmpty else { return nil }
         if let lastLogged, now < lastLogged.advanced(by: interval) { return nil }
         lastLogged = now
+        reported = Set(pending.keys)
         defer { pending = [:] }
         return Summary(counts: pending)
     }
