@@ -74,11 +74,13 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
+        // Scale-out groups: the announce device BIRD exports, and BIRD's control socket.
+        .target(name: "ScaleOut", dependencies: ["CLinux", "Heartbeat", "HostSystem"]),
         .target(
             name: "Director",
             dependencies: [
                 "Addressing",
-                "HostSystem", "LVSConfig", "IPVS", "HealthCheck", "LoadFeedback", "Heartbeat",
+                "HostSystem", "LVSConfig", "IPVS", "HealthCheck", "LoadFeedback", "Heartbeat", "ScaleOut",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -133,8 +135,9 @@ let package = Package(
             dependencies: ["Heartbeat", "HostSystem", "TestSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "LoadAgentTests", dependencies: ["AgentWire", "LoadAgent", "TestSupport"]),
         .testTarget(name: "DirectorTests", dependencies: ["Addressing", "Director", "HostSystem", "TestSupport"]),
+        .testTarget(name: "ScaleOutTests", dependencies: ["Heartbeat", "ScaleOut", "TestSupport"]),
         // Runs the built executables as operators do.
         .testTarget(name: "CommandLineTests", dependencies: ["Addressing", "h2e-director"]),
-        .testTarget(name: "KernelTests", dependencies: ["Addressing", "IPVS", "Director", "TestSupport"]),
+        .testTarget(name: "KernelTests", dependencies: ["Addressing", "IPVS", "Director", "ScaleOut", "TestSupport"]),
     ]
 )

@@ -11,6 +11,10 @@ public struct ControlRequest: Codable, Sendable, Hashable {
         case table
         /// Re-read lvs.cf, as SIGHUP does, and answer whether the new configuration runs.
         case reload
+        /// `scale_out`: withdraw every address from the group's routers (`director drain`).
+        case drainDirector
+        /// `scale_out`: announce again (`director resume`).
+        case resumeDirector
     }
 
     public var command: Command

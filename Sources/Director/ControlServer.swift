@@ -140,6 +140,12 @@ public struct ControlServer: Service {
                 return ControlResponse(ok: false, error: "reload refused, the running configuration stays: \(refusal)")
             }
             return ControlResponse(ok: true, message: "reloaded")
+        case .drainDirector, .resumeDirector:
+            do {
+                return ControlResponse(ok: true, message: try await operations.drainDirector(request.command == .drainDirector))
+            } catch {
+                return ControlResponse(ok: false, error: "\(error)")
+            }
         case .override:
             guard let action = request.action, let virtual = request.virtual, let address = request.address else {
                 return ControlResponse(ok: false, error: "\(ControlError.badRequest("override needs action, virtual and address"))")

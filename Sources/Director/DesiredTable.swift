@@ -7,6 +7,9 @@ public struct DesiredTable: Hashable, Sendable {
     public var servers: [RealServerID: ServerPlan]
     /// Names of the virtual servers whose `sorry_server` is in the table (no real server serving).
     public var sorryServersInUse: Set<String>
+    /// Names of the virtual servers with a real server in the table at a weight above 0 (a sorry server does not
+    /// count): what a scale-out director may announce.
+    public var servingVirtuals: Set<String> = []
 
     public init(table: IPVSTable = IPVSTable(), servers: [RealServerID: ServerPlan] = [:], sorryServersInUse: Set<String> = []) {
         self.table = table

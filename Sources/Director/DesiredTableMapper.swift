@@ -71,7 +71,11 @@ public enum DesiredTableMapper {
             let first = group.virtuals[0]
             var service = VirtualService(
                 key: group.key, scheduler: IPVS.Scheduler(rawValue: first.scheduler.rawValue),
-                persistence: persistence(first))
+                persistence: persistence(first), schedulerFlags: schedulerFlags(first.schedulerFlags))
+            // A scale-out group keeps a failed server in at weight 0: mh's table depends on the order of the
+            // destinations, so a server removed and added back (at the end) would make this director disagree
+            // with the others about every flow it touches.
+            let quiesceAll = configuration.global.scaleOut
             // One destination per address and port: the plans of every virtual server naming it, in file order.
             var order: [Destination.ID] = []
             var entries: [Destination.ID: (destination: Destination, plans: [(RealServerID, ServerPlan)])] = [:]
@@ -81,7 +85,7 @@ public enum DesiredTableMapper {
                     let plan = plan(
                         server, health: inputs.health[id] ?? .unknown, weight: inputs.weights[id],
                         override: inputs.overrides[OverrideKey(virtual: virtual.name, address: server.address.description)],
-                        quiesce: virtual.quiesceServer,
+                        quiesce: virtual.quiesceServer || quiesceAll, holdUnchecked: quiesceAll,
                         keep: keep(virtual, id, inputs.panics[virtual.name], graced: inputs.graced, inputs.policy))
                     result.servers[id] = plan
                     let destination = Destination(
@@ -131,6 +135,7 @@ public enum DesiredTableMapper {
                 }
                 result.sorryServersInUse.insert(virtual.name)
             }
+            if serving { result.servingVirtuals.formUnion(group.virtuals.map(\.name)) }
             // Removed from lvs.cf, still draining: weight 0 until its connections are over (unless the
             // configuration names the destination again).
             for retiring in inputs.retiring where retiring.service == group.key {
@@ -181,7 +186,7 @@ public enum DesiredTableMapper {
     /// timed out (``keep(_:_:_:graced:_:)``).
     static func plan(
         _ server: RealServer, health: HealthState, weight decision: WeightDecision?, override: ServerOverride?,
-        quiesce: Bool, keep: (why: String, lowest: Int)? = nil
+        quiesce: Bool, holdUnchecked: Bool = false, keep: (why: String, lowest: Int)? = nil
     ) -> ServerPlan {
         var weight = decision?.weight ?? server.weight
         var reason = decision?.reason ?? "configured weight \(server.weight)"
@@ -217,7 +222,14 @@ public enum DesiredTableMapper {
         if override == .drain {
             return ServerPlan(inTable: true, weight: 0, reason: "weight 0: drained by the operator")
         }
-        if health == .unknown { reason += " (not checked yet)" }
+        if health == .unknown {
+            // A scale-out director draws traffic to itself by announcing: it does so only for servers it has
+            // seen answer. In the table at weight 0 meanwhile, in its place in mh's order.
+            if holdUnchecked, override == nil {
+                return ServerPlan(inTable: true, weight: 0, reason: "weight 0 until its first check passes (scale_out)")
+            }
+            reason += " (not checked yet)"
+        }
         return ServerPlan(inTable: true, weight: weight, reason: reason)
     }
 
@@ -237,6 +249,18 @@ public enum DesiredTableMapper {
         case .nat: .masquerade
         case .tunnel: .tunnel
         }
+    }
+
+    static func schedulerFlags(_ flags: Set<SchedulerFlag>) -> VirtualService.SchedulerFlags {
+        var result: VirtualService.SchedulerFlags = []
+        for flag in flags {
+            switch flag {
+            case .flag1: result.insert(.flag1)
+            case .flag2: result.insert(.flag2)
+            case .flag3: result.insert(.flag3)
+            }
+        }
+        return result
     }
 
     static func persistence(_ virtual: VirtualServer) -> VirtualService.Persistence? {

@@ -1,3 +1,4 @@
+import Heartbeat
 import IPVS
 import Logging
 
@@ -21,6 +22,11 @@ public enum DirectorAction: Sendable, Equatable {
     case saveOverrides([OverrideKey: DirectorModel.OverrideRecord], OverridePlan)
     /// Delete these services from the kernel where they are (hard shutdown); the executor logs what it did.
     case removeServices(Set<ServiceKey>)
+    /// `scale_out`: announce exactly these addresses (put them on the announce device, take the others off). Only
+    /// the newest matters: an executor may skip one that a later one replaces.
+    case announce([VirtualAddress])
+    /// `scale_out`: remember across restarts whether the operator drained this director.
+    case saveDirectorDrain(Bool)
     /// The answer to the operator's request that caused this event.
     case reply(Result<String, ControlError>)
 }

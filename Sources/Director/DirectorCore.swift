@@ -6,6 +6,7 @@ import LVSConfig
 import LoadFeedback
 import Logging
 import NIOCore
+import ScaleOut
 
 #if canImport(Glibc)
 import Glibc
@@ -27,22 +28,36 @@ public actor DirectorCore {
     private let wallClock: @Sendable () -> Double
     /// A burst of work (a large apply, a reload) left freed memory to give back at the next tick.
     private var trimDue = false
+    /// `scale_out`: takes each set of addresses to announce (the role service's announce device).
+    private let announce: (@Sendable ([VirtualAddress]) -> Void)?
 
     public init(
         runtime: RuntimeConfiguration, kernel: any IPVSKernel, backend: String = "netlink",
         store: OverrideStore? = nil, overrides: [OverrideKey: DirectorModel.OverrideRecord] = [:],
-        overridesProblem: String? = nil,
+        overridesProblem: String? = nil, directorDrained: Bool = false,
+        announce: (@Sendable ([VirtualAddress]) -> Void)? = nil,
         logger: Logger = Logger(label: "h2e.director"),
         now: @escaping @Sendable () -> NIODeadline = { NIODeadline.now() },
         wallClock: @escaping @Sendable () -> Double = WallClock.seconds
     ) {
         self.state = DirectorState(
-            runtime: runtime, overrides: overrides, overridesProblem: overridesProblem, backend: backend, now: now())
+            runtime: runtime, overrides: overrides, overridesProblem: overridesProblem, backend: backend,
+            directorDrained: directorDrained, now: now())
+        self.announce = announce
         self.kernel = kernel
         self.store = store
         self.logger = logger
         self.now = now
         self.wallClock = wallClock
+    }
+
+    /// `director drain|resume` (`scale_out`): withdraw every address, or announce again.
+    public func drainDirector(_ drain: Bool) async throws(ControlError) -> String {
+        switch await send(.directorDrain(drain)) {
+        case .success(let message)?: return message
+        case .failure(let error)?: throw error
+        case nil: return "done"
+        }
     }
 
     /// Hands `event` to the state and runs what follows from it. Returns the answer to an operator's request.
@@ -67,6 +82,16 @@ public actor DirectorCore {
             return nil
         case .reply(let answer):
             reply = answer
+            return nil
+        case .announce(let addresses):
+            announce?(addresses)
+            return nil
+        case .saveDirectorDrain(let drained):
+            do {
+                try store?.saveDirectorDrained(drained)
+            } catch {
+                logger.error("operator: the director's drain is in effect but not saved, a restart forgets it: \(error)")
+            }
             return nil
         case .saveOverrides(let overrides, let plan):
             // No suspension between the plan and its outcome: nothing else changes the overrides meanwhile.
@@ -216,8 +241,9 @@ public actor DirectorCore {
     /// The `status` report now, with what the other services know (``DirectorState/report(now:heartbeat:lastChecks:failover:pid:)``).
     public func status(
         heartbeat: HeartbeatStatistics? = nil, lastChecks: [RealServerID: HealthCheckRecord] = [:],
-        failover: StatusReport.Failover? = nil
+        failover: StatusReport.Failover? = nil, bird: Result<BirdStatus, BirdControlError>? = nil
     ) -> StatusReport {
-        state.report(now: now(), heartbeat: heartbeat, lastChecks: lastChecks, failover: failover, pid: getpid())
+        state.report(
+            now: now(), heartbeat: heartbeat, lastChecks: lastChecks, failover: failover, bird: bird, pid: getpid())
     }
 }

@@ -3,6 +3,7 @@ import Heartbeat
 import HostSystem
 import LVSConfig
 import Logging
+import ScaleOut
 import NIOConcurrencyHelpers
 import NIOCore
 import ServiceLifecycle
@@ -64,9 +65,29 @@ public enum DirectorDaemon {
         for problem in recovery.problems { logger.critical("overrides: \(problem)") }
         let overrides = recovery.overrides
         let kernel: any IPVSKernel = options.backend == .memory ? InMemoryIPVSKernel() : NetlinkIPVSKernel()
+        // scale_out: the device BIRD exports is made first, so that a director that cannot announce does not start.
+        var announceDevice: AnnounceDevice?
+        let announcements = AsyncStream.makeStream(of: [VirtualAddress].self, bufferingPolicy: .bufferingNewest(1))
+        if case .scaleOut(let device, _) = runtime.role {
+            do {
+                announceDevice = try AnnounceDevice(name: device)
+            } catch {
+                throw DirectorStartError.system("scale_out: \(error)")
+            }
+        }
+        let directorDrained = announceDevice != nil && store.loadDirectorDrained()
+        if directorDrained {
+            logger.warning("this director was drained by the operator: it announces nothing until `h2e-director director resume`")
+        }
+        let continuation = announcements.continuation
+        var announce: (@Sendable ([VirtualAddress]) -> Void)?
+        if announceDevice != nil {
+            announce = { @Sendable addresses in _ = continuation.yield(addresses) }
+        }
         let core = DirectorCore(
             runtime: runtime, kernel: kernel, backend: options.backend.rawValue, store: store, overrides: overrides,
-            overridesProblem: recovery.problems.isEmpty ? nil : recovery.problems.joined(separator: " "), logger: logger)
+            overridesProblem: recovery.problems.isEmpty ? nil : recovery.problems.joined(separator: " "),
+            directorDrained: directorDrained, announce: announce, logger: logger)
         await core.logUnmatchedOverrides()
         let takeover: any TakeoverSystem
         do {
@@ -84,7 +105,9 @@ public enum DirectorDaemon {
         logger.info("\(budget)")
         let health = HealthService(
             runtime: runtime, core: core, logger: logger, maximumChecksInFlight: budget.healthChecks)
-        let role = RoleService(runtime: runtime, core: core, system: takeover, logger: logger)
+        let role = RoleService(
+            runtime: runtime, core: core, system: takeover, logger: logger, announceDevice: announceDevice,
+            announcements: announceDevice == nil ? nil : announcements.stream)
         // service = fos runs no IPVS: no reconcile loop and no load feedback, and the failover services follow the role.
         var fos: FosService?
         if runtime.isFailoverServices {
@@ -118,7 +141,12 @@ public enum DirectorDaemon {
         }
         // Last, so that it shuts down first: stop_cmd runs before the VIPs are given up and the peer is told.
         if let fos { services.append(fos) }
-        let mode = runtime.role.isStandalone ? "standalone" : "with a backup director"
+        let mode: String
+        switch runtime.role {
+        case .standalone: mode = "standalone"
+        case .heartbeat: mode = "with a backup director"
+        case .scaleOut(let device, _): mode = "in a scale-out group, announcing on \(device)"
+        }
         let active = runtime.configuration.virtualServers.filter(\.active).count
         let what = fos == nil ? "\(active) active virtual servers" : "\(runtime.failoverPlans.count) failover services"
         logger.notice(

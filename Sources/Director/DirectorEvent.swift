@@ -22,6 +22,8 @@ public enum DirectorEvent: Sendable {
     case reloadFailed(String)
     /// `server drain|down|up|clear VIRTUAL ADDRESS`, at `wallTime` (seconds since the epoch, saved with it).
     case override(OverrideAction, virtual: String, address: String, wallTime: Double)
+    /// `director drain|resume` (`scale_out`): withdraw every address from the group's routers, or announce again.
+    case directorDrain(Bool)
     /// Every second: retries, the periodic kernel read, the end of a grace, draining servers' connections.
     case tick
     /// Bring the kernel to the desired table now (at start).

@@ -7,6 +7,8 @@ import HealthCheck
 import Heartbeat
 import IPVS
 import NIOHTTP1
+import ScaleOut
+import Dispatch
 
 /// What the operator's listeners (the control socket, the status page and metrics) ask of the running director.
 /// The one place where `status` is put together: the core's state, and what the other services know of their own
@@ -35,7 +37,29 @@ public struct DirectorOperations: Sendable {
         let heartbeat = await role?.heartbeatStatistics()
         let lastChecks = await health?.engine.lastChecks() ?? [:]
         let failover = await failoverServices?.status()
-        return await core.status(heartbeat: heartbeat, lastChecks: lastChecks, failover: failover)
+        var bird: Result<BirdStatus, BirdControlError>?
+        if case .scaleOut(_, let socket) = await core.state.runtime.role {
+            bird = await Self.askBird(socket)
+        }
+        return await core.status(heartbeat: heartbeat, lastChecks: lastChecks, failover: failover, bird: bird)
+    }
+
+    /// BIRD's sessions, read off Swift's cooperative pool (the control socket blocks, with a 2 s deadline).
+    static func askBird(_ socket: String) async -> Result<BirdStatus, BirdControlError> {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                do throws(BirdControlError) {
+                    continuation.resume(returning: .success(try BirdStatus.read(socket: socket)))
+                } catch {
+                    continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+    }
+
+    /// `director drain|resume`.
+    public func drainDirector(_ drain: Bool) async throws(ControlError) -> String {
+        try await core.drainDirector(drain)
     }
 
     /// Re-reads lvs.cf as SIGHUP does; nil when the new configuration runs, else why not.

@@ -6,6 +6,7 @@ import LVSConfig
 import LoadFeedback
 import Logging
 import NIOCore
+import ScaleOut
 
 /// The whole director as a value: the ``DirectorModel`` (configuration, health, load, weights, overrides, role),
 /// where the kernel stands (``ReconcileState``, timeouts, sync daemon), the reconcile pass under way, and the
@@ -29,6 +30,12 @@ public struct DirectorState: Sendable {
         public var role: DirectorRole?
         /// Load readings that gave no load, by ``LoadFailure/kind`` (`timeout`, `malformed`, `wrong_server`...).
         public var loadFailures: [String: Int] = [:]
+        /// `scale_out`: addresses announced and withdrawn since start (each address each time).
+        public var announcements = 0
+        public var withdrawals = 0
+        /// `scale_out`: addresses announced now, and whether the operator drained this director; nil otherwise.
+        public var announced: Int?
+        public var drained: Bool?
     }
 
     /// Where a reconcile pass stands.
@@ -43,8 +50,9 @@ public struct DirectorState: Sendable {
         case timeouts
         case syncDaemon
         case readKernel
-        /// The diff towards `desired`, computed at the model's `generation`.
-        case apply(desired: IPVSTable, generation: Int)
+        /// The diff towards `desired`, computed at the model's `generation`; `serving` are its serving virtual
+        /// servers (``DesiredTable/servingVirtuals``).
+        case apply(desired: IPVSTable, generation: Int, serving: Set<String>)
     }
 
     /// The stages of a pass, in order.
@@ -76,11 +84,23 @@ public struct DirectorState: Sendable {
     private(set) var pass = Pass.idle
     /// A read of the draining servers' connections is in flight.
     private var readingConnections = false
+    /// `scale_out`: the virtual servers with a serving real server in the kernel's table, as last programmed, and
+    /// in the desired table, as last mapped. An address is announced when both serve it: announcing waits for the
+    /// kernel, withdrawing does not.
+    private var servingInKernel: Set<String> = []
+    private var servingDesired: Set<String> = []
+    /// `scale_out`: what was last announced (nil: nothing asked yet).
+    public private(set) var announced: [VirtualAddress]?
+    /// `scale_out`: the operator drained this director (`director drain`): nothing is announced.
+    public private(set) var directorDrained: Bool
+    private var announcements = 0
+    private var withdrawals = 0
 
     public init(
         runtime: RuntimeConfiguration, overrides: [OverrideKey: DirectorModel.OverrideRecord] = [:],
-        overridesProblem: String? = nil, backend: String = "netlink", now: NIODeadline
+        overridesProblem: String? = nil, backend: String = "netlink", directorDrained: Bool = false, now: NIODeadline
     ) {
+        self.directorDrained = directorDrained
         self.runtime = runtime
         self.model = DirectorModel(configuration: runtime.configuration, overrides: overrides, now: now)
         self.reconcile = ReconcileState()
@@ -130,6 +150,20 @@ public struct DirectorState: Sendable {
             return actions + requestPass(now: now)
         case .reconcile:
             return requestPass(now: now)
+        case .directorDrain(let drain):
+            guard runtime.announcements != nil else {
+                return [.reply(.failure(.badRequest("director drain and resume need scale_out = 1: an active/backup pair moves its VIPs with the heartbeat (stop the active director to move them)")))]
+            }
+            guard drain != directorDrained else {
+                return [.reply(.success(drain ? "already drained: nothing is announced" : "not drained: announcing"))]
+            }
+            directorDrained = drain
+            let message =
+                drain
+                ? "drained: every address withdrawn from the routers; open connections finish through the other directors"
+                : "resumed: announcing the addresses it can serve"
+            return [.saveDirectorDrain(drain), .log(.notice, "operator: director \(message)")] + announcementActions()
+                + [.reply(.success(message))]
         case .hardShutdown:
             return [.removeServices(Set(model.desired.table.services.map(\.key)))]
         case .kernelRead(let result):
@@ -240,18 +274,24 @@ public struct DirectorState: Sendable {
                 stage = model.tableGeneration != reconciledGeneration || due ? .diff : .done
             case .diff:
                 let generation = model.tableGeneration
-                let desired = model.desired.table
+                let wanted = model.desired
+                let desired = wanted.table
                 switch reconcile.next(desired: desired, now: now) {
                 case .readKernel:
                     pass = .waiting(.readKernel, again: again)
                     return actions + [.readKernel]
                 case .apply(let changes):
-                    pass = .waiting(.apply(desired: desired, generation: generation), again: again)
-                    return actions + [.apply(changes)]
+                    pass = .waiting(
+                        .apply(desired: desired, generation: generation, serving: wanted.servingVirtuals), again: again)
+                    servingDesired = wanted.servingVirtuals
+                    return actions + announcementActions() + [.apply(changes)]
                 case .upToDate:
                     if reconcile.needsRetry { actions.append(.log(.notice, "IPVS table in step again")) }
                     reconcile.upToDate()
                     reconciledGeneration = generation
+                    servingInKernel = wanted.servingVirtuals
+                    servingDesired = wanted.servingVirtuals
+                    actions += announcementActions()
                     stage = .done
                 }
             case .done:
@@ -279,14 +319,16 @@ public struct DirectorState: Sendable {
     private mutating func applied(
         _ changes: [IPVSChange], _ result: Result<Void, CallFailure>, now: NIODeadline
     ) -> [DirectorAction] {
-        guard case .waiting(.apply(let desired, let generation), let again) = pass else { return [] }
+        guard case .waiting(.apply(let desired, let generation, let serving), let again) = pass else { return [] }
         switch result {
         case .success:
             var actions = changes.map { DirectorAction.log(.info, "ipvs: \($0)") }
             if reconcile.needsRetry { actions.append(.log(.notice, "IPVS table in step again")) }
             reconcile.applied(changes, desired: desired)
             reconciledGeneration = generation
-            return actions + runPass(from: .done, again: again, now: now)
+            servingInKernel = serving
+            servingDesired = serving
+            return actions + announcementActions() + runPass(from: .done, again: again, now: now)
         case .failure(let failure):
             let actions = failure.appliedChanges.map { DirectorAction.log(.info, "ipvs: \($0)") }
             return actions + failed("\(failure)", applied: failure.appliedChanges.count)
@@ -313,6 +355,35 @@ public struct DirectorState: Sendable {
         return line
     }
 
+    /// `scale_out`: the addresses to announce now, when they differ from what was last announced. An address is
+    /// announced once the kernel's table has a serving real server for one of its virtual servers, and withdrawn
+    /// as soon as the desired table has none left (before the kernel is changed) or the operator drains the director.
+    private mutating func announcementActions() -> [DirectorAction] {
+        guard let plan = runtime.announcements else { return [] }
+        let serving = servingInKernel.intersection(servingDesired)
+        let wanted = directorDrained ? [] : plan.filter { !$0.virtuals.isDisjoint(with: serving) }.map(\.address)
+        guard wanted != announced else { return [] }
+        let before = Set(announced ?? [])
+        let after = Set(wanted)
+        let added = wanted.filter { !before.contains($0) }
+        let removed = (announced ?? []).filter { !after.contains($0) }
+        announced = wanted
+        announcements += added.count
+        withdrawals += removed.count
+        var actions: [DirectorAction] = [.announce(wanted)]
+        if !added.isEmpty { actions.append(.log(.notice, "announcing \(Self.list(added))")) }
+        if !removed.isEmpty {
+            let why = directorDrained ? "drained by the operator" : "no serving real server"
+            actions.append(.log(.notice, "withdrawing \(Self.list(removed)): \(why)"))
+        }
+        return actions
+    }
+
+    private static func list(_ addresses: [VirtualAddress]) -> String {
+        let shown = addresses.prefix(5).map(\.address).joined(separator: ", ")
+        return addresses.count > 5 ? "\(shown) and \(addresses.count - 5) more" : shown
+    }
+
     // MARK: Inputs
 
     private mutating func reloaded(_ runtime: RuntimeConfiguration, now: NIODeadline) -> [DirectorAction] {
@@ -332,7 +403,7 @@ public struct DirectorState: Sendable {
                 ))
         }
         if let warning = unmatchedOverridesWarning { actions.append(.log(.warning, warning)) }
-        return actions + requestPass(now: now)
+        return actions + announcementActions() + requestPass(now: now)
     }
 
     /// Validates an operator's override against the running configuration; a valid one is saved before it applies.
@@ -423,7 +494,10 @@ public struct DirectorState: Sendable {
         Counters(
             weightChanges: weightChanges, failovers: model.failovers,
             netlinkErrors: reconcile.failures + settingsFailures, changesApplied: reconcile.changesApplied,
-            reloads: reloads, reloadFailures: reloadFailures, role: model.role.role, loadFailures: loadFailures)
+            reloads: reloads, reloadFailures: reloadFailures, role: model.role.role, loadFailures: loadFailures,
+            announcements: announcements, withdrawals: withdrawals,
+            announced: runtime.announcements == nil ? nil : announced?.count ?? 0,
+            drained: runtime.announcements == nil ? nil : directorDrained)
     }
 
     /// Saved overrides that name no real server of the configuration (`VIRTUAL ADDRESS`, sorted).
@@ -446,7 +520,7 @@ public struct DirectorState: Sendable {
     /// run): a pure function of the state and its arguments.
     public func report(
         now: NIODeadline, heartbeat: HeartbeatStatistics? = nil, lastChecks: [RealServerID: HealthCheckRecord] = [:],
-        failover: StatusReport.Failover? = nil, pid: Int32
+        failover: StatusReport.Failover? = nil, bird: Result<BirdStatus, BirdControlError>? = nil, pid: Int32
     ) -> StatusReport {
         var report = StatusReport(
             StatusReport.Inputs(
@@ -455,6 +529,38 @@ public struct DirectorState: Sendable {
                 reconcile: reconcile, settingsFailures: settingsFailures, lastSettingsError: lastSettingsError,
                 heartbeat: heartbeat, lastChecks: lastChecks, pid: pid))
         report.failover = failover
+        report.group = groupReport(bird: bird)
         return report
+    }
+
+    /// The `status` of a scale-out director: what it announces and why the rest is not; nil otherwise.
+    func groupReport(bird: Result<BirdStatus, BirdControlError>?) -> StatusReport.Group? {
+        guard let plan = runtime.announcements, case .scaleOut(let device, let socket) = runtime.role else { return nil }
+        let announcedNow = Set(announced ?? [])
+        var missing: [StatusReport.NotAnnounced] = []
+        for entry in plan where !announcedNow.contains(entry.address) {
+            let reason: String
+            if directorDrained {
+                reason = "director drained by the operator (`h2e-director director resume` announces again)"
+            } else if announced == nil {
+                reason = "starting: waiting for the IPVS table and a passed health check"
+            } else if entry.virtuals.isDisjoint(with: servingInKernel.intersection(servingDesired)) {
+                reason = "no real server of \(entry.virtuals.sorted().joined(separator: ", ")) passes its checks at a weight above 0"
+            } else {
+                reason = "waiting for the next reconcile pass"
+            }
+            missing.append(StatusReport.NotAnnounced(address: entry.address.address, reason: reason))
+        }
+        var birdStatus: BirdStatus?
+        var birdError: String?
+        switch bird {
+        case .success(let status)?: birdStatus = status
+        case .failure(let error)?: birdError = "\(error)"
+        case nil: birdError = "not asked"
+        }
+        return StatusReport.Group(
+            device: device, drained: directorDrained, announced: (announced ?? []).map(\.address), notAnnounced: missing,
+            announcements: announcements, withdrawals: withdrawals, birdSocket: socket, bird: birdStatus,
+            birdError: birdError)
     }
 }

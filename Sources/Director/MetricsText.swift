@@ -73,6 +73,12 @@ public struct MetricsText {
         text.metric("h2e_netlink_errors_total", "counter", "Failed IPVS reads or changes (retried).", c.netlinkErrors)
         text.metric("h2e_reloads_total", "counter", "Configurations reloaded on SIGHUP.", c.reloads)
         text.metric("h2e_reload_failures_total", "counter", "SIGHUPs whose configuration was rejected.", c.reloadFailures)
+        if let announced = c.announced {
+            text.metric("h2e_announced_addresses", "gauge", "Addresses on the announce device (BIRD exports them).", announced)
+            text.metric("h2e_announcements_total", "counter", "Addresses announced (put on the announce device).", c.announcements)
+            text.metric("h2e_withdrawals_total", "counter", "Addresses withdrawn (taken off the announce device).", c.withdrawals)
+            text.metric("h2e_director_drained", "gauge", "1 while the operator has drained this director.", c.drained == true ? 1 : 0)
+        }
         if let health = snapshot.health {
             text.metric("h2e_health_checks_total", "counter", "Health checks completed.", health.passed + health.failed)
             text.metric("h2e_health_check_failures_total", "counter", "Health checks that failed.", health.failed)

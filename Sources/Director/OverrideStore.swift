@@ -188,6 +188,26 @@ public struct OverrideStore: Sendable {
         }
     }
 
+    /// `scale_out`: the file whose presence says the operator drained this director (`director drain`).
+    public var directorDrainedPath: String { directory + "/director-drained" }
+
+    /// Whether the operator drained this director before it stopped (a drained director starts drained).
+    public func loadDirectorDrained() -> Bool {
+        access(directorDrainedPath, F_OK) == 0
+    }
+
+    /// Records `drained` across restarts: the file exists while the director is drained.
+    public func saveDirectorDrained(_ drained: Bool) throws(OverrideStoreError) {
+        if drained {
+            if mkdir(directory, 0o755) != 0 && errno != EEXIST {
+                throw .unwritable(directory, String(cString: strerror(errno)))
+            }
+            try Self.replace(directorDrainedPath, with: Array("drained: `h2e-director director resume` undoes it\n".utf8))
+        } else if unlink(directorDrainedPath) != 0 && errno != ENOENT {
+            throw .unwritable(directorDrainedPath, String(cString: strerror(errno)))
+        }
+    }
+
     /// Writes `bytes` to `file` through a synced temporary file and a rename (``AtomicFile``).
     private static func replace(_ file: String, with bytes: [UInt8]) throws(OverrideStoreError) {
         do {

@@ -1,5 +1,6 @@
 import Heartbeat
 import Logging
+import ScaleOut
 import ServiceLifecycle
 
 /// This director's role and the virtual addresses that go with it.
@@ -24,8 +25,23 @@ public actor RoleService: Service {
     private var heartbeat: HeartbeatService?
     private var lastTakeover: Task<TakeoverReport, Never>?
     private var failoverServices: FosService?
+    /// `scale_out`: the device the announced addresses go on, and the sets of addresses to announce (from the core).
+    private let announceDevice: AnnounceDevice?
+    private let announcements: AsyncStream<[VirtualAddress]>?
+    /// The newest set to announce, and its number (a retry after a failure gives way to a newer set).
+    private var wanted: [VirtualAddress] = []
+    private var wantedGeneration = 0
+    private var announceFailures = 0
 
-    public init(runtime: RuntimeConfiguration, core: DirectorCore, system: any TakeoverSystem, logger: Logger) {
+    /// - Parameters:
+    ///   - announceDevice: with `scale_out`, the device for the addresses, and `announcements` the sets to put on
+    ///     it (``DirectorAction/announce(_:)``).
+    public init(
+        runtime: RuntimeConfiguration, core: DirectorCore, system: any TakeoverSystem, logger: Logger,
+        announceDevice: AnnounceDevice? = nil, announcements: AsyncStream<[VirtualAddress]>? = nil
+    ) {
+        self.announceDevice = announceDevice
+        self.announcements = announcements
         self.core = core
         self.executor = TakeoverExecutor(
             system: system, clock: ContinuousClock(), announceRate: runtime.configuration.global.announceRate)
@@ -42,6 +58,21 @@ public actor RoleService: Service {
         case .standalone:
             await change(to: .active, why: "standalone: no backup director configured")
             try? await gracefulSleep(for: .seconds(1_000_000_000))
+            await change(to: .backup, why: "shutting down")
+        case .scaleOut:
+            await change(to: .active, why: "scale_out: every director of the group is active")
+            if let announceDevice, let announcements {
+                await cancelWhenGracefulShutdown {
+                    for await addresses in announcements { await self.announce(addresses) }
+                }
+                // Withdrawn before the IPVS table goes (hard_shutdown): the routers stop sending first.
+                let failures = await announceDevice.announce([])
+                for failure in failures { logger.error("withdrawing on stop: \(failure)") }
+                await announceDevice.close()
+                logger.notice("withdrew every address and removed \(announceDevice.name)")
+            } else {
+                try? await gracefulSleep(for: .seconds(1_000_000_000))
+            }
             await change(to: .backup, why: "shutting down")
         case .heartbeat(let configuration, let devices):
             let service = try HeartbeatService(configuration: configuration, logger: logger)
@@ -85,6 +116,33 @@ public actor RoleService: Service {
         await begin(steps, what: newRole == .active ? "taking over" : "giving up")
         await core.roleChanged(to: newRole, reason: why, takeover: takeover)
         await failoverServices?.roleChanged(active: newRole == .active)
+    }
+
+    /// `scale_out`: puts `addresses` on the announce device; what failed is logged and tried again a second later,
+    /// unless a newer set came meanwhile.
+    private func announce(_ addresses: [VirtualAddress]) async {
+        wanted = addresses
+        wantedGeneration += 1
+        await putWanted()
+    }
+
+    private func putWanted() async {
+        guard let announceDevice else { return }
+        let generation = wantedGeneration
+        let failures = await announceDevice.announce(wanted)
+        guard !failures.isEmpty else { return }
+        announceFailures += 1
+        // One line per failed attempt: at most one a second, however long it lasts.
+        logger.error("announce device \(announceDevice.name): \(failures.joined(separator: "; ")); retrying in 1 s")
+        Task {
+            try? await Task.sleep(for: .seconds(1))
+            await self.retry(generation)
+        }
+    }
+
+    private func retry(_ generation: Int) async {
+        guard generation == wantedGeneration else { return }
+        await putWanted()
     }
 
     /// The heartbeat's counters and peer state; nil when standalone (or before the heartbeat runs).

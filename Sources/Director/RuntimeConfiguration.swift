@@ -15,6 +15,9 @@ public struct RuntimeConfiguration: Sendable {
         case standalone
         /// Heartbeats with the peer; `monitorDevices` are the interfaces watched for `monitor_links`.
         case heartbeat(HeartbeatService.Configuration, monitorDevices: [String])
+        /// `scale_out = 1`: always active, one of a group; the VIPs go on `device` (a TUN device this process
+        /// owns) for BIRD to announce, and `birdSocket` is read for `status`.
+        case scaleOut(device: String, birdSocket: String)
 
         public var isStandalone: Bool {
             if case .standalone = self { return true }
@@ -45,8 +48,12 @@ public struct RuntimeConfiguration: Sendable {
     }
 
     public var loadSources: [String: LoadSource]
-    /// The VIPs, then the site addresses (``VirtualServer/allSiteAddresses``), each once.
+    /// The VIPs, then the site addresses (``VirtualServer/allSiteAddresses``), each once. Empty with `scale_out`:
+    /// those addresses are ``announcements`` instead.
     public var virtualAddresses: [VirtualAddress]
+    /// `scale_out = 1`: every VIP and site address as a /32 or /128 on `announce_device`, with the virtual servers
+    /// it serves; announced while one of them has a serving real server. nil otherwise.
+    public var announcements: [Announcement]? = nil
     /// The marks of the site addresses, one entry per fwmark; nil when no virtual server has site addresses (then
     /// h2e installs and removes no rules at all).
     public var siteMarks: [SiteMarks]? = nil
@@ -174,7 +181,29 @@ public struct RuntimeConfiguration: Sendable {
         }
 
         var role = RolePlan.standalone
-        if global.heartbeat, global.backupActive, let primary = global.primary, let backup = global.backup {
+        var announcements: [Announcement]?
+        if global.scaleOut, global.service == .lvs {
+            role = .scaleOut(device: global.announceDevice, birdSocket: global.birdSocket)
+            var byAddress: [IPAddress: Int] = [:]
+            var list: [Announcement] = []
+            for virtual in configuration.virtualServers where virtual.active {
+                for ip in (virtual.address.map { [$0.address] } ?? []) + virtual.allSiteAddresses {
+                    if let index = byAddress[ip] {
+                        list[index].virtuals.insert(virtual.name)
+                        continue
+                    }
+                    do {
+                        let address = try VirtualAddress(address: "\(ip) \(global.announceDevice)")
+                        byAddress[ip] = list.count
+                        list.append(Announcement(address: address, virtuals: [virtual.name]))
+                    } catch {
+                        problems.append("virtual \(virtual.name): \(ip) on announce_device: \(error)")
+                    }
+                }
+            }
+            announcements = list
+            addresses = []
+        } else if global.heartbeat, global.backupActive, let primary = global.primary, let backup = global.backup {
             do {
                 role = try heartbeatPlan(
                     global, primary: primary, backup: backup, localAddresses: localAddresses, forcedRole: forcedRole,
@@ -188,6 +217,7 @@ public struct RuntimeConfiguration: Sendable {
             configuration: configuration, file: file, healthChecks: checks, loadSources: sources,
             virtualAddresses: addresses, role: role)
         runtime.failoverPlans = plans
+        runtime.announcements = announcements
         if !markOrder.isEmpty { runtime.siteMarks = markOrder.map { SiteMarks(mark: $0, addresses: marks[$0] ?? []) } }
         return .success(runtime)
     }
@@ -261,6 +291,13 @@ public struct RuntimeConfigurationError: Error, Sendable, CustomStringConvertibl
         var description: String
         init(_ description: String) { self.description = description }
     }
+}
+
+/// `scale_out = 1`: one address a director announces, and the virtual servers that make it worth announcing.
+public struct Announcement: Sendable, Hashable {
+    /// A /32 or /128 on `announce_device`.
+    public var address: VirtualAddress
+    public var virtuals: Set<String>
 }
 
 /// How the real servers of one virtual server are checked.

@@ -1,5 +1,29 @@
 /// The human format of `status`: a header with the role, then one compact table of every real server.
 extension StatusReport {
+    /// `scale_out`: what this director announces, what not and why, and BIRD's sessions.
+    var groupLines: [String] {
+        guard let group else { return [] }
+        var lines: [String] = []
+        var head = "scale-out group member, announcing on \(group.device)"
+        if group.drained { head += ", DRAINED by the operator" }
+        head += ": \(group.announcements) announcements, \(group.withdrawals) withdrawals since start"
+        lines.append(head)
+        lines.append("announced: \(group.announced.isEmpty ? "nothing" : group.announced.joined(separator: ", "))")
+        for missing in group.notAnnounced { lines.append("not announced: \(missing.address): \(missing.reason)") }
+        if let bird = group.bird {
+            for proto in bird.protocols where ["BGP", "BFD"].contains(proto.proto) {
+                lines.append("bird \(proto.proto) \(proto.name): \(proto.state) \(proto.info)")
+            }
+            for session in bird.bfdSessions {
+                lines.append("bird BFD session \(session.address) on \(session.interface): \(session.state) \(session.info)")
+            }
+            if !bird.protocols.contains(where: { $0.proto == "BGP" }) { lines.append("bird: no BGP session configured") }
+        } else {
+            lines.append("bird (\(group.birdSocket)): \(group.birdError ?? "unknown")")
+        }
+        return lines
+    }
+
     public var text: String {
         var lines: [String] = []
         var head = "role \(director.role)"
@@ -10,7 +34,7 @@ extension StatusReport {
         }
         head += " since \(Self.age(director.roleAgeSeconds)): \(director.roleReason)"
         lines.append(head)
-        if !director.standalone {
+        if !director.standalone, group == nil {
             var line = "peer not heard"
             if let peer = director.peer {
                 let said = "\(peer.state) (\(peer.configuredRole)\(peer.fit ? "" : ", unfit"))"
@@ -30,7 +54,7 @@ extension StatusReport {
         if !director.unmatchedOverrides.isEmpty {
             lines.append("overrides matching no real server: \(director.unmatchedOverrides.joined(separator: ", "))")
         }
-        lines += failoverLines
+        lines += failoverLines + groupLines
         for virtual in virtuals {
             guard let panic = virtual.panic else { continue }
             lines.append(

@@ -1,3 +1,5 @@
+import ScaleOut
+
 /// What `h2e-director status` shows, and the JSON of `status --json` (field names are a stable contract: the
 /// failover tests and the status page read them). Times are ages in seconds ("how long ago"), so the report needs
 /// no clock agreement with its reader. Every field is in the JSON, an absent value as an explicit `null`
@@ -113,11 +115,38 @@ public struct StatusReport: Codable, Sendable, Hashable, ExplicitNullEncoding {
         public var agentURL: String?
     }
 
+    /// `scale_out = 1`: this director as one of an active-active group.
+    public struct Group: Codable, Sendable, Hashable, ExplicitNullEncoding {
+        /// The announce device (lvs.cf `announce_device`).
+        public var device: String
+        /// The operator drained this director (`director drain`): it announces nothing.
+        public var drained: Bool
+        /// The addresses on the announce device, which BIRD exports.
+        public var announced: [String]
+        /// The configured addresses not announced, each with why.
+        public var notAnnounced: [NotAnnounced]
+        /// Addresses announced and withdrawn since the director started.
+        public var announcements: Int
+        public var withdrawals: Int
+        /// BIRD's control socket (lvs.cf `bird_socket`).
+        public var birdSocket: String
+        /// What BIRD says of its sessions; nil when it could not be asked (``birdError``).
+        public var bird: BirdStatus?
+        public var birdError: String?
+    }
+
+    public struct NotAnnounced: Codable, Sendable, Hashable, ExplicitNullEncoding {
+        public var address: String
+        public var reason: String
+    }
+
     public var director: Director
     public var ipvs: IPVS
     public var virtuals: [Virtual]
     /// `service = fos`: the failover services (nil in LVS mode).
     public var failover: Failover? = nil
+    /// `scale_out = 1`: the group (nil otherwise).
+    public var group: Group? = nil
 
     /// The server `name` of the virtual server `virtual`, for tests and scripts.
     public func server(_ virtual: String, _ name: String) -> Server? {

@@ -89,6 +89,18 @@ public struct GlobalSettings: Hashable, Sendable {
     /// `drain_timeout` (h2e): seconds a real server that a reload removes keeps its open connections at weight 0
     /// before it is deleted anyway; it goes as soon as it has no active connection. 0 deletes it at once. Default 300.
     public var drainTimeout: Int = 300
+    /// `scale_out` (h2e): 1 runs this director as one of an active-active group behind routers that spread flows
+    /// by ECMP: no heartbeat pair, every director active, each VIP announced through BIRD (BGP) while this director
+    /// can serve it, the `mh` scheduler by default and `sloppy_tcp` set, so that every director sends a flow to the
+    /// same real server (docs/scale-out.md). Default 0: Piranha's active/backup pair.
+    public var scaleOut: Bool = false
+    /// `announce_device` (h2e, `scale_out`): the interface h2e creates (a TUN device it owns, gone when the process
+    /// is) and puts each announced VIP on, as a /32 or /128; BIRD's `protocol direct` exports its addresses. Default
+    /// `h2e0`.
+    public var announceDevice: String = "h2e0"
+    /// `bird_socket` (h2e, `scale_out`): BIRD's control socket, read for `status` (BGP and BFD state). Default
+    /// `/run/bird/bird.ctl`, Debian's.
+    public var birdSocket: String = "/run/bird/bird.ctl"
 
     public init() {}
 }

@@ -79,6 +79,9 @@ struct Keyword: Sendable {
         Keyword("mark_rules", [.global], h2e: true),
         Keyword("announce_rate", [.global], h2e: true),
         Keyword("drain_timeout", [.global], h2e: true),
+        Keyword("scale_out", [.global], h2e: true),
+        Keyword("announce_device", [.global], h2e: true),
+        Keyword("bird_socket", [.global], h2e: true),
         // Virtual and failover (one parser in Piranha: parseVirtualServer).
         Keyword("active", [.virtual, .failover, .server]),
         Keyword("address", [.virtual, .failover, .server]),
@@ -106,6 +109,7 @@ struct Keyword: Sendable {
         Keyword("dirs", [.failover], ignoredIn: [.virtual]),
         // h2e, virtual.
         Keyword("check_interval", [.virtual], h2e: true),
+        Keyword("scheduler_flags", [.virtual], h2e: true),
         Keyword("fall", [.virtual], h2e: true),
         Keyword("panic_threshold", [.virtual], h2e: true),
         Keyword("site_address", [.virtual], h2e: true),

@@ -51,6 +51,9 @@ public enum LVSConfigWriter {
         out.line("mark_rules", g.markRules.rawValue, unless: d.markRules.rawValue)
         out.line("announce_rate", g.announceRate, unless: d.announceRate)
         out.line("drain_timeout", g.drainTimeout, unless: d.drainTimeout)
+        out.line("scale_out", g.scaleOut, unless: d.scaleOut)
+        out.line("announce_device", g.announceDevice, unless: d.announceDevice)
+        out.line("bird_socket", quote(g.birdSocket), unless: d.birdSocket)
 
         for v in configuration.virtualServers {
             out.open("virtual", v.name)
@@ -59,6 +62,9 @@ public enum LVSConfigWriter {
             out.line("sorry_server", v.sorryServer)
             out.line("fwmark", v.firewallMark.map { Int($0) })
             out.line("scheduler", v.scheduler.rawValue)
+            out.line(
+                "scheduler_flags",
+                v.schedulerFlags.isEmpty ? nil : v.schedulerFlags.sorted().map { $0.name(for: v.scheduler) }.joined(separator: ","))
             out.line("persistent", v.persistence)
             out.line("pmask", v.persistenceNetmask?.text(for: family))
             out.line("reentry", v.reentry, unless: 180)

@@ -89,6 +89,7 @@ extension Parser {
                 parser.applyGlobal(statement, to: &configuration.global, seen: seen)
             })
         checkGlobal(configuration.global, seen: seen, virtuals: virtuals, failovers: failovers)
+        if configuration.global.scaleOut { checkScaleOut(configuration.global, seen: seen, virtuals: &virtuals) }
         configuration.virtualServers = virtuals.map(\.value)
         configuration.failoverServices = failovers.map(\.value)
         return configuration
@@ -203,6 +204,12 @@ extension Parser {
         case "mark_rules": choice(st, of: MarkRulesSetting.self).map { g.markRules = $0 }
         case "announce_rate": integer(st, in: 1...1_000_000, unit: " per second").map { g.announceRate = $0 }
         case "drain_timeout": integer(st, in: 0...86_400, unit: " seconds").map { g.drainTimeout = $0 }
+        case "scale_out": boolean(st).map { g.scaleOut = $0 }
+        case "announce_device":
+            if let token = single(st), let (device, _) = deviceLabel(token, of: st.name, allowAlias: false) {
+                g.announceDevice = device
+            }
+        case "bird_socket": path(st).map { g.birdSocket = $0 }
         case "virtual", "failover":
             sink.error(st.keyword.position, "'\(st.name)' opens a block: \(st.name) NAME {")
         default: preconditionFailure("global keyword '\(st.name)' in Keyword.all but not parsed")
@@ -238,6 +245,44 @@ extension Parser {
         reportDuplicates(virtuals.map { ($0.value.name, $0.name.position) }, kind: "virtual")
         reportDuplicates(failovers.map { ($0.value.name, $0.name.position) }, kind: "failover")
         checkSharedServices(virtuals)
+    }
+
+    /// `scale_out = 1`: what cannot work with several active directors is an error; a scheduler that lets the
+    /// directors disagree per flow is a warning. A virtual server that names no scheduler gets mh with mh-fallback
+    /// and mh-port (every director maps a flow, source port included, to the same real server, skipping one of
+    /// weight 0).
+    mutating func checkScaleOut(_ g: GlobalSettings, seen: Seen, virtuals: inout [Located<VirtualServer>]) {
+        guard let at = seen["scale_out"] else { return }
+        if g.service == .fos {
+            sink.error(at, "scale_out = 1 shares virtual servers' traffic; service = fos runs no IPVS: drop one of them")
+        }
+        if g.network == .nat {
+            sink.error(
+                at,
+                "scale_out = 1 needs network = direct or tunnel: with nat the replies must return through the "
+                    + "director that forwarded the request, and ECMP sends them to any director")
+        }
+        if g.heartbeat, g.backupActive {
+            sink.error(
+                at,
+                "scale_out = 1 makes every director active and announces the VIPs by BGP; heartbeat = 1 with "
+                    + "backup_active = 1 is the active/backup pair: keep one of the two")
+        }
+        for index in virtuals.indices {
+            let seenHere = virtuals[index].seen
+            if seenHere["scheduler"] == nil {
+                virtuals[index].value.scheduler = .mh
+                if seenHere["scheduler_flags"] == nil { virtuals[index].value.schedulerFlags = [.flag1, .flag2] }
+            } else if let position = seenHere["scheduler"], virtuals[index].value.active,
+                ![.mh, .sh].contains(virtuals[index].value.scheduler)
+            {
+                sink.warning(
+                    position,
+                    "with scale_out = 1 each director schedules on its own: \(virtuals[index].value.scheduler) sends a "
+                        + "flow that moves to another director (one lost, drained or added) to another real server, "
+                        + "and it breaks; mh (the default here) or sh make every director agree")
+            }
+        }
     }
 
     /// Two active virtual servers on one address/protocol/port service would fight over it: an error. Several on
@@ -369,6 +414,7 @@ extension Parser {
                 case "sorry_server": parser.address(st).map { v.sorryServer = $0 }
                 case "fwmark": parser.integer(st, in: 1...Int(UInt32.max)).map { v.firewallMark = UInt32($0) }
                 case "scheduler": parser.choice(st, of: Scheduler.self).map { v.scheduler = $0 }
+                case "scheduler_flags": parser.schedulerFlags(st).map { v.schedulerFlags = $0 }
                 case "persistent":
                     parser.integer(st, in: 0...Int(Int32.max), unit: " seconds").map {
                         v.persistence = $0 == 0 ? nil : $0

@@ -42,6 +42,25 @@ extension Parser {
         return token.kind == .quoted ? token.text : Self.decodeEscapes(token.text)
     }
 
+    /// `scheduler_flags`: ipvsadm's flag names, separated by commas or blanks (`mh-fallback,mh-port`).
+    mutating func schedulerFlags(_ statement: Statement) -> Set<SchedulerFlag>? {
+        guard !statement.values.isEmpty else { return single(statement).map { _ in [] } }
+        var flags: Set<SchedulerFlag> = []
+        for token in statement.values {
+            for name in token.text.split(separator: ",") {
+                guard let flag = SchedulerFlag(name: String(name)) else {
+                    sink.error(
+                        token.position,
+                        "'\(name)' is not a scheduler flag: mh-fallback, mh-port, sh-fallback, sh-port, flag-1, flag-2 "
+                            + "or flag-3, separated by commas")
+                    return nil
+                }
+                flags.insert(flag)
+            }
+        }
+        return flags
+    }
+
     /// An absolute path.
     mutating func path(_ statement: Statement) -> String? {
         guard let token = single(statement) else { return nil }

@@ -21,6 +21,10 @@ public struct VirtualServer: Hashable, Sendable {
     public var firewallMark: UInt32?
     /// `scheduler`: IPVS scheduler. Default lblc (h2e; Piranha's default is wlc).
     public var scheduler: Scheduler = .lblc
+    /// `scheduler_flags` (h2e): the scheduler's flags, as ipvsadm's `-b` names them (`mh-fallback`, `mh-port`,
+    /// `sh-fallback`, `sh-port`, `flag-1`...`flag-3`). Default none; with `scale_out = 1` and no `scheduler`, mh with
+    /// mh-fallback and mh-port.
+    public var schedulerFlags: Set<SchedulerFlag> = []
     /// `persistent`: persistence timeout in seconds; nil (or 0) for none.
     public var persistence: Int?
     /// `pmask`: persistence netmask; nil is a single client address (`/32`, `/128`).
@@ -107,6 +111,34 @@ public enum Scheduler: String, Hashable, Sendable, CaseIterable, CustomStringCon
     case rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh, twos
 
     public var description: String { rawValue }
+}
+
+/// One of the IPVS scheduler flags (`IP_VS_SVC_F_SCHED1...3`). sh and mh read the first as "fallback" (skip a
+/// destination of weight 0 or overloaded and hash on) and the second as "port" (hash the source port too).
+public enum SchedulerFlag: Int, Hashable, Sendable, CaseIterable, Comparable, CustomStringConvertible {
+    case flag1 = 1, flag2 = 2, flag3 = 3
+
+    /// Parses ipvsadm's names: `flag-N`, and `sh-`/`mh-` `fallback` (flag 1) and `port` (flag 2).
+    public init?(name: String) {
+        switch name {
+        case "flag-1", "sh-fallback", "mh-fallback": self = .flag1
+        case "flag-2", "sh-port", "mh-port": self = .flag2
+        case "flag-3": self = .flag3
+        default: return nil
+        }
+    }
+
+    /// The name for `scheduler`: mh-fallback / mh-port for mh, sh-... for sh, flag-N otherwise (ipvsadm's).
+    public func name(for scheduler: Scheduler) -> String {
+        switch (scheduler, self) {
+        case (.mh, .flag1), (.sh, .flag1): "\(scheduler)-fallback"
+        case (.mh, .flag2), (.sh, .flag2): "\(scheduler)-port"
+        default: "flag-\(rawValue)"
+        }
+    }
+
+    public var description: String { "flag-\(rawValue)" }
+    public static func < (a: SchedulerFlag, b: SchedulerFlag) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// `load_monitor`.

@@ -8,6 +8,6 @@ struct H2EDirector: AsyncParsableCommand {
         // One file per subcommand; register each here.
         subcommands: [
             RunCommand.self, CheckConfigCommand.self, ApplyCommand.self, ListCommand.self, StatusCommand.self,
-            ServerCommand.self, ClusterCommand.self,
+            ServerCommand.self, ClusterCommand.self, DirectorCommand.self,
         ])
 }

@@ -1,5 +1,6 @@
 import Director
 import Foundation
+import TestSupport
 import XCTest
 
 /// Two real directors, each in its own network namespace, joined by a veth pair that carries the heartbeat

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// h2e-agent's live figure on a real cgroup v2 hierarchy with a CPU quota, in the user-mode-linux kernel: this build

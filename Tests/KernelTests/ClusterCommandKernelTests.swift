@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `h2e-director cluster ...` against a running director in the VM: site addresses added and removed (held, marked

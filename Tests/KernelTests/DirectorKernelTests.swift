@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `h2e-director apply` and `run` against the real kernel's IPVS, cross-checked with ipvsadm. Each test works in a

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// End-to-end failover of two `h2e-director run`s in the topology of scripts/lib/topology.sh: real IPVS (direct

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `service = fos` for real: two `h2e-director run`s in the director namespaces of scripts/lib/topology.sh keep one

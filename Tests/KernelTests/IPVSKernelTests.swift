@@ -1,5 +1,6 @@
 import Addressing
 import Foundation
+import TestSupport
 import IPVS
 import XCTest
 

@@ -1,5 +1,6 @@
 import Director
 import Foundation
+import TestSupport
 import XCTest
 
 /// Routine operations lose no request of an unchanged service: while a client sends a steady stream of requests
