@@ -85,7 +85,7 @@ public enum DesiredTableMapper {
                     let plan = plan(
                         server, health: inputs.health[id] ?? .unknown, weight: inputs.weights[id],
                         override: inputs.overrides[OverrideKey(virtual: virtual.name, address: server.address.description)],
-                        quiesce: virtual.quiesceServer || quiesceAll, holdUnchecked: quiesceAll,
+                        quiesce: virtual.quiesceServer || quiesceAll, scaleOut: quiesceAll,
                         keep: keep(virtual, id, inputs.panics[virtual.name], graced: inputs.graced, inputs.policy))
                     result.servers[id] = plan
                     let destination = Destination(
@@ -186,10 +186,21 @@ public enum DesiredTableMapper {
     /// timed out (``keep(_:_:_:graced:_:)``).
     static func plan(
         _ server: RealServer, health: HealthState, weight decision: WeightDecision?, override: ServerOverride?,
-        quiesce: Bool, holdUnchecked: Bool = false, keep: (why: String, lowest: Int)? = nil
+        quiesce: Bool, scaleOut: Bool = false, keep: (why: String, lowest: Int)? = nil
     ) -> ServerPlan {
         var weight = decision?.weight ?? server.weight
         var reason = decision?.reason ?? "configured weight \(server.weight)"
+        if scaleOut, let decided = decision?.weight {
+            // Every director of a group computes the load weights on its own, from samples read at slightly
+            // different times; mh gives a flow to another real server wherever two directors' weights differ. On a
+            // grid of a quarter of the configured weight, they differ only when the load sits at a step's edge.
+            let step = max(1, server.weight / 4)
+            let quantized = max(1, Int((Double(decided) / Double(step)).rounded()) * step)
+            if quantized != decided {
+                weight = quantized
+                reason += "; \(quantized) on the group's grid of \(step)"
+            }
+        }
         if let cap = server.maxWeight, weight > cap {
             weight = cap
             reason += "; capped at max_weight \(cap)"
@@ -225,7 +236,7 @@ public enum DesiredTableMapper {
         if health == .unknown {
             // A scale-out director draws traffic to itself by announcing: it does so only for servers it has
             // seen answer. In the table at weight 0 meanwhile, in its place in mh's order.
-            if holdUnchecked, override == nil {
+            if scaleOut, override == nil {
                 return ServerPlan(inTable: true, weight: 0, reason: "weight 0 until its first check passes (scale_out)")
             }
             reason += " (not checked yet)"

@@ -225,7 +225,7 @@ public struct DirectorModel: Sendable {
             server, health: health[id]?.state ?? .unknown,
             weight: feedbackState(of: id).map { WeightDecision(weight: $0.weight, reason: $0.reason, changed: false) },
             override: overrides[OverrideKey(virtual: virtual.name, address: server.address.description)]?.action,
-            quiesce: virtual.quiesceServer || configuration.global.scaleOut, holdUnchecked: configuration.global.scaleOut,
+            quiesce: virtual.quiesceServer || configuration.global.scaleOut, scaleOut: configuration.global.scaleOut,
             keep: DesiredTableMapper.keep(virtual, id, panic.panics[virtual.name], graced: graced, policy))
     }
 

@@ -84,6 +84,12 @@ public struct ReloadService: Service {
                 logger.error("reload: service = lvs/fos changed: restart h2e-director to switch; keeping the running configuration")
                 return await core.reloadFailed("\(file): service changed between lvs and fos: restart h2e-director to switch")
             }
+            if old.scaleOut != new.scaleOut || (new.scaleOut && old.announceDevice != new.announceDevice) {
+                logger.error("reload: scale_out or announce_device changed: restart h2e-director to switch; keeping the running configuration")
+                return await core.reloadFailed(
+                    "\(file): scale_out or announce_device changed: restart h2e-director to switch modes (a reload "
+                        + "never moves a director between a heartbeat pair and a scale-out group)")
+            }
             if running.failoverPlans != runtime.failoverPlans {
                 logger.warning("failover blocks changed: they take effect when h2e-director restarts")
             }

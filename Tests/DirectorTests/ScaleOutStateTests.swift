@@ -1,6 +1,8 @@
 import HealthCheck
 import Heartbeat
 import IPVS
+import Addressing
+import LoadFeedback
 import LVSConfig
 import NIOCore
 import XCTest
@@ -93,6 +95,21 @@ final class ScaleOutStateTests: XCTestCase {
         let api = try XCTUnwrap(table.services.first { "\($0.key)" == "TCP 10.0.100.11:80" })
         XCTAssertEqual(api.scheduler.rawValue, "sh", "a scheduler the operator names stays")
         XCTAssertEqual(api.schedulerFlags, [])
+    }
+
+    func testLoadWeightsLandOnAGridOfAQuarterOfTheConfiguredWeight() throws {
+        var server = RealServer(name: "web1", address: try XCTUnwrap(IPAddress("10.0.0.21")))
+        server.weight = 20
+        func weight(_ decided: Int, scaleOut: Bool) -> Int? {
+            DesiredTableMapper.plan(
+                server, health: .up, weight: WeightDecision(weight: decided, reason: "load", changed: true), override: nil,
+                quiesce: false, scaleOut: scaleOut
+            ).weight
+        }
+        XCTAssertEqual([21, 22, 23, 27, 28, 3, 1].map { weight($0, scaleOut: true) }, [20, 20, 25, 25, 30, 5, 1],
+            "steps of 5 for a configured 20: directors that compute 21 and 22 both program 20")
+        XCTAssertEqual(weight(22, scaleOut: false), 22, "a pair programs what load feedback decided")
+        XCTAssertEqual(weight(20, scaleOut: true), 20)
     }
 
     func testAnAddressIsAnnouncedOnceItsTableServesAndWithdrawnWhenNoServerIsLeft() throws {
