@@ -33,6 +33,10 @@ public actor RoleService: Service {
     private var wantedGeneration = 0
     private var announceFailures = 0
 
+    /// `scale_out`: how long a stopping director serves on after withdrawing (a BGP update reaches the routers
+    /// within it: 0.2-1.2 s measured in scripts/bench-scaleout).
+    static let withdrawalGrace: Duration = .seconds(2)
+
     /// - Parameters:
     ///   - announceDevice: with `scale_out`, the device for the addresses, and `announcements` the sets to put on
     ///     it (``DirectorAction/announce(_:)``).
@@ -65,11 +69,15 @@ public actor RoleService: Service {
                 await cancelWhenGracefulShutdown {
                     for await addresses in announcements { await self.announce(addresses) }
                 }
-                // Withdrawn before the IPVS table goes (hard_shutdown): the routers stop sending first.
+                // Withdrawn before the VIPs and the IPVS table go (hard_shutdown), and served on for a moment:
+                // until the routers have the BGP update, they still send this director new connections and the
+                // packets of open ones, which then move to the other directors (mh + sloppy_tcp).
                 let failures = await announceDevice.announce([])
                 for failure in failures { logger.error("withdrawing on stop: \(failure)") }
+                logger.notice("withdrew every address; serving \(Self.withdrawalGrace) more for the routers to move the flows")
+                try? await Task.sleep(for: Self.withdrawalGrace)
                 await announceDevice.close()
-                logger.notice("withdrew every address and removed \(announceDevice.name)")
+                logger.notice("removed \(announceDevice.name) and the VIPs")
             } else {
                 try? await gracefulSleep(for: .seconds(1_000_000_000))
             }

@@ -11,9 +11,13 @@ import Glibc
 ///
 /// The device is not persistent: the kernel deletes it, with every address on it, when its descriptor closes,
 /// and so when the director dies, even by `kill -9`. BIRD then sees the addresses go and withdraws their routes, so
-/// a dead director stops drawing traffic without anyone having to notice it. An address on the device is also what
-/// makes the kernel accept the VIP's packets for IPVS (it is a local address), and the device sends no ARP, so the
-/// LAN never learns the VIP from a director: the routers reach it through BGP only.
+/// a dead director stops drawing traffic without anyone having to notice it. The device sends no ARP, so the LAN
+/// never learns the VIP from a director: the routers reach it through BGP only.
+///
+/// Each address announced once also goes on `lo`, and stays there until the director stops: a local address is
+/// what makes the kernel hand the VIP's packets to IPVS. While a dead director's routes are being withdrawn (a BGP
+/// update, a second or so), the router still sends it new connections; its IPVS table outlives the process, and
+/// with the VIP still local it goes on serving them instead of refusing them.
 ///
 /// Runs on ``RouteNetlink/executor`` (its calls block), never on Swift's cooperative pool.
 public actor AnnounceDevice {
@@ -25,6 +29,8 @@ public actor AnnounceDevice {
     private let netlink: RouteNetlink
     /// What is on the device now.
     private var current: Set<VirtualAddress> = []
+    /// The addresses put on `lo`.
+    private var local: Set<VirtualAddress> = []
     /// `net.ipv4.vs.sloppy_tcp` was set (it is set before the first address goes up).
     private var sloppy = false
 
@@ -81,6 +87,11 @@ public actor AnnounceDevice {
         }
         for address in addresses where !current.contains(address) {
             do {
+                let onLoopback = try Self.loopback(address)
+                if !local.contains(onLoopback) {
+                    try await netlink.add(onLoopback)
+                    local.insert(onLoopback)
+                }
                 try await netlink.add(address)
                 current.insert(address)
             } catch {
@@ -90,12 +101,18 @@ public actor AnnounceDevice {
         return failures
     }
 
-    /// Withdraws everything and deletes the device (a stopping director).
-    public func close() {
+    /// Deletes the device, which withdraws everything, and takes the addresses off `lo` (a stopping director).
+    public func close() async {
         guard descriptor >= 0 else { return }
         Glibc.close(descriptor)
         descriptor = -1
         current = []
+        for address in local { _ = try? await netlink.remove(address) }
+        local = []
+    }
+
+    static func loopback(_ address: VirtualAddress) throws -> VirtualAddress {
+        try VirtualAddress(address: "\(address.address) lo")
     }
 
     /// What the device holds now.
