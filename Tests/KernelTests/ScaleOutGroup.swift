@@ -34,10 +34,9 @@ struct ScaleOutGroup {
             XCTFail("scaleout_up failed: \(up.output)")
             throw CancellationError()
         }
-        // After scaleout_up, which empties the directory.
+        // After scaleout_up, which empties the directory: each director's lvs.cf (scripts/lib/scaleout-h2e.sh).
         for name in directors {
-            let text = Self.configuration(birdSocket: "\(directory)/\(name).ctl", webs: webs)
-            try text.write(toFile: "\(directory)/\(name).cf", atomically: true, encoding: .utf8)
+            try mustRun(lib("scaleout_h2e_config \(name)"))
             let check = try shell("\(director.path) check-config --config \(directory)/\(name).cf")
             guard check.status == 0 else {
                 tearDown()
@@ -47,35 +46,12 @@ struct ScaleOutGroup {
         }
     }
 
-    /// The lvs.cf of a director: one virtual server on the VIP over every web, checked every second.
-    static func configuration(birdSocket: String, webs: Int) -> String {
-        var text = """
-            network = direct
-            scale_out = 1
-            bird_socket = \(birdSocket)
-
-            virtual web {
-                active = 1
-                address = \(vip) eth0
-                port = 80
-                send = "GET / HTTP/1.0\\r\\n\\r\\n"
-                expect = "HTTP"
-                check_interval = 1
-                timeout = 2
-                reentry = 1
-
-            """
-        for web in 1...webs {
-            text += "    server web\(web) {\n        address = 10.0.0.\(20 + web)\n        active = 1\n        weight = 1\n    }\n"
-        }
-        return text + "}\n"
-    }
-
-    /// The command, run after sourcing scripts/lib/scaleout.sh with this group's directory.
+    /// The command, run after sourcing scripts/lib/scaleout-h2e.sh (and so scaleout.sh) with this group's
+    /// directory and this build's h2e-director.
     func lib(_ command: String) -> String {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/lib/scaleout.sh").path
-        return "export SCALEOUT_DIR=\(directory)\n. \(script)\n\(command)"
+            .deletingLastPathComponent().appendingPathComponent("scripts/lib/scaleout-h2e.sh").path
+        return "export SCALEOUT_DIR=\(directory) H2E_DIRECTOR_BIN=\(director.path)\n. \(script)\n\(command)"
     }
 
     func tearDown() {
@@ -84,17 +60,14 @@ struct ScaleOutGroup {
 
     // MARK: Directors
 
-    /// Starts `h2e-director run` in director namespace `name`; its pid in DIR/NAME.h2e.pid, output in DIR/NAME.h2e.log (BIRD logs to DIR/NAME.log).
+    /// Starts `h2e-director run` in director namespace `name` (scripts/lib/scaleout-h2e.sh).
     func start(_ name: String) throws {
-        try mustRun(
-            "mkdir -p \(directory)/\(name).state && (ip netns exec \(name) \(director.path) run --config \(directory)/\(name).cf "
-                + "--socket \(directory)/\(name).sock --state-dir \(directory)/\(name).state "
-                + "</dev/null >>\(directory)/\(name).h2e.log 2>&1 & echo $! > \(directory)/\(name).h2e.pid)")
+        try mustRun(lib("scaleout_h2e_start \(name)"))
     }
 
     /// kill -9 of `name`'s h2e-director only (its BIRD runs on): the kernel deletes its TUN device.
     func kill(_ name: String) throws {
-        try mustRun("kill -9 $(cat \(directory)/\(name).h2e.pid)")
+        try mustRun(lib("scaleout_h2e_kill \(name)"))
     }
 
     /// `h2e-director ARGUMENTS --socket` of director `name`.

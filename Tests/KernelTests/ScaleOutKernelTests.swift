@@ -117,7 +117,7 @@ final class ScaleOutKernelTests: XCTestCase {
         XCTAssertTrue(status.notAnnounced.first?.reason.contains("drained") ?? false, "\(status.notAnnounced)")
 
         // Restarted, it stays drained: up and checking, with BGP Established, but announcing nothing.
-        try mustRun("kill $(cat \(group.directory)/lb2.h2e.pid)")
+        try mustRun(group.lib("scaleout_h2e_stop lb2"))
         let stopped = try await waitUntil(timeout: .seconds(10)) { try group.status("lb2") == nil }
         XCTAssertTrue(stopped)
         try group.start("lb2")
