@@ -117,19 +117,21 @@ _topology_wait() {
 
 # topology_down: stop every process in the topology's namespaces (they are ours) and remove the namespaces.
 topology_down() {
-    local ns pids
-    for ns in $(_topology_namespaces); do
+    _topology_remove '^(sw|client|lb[12]|web[0-9]+)$'
+}
+
+# _topology_remove REGEX: kill -9 every process in the namespaces whose names match REGEX, then remove them.
+_topology_remove() {
+    local ns pids names
+    names=$(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "$1")
+    for ns in $names; do
         pids=$(ip netns pids "$ns" 2>/dev/null)
         [ -n "$pids" ] && kill -9 $pids 2>/dev/null
     done
-    for ns in $(_topology_namespaces); do
+    for ns in $names; do
         ip netns del "$ns" 2>/dev/null
     done
     return 0
-}
-
-_topology_namespaces() {
-    ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^(sw|client|lb[12]|web[0-9]+)$'
 }
 
 topology_link() {
