@@ -128,7 +128,7 @@ public struct ControlServer: Service {
         }
         switch request.command {
         case .status:
-            return ControlResponse(ok: true, status: await operations.status())
+            return ControlResponse(ok: true, status: await operations.status(peers: true))
         case .table:
             do {
                 return ControlResponse(ok: true, table: try await operations.kernelTable())

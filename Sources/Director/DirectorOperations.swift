@@ -8,6 +8,8 @@ import Heartbeat
 import IPVS
 import NIOHTTP1
 import ScaleOut
+import Addressing
+import LoadFeedback
 import Dispatch
 
 /// What the operator's listeners (the control socket, the status page and metrics) ask of the running director.
@@ -33,15 +35,59 @@ public struct DirectorOperations: Sendable {
         self.reloader = reloader
     }
 
-    public func status() async -> StatusReport {
+    /// - Parameter peers: a scale-out director also asks the group's other directors (`h2e-director status`);
+    ///   not for its own `/status.json`, which those peers ask in turn.
+    public func status(peers: Bool = false) async -> StatusReport {
         let heartbeat = await role?.heartbeatStatistics()
         let lastChecks = await health?.engine.lastChecks() ?? [:]
         let failover = await failoverServices?.status()
+        let runtime = await core.state.runtime
         var bird: Result<BirdStatus, BirdControlError>?
-        if case .scaleOut(_, let socket) = await core.state.runtime.role {
-            bird = await Self.askBird(socket)
+        var others: [StatusReport.PeerDirector] = []
+        if case .scaleOut(_, let socket) = runtime.role {
+            async let asked = Self.askBird(socket)
+            if peers { others = await Self.askPeers(runtime.configuration.global.scaleOutPeers) }
+            bird = await asked
         }
-        return await core.status(heartbeat: heartbeat, lastChecks: lastChecks, failover: failover, bird: bird)
+        var report = await core.status(heartbeat: heartbeat, lastChecks: lastChecks, failover: failover, bird: bird)
+        report.group?.peers = others
+        return report
+    }
+
+    /// The group's other directors, each from its `/status.json`, concurrently, each within 1 s.
+    static func askPeers(_ peers: [HostPort]) async -> [StatusReport.PeerDirector] {
+        let client = AgentClient(
+            configuration: .init(connectTimeout: .seconds(1), deadline: .seconds(1), maximumSize: 8 << 20, path: "/status.json"))
+        return await withTaskGroup(of: (Int, StatusReport.PeerDirector).self) { group in
+            for (index, peer) in peers.enumerated() {
+                group.addTask {
+                    let target = AgentClient.Target(host: peer.host, port: peer.port)
+                    var answer = StatusReport.PeerDirector(address: peer.description)
+                    switch await client.body(target) {
+                    case .failure(let failure):
+                        answer.error = "\(failure)"
+                    case .success(let body):
+                        guard let report = try? JSONDecoder().decode(StatusReport.self, from: Data(body)) else {
+                            answer.error = "its /status.json is not an h2e-director status"
+                            break
+                        }
+                        guard let group = report.group else {
+                            answer.error = "not a scale-out director (no scale_out = 1)"
+                            break
+                        }
+                        answer.announced = group.announced
+                        answer.drained = group.drained
+                        answer.bgp = group.bird?.protocols.filter { $0.proto == "BGP" }.map { "\($0.name) \($0.state) \($0.info)" }
+                        answer.bfd = group.bird?.bfdSessions.map { "\($0.address) \($0.state)" }
+                        if group.bird == nil { answer.error = "its BIRD: \(group.birdError ?? "unknown")" }
+                    }
+                    return (index, answer)
+                }
+            }
+            var answers: [(Int, StatusReport.PeerDirector)] = []
+            for await answer in group { answers.append(answer) }
+            return answers.sorted { $0.0 < $1.0 }.map(\.1)
+        }
     }
 
     /// BIRD's sessions, read off Swift's cooperative pool (the control socket blocks, with a 2 s deadline).

@@ -21,6 +21,18 @@ extension StatusReport {
         } else {
             lines.append("bird (\(group.birdSocket)): \(group.birdError ?? "unknown")")
         }
+        for peer in group.peers {
+            guard peer.error == nil || peer.announced != nil else {
+                lines.append("peer director \(peer.address): \(peer.error ?? "no answer")")
+                continue
+            }
+            let announced = peer.announced.map { $0.isEmpty ? "nothing" : $0.joined(separator: ", ") } ?? "?"
+            var line = "peer director \(peer.address): \(peer.drained == true ? "DRAINED, " : "")announcing \(announced)"
+            if let bgp = peer.bgp { line += "; BGP " + (bgp.isEmpty ? "none" : bgp.joined(separator: "; ")) }
+            if let bfd = peer.bfd, !bfd.isEmpty { line += "; BFD " + bfd.joined(separator: ", ") }
+            if let error = peer.error { line += "; \(error)" }
+            lines.append(line)
+        }
         return lines
     }
 

@@ -133,6 +133,22 @@ public struct StatusReport: Codable, Sendable, Hashable, ExplicitNullEncoding {
         /// What BIRD says of its sessions; nil when it could not be asked (``birdError``).
         public var bird: BirdStatus?
         public var birdError: String?
+        /// The other directors of the group (lvs.cf `scale_out_peers`), as each reports itself; only in the answer
+        /// to `h2e-director status` (a director's own `/status.json` does not ask its peers).
+        public var peers: [PeerDirector] = []
+    }
+
+    /// Another director of a scale-out group, from its `/status.json`.
+    public struct PeerDirector: Codable, Sendable, Hashable, ExplicitNullEncoding {
+        /// Its status listener, as lvs.cf names it.
+        public var address: String
+        /// Why it could not be asked (unreachable, no answer within 1 s, not a scale-out director); nil when it answered.
+        public var error: String?
+        public var announced: [String]?
+        public var drained: Bool?
+        /// Its BGP sessions, `NAME STATE INFO` as its BIRD reports them, and its BFD sessions, `ADDRESS STATE`.
+        public var bgp: [String]?
+        public var bfd: [String]?
     }
 
     public struct NotAnnounced: Codable, Sendable, Hashable, ExplicitNullEncoding {

@@ -101,6 +101,9 @@ public struct GlobalSettings: Hashable, Sendable {
     /// `bird_socket` (h2e, `scale_out`): BIRD's control socket, read for `status` (BGP and BFD state). Default
     /// `/run/bird/bird.ctl`, Debian's.
     public var birdSocket: String = "/run/bird/bird.ctl"
+    /// `scale_out_peers` (h2e, `scale_out`): the status listeners (`h2e-director run --metrics ADDRESS:PORT`) of the
+    /// group's other directors; `status` asks each for what it announces and its BGP/BFD state. Default none.
+    public var scaleOutPeers: [HostPort] = []
 
     public init() {}
 }

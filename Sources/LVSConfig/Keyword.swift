@@ -82,6 +82,7 @@ struct Keyword: Sendable {
         Keyword("scale_out", [.global], h2e: true),
         Keyword("announce_device", [.global], h2e: true),
         Keyword("bird_socket", [.global], h2e: true),
+        Keyword("scale_out_peers", [.global], h2e: true),
         // Virtual and failover (one parser in Piranha: parseVirtualServer).
         Keyword("active", [.virtual, .failover, .server]),
         Keyword("address", [.virtual, .failover, .server]),

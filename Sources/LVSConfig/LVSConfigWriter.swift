@@ -54,6 +54,7 @@ public enum LVSConfigWriter {
         out.line("scale_out", g.scaleOut, unless: d.scaleOut)
         out.line("announce_device", g.announceDevice, unless: d.announceDevice)
         out.line("bird_socket", quote(g.birdSocket), unless: d.birdSocket)
+        out.line("scale_out_peers", g.scaleOutPeers.isEmpty ? nil : g.scaleOutPeers.map(\.description).joined(separator: " "))
 
         for v in configuration.virtualServers {
             out.open("virtual", v.name)

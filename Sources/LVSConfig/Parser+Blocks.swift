@@ -210,6 +210,7 @@ extension Parser {
                 g.announceDevice = device
             }
         case "bird_socket": path(st).map { g.birdSocket = $0 }
+        case "scale_out_peers": hostPorts(st).map { g.scaleOutPeers = $0 }
         case "virtual", "failover":
             sink.error(st.keyword.position, "'\(st.name)' opens a block: \(st.name) NAME {")
         default: preconditionFailure("global keyword '\(st.name)' in Keyword.all but not parsed")

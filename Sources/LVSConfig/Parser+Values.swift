@@ -61,6 +61,22 @@ extension Parser {
         return flags
     }
 
+    /// `ADDRESS:PORT` values (`[v6]:PORT` for IPv6), one or more, separated by blanks.
+    mutating func hostPorts(_ statement: Statement) -> [HostPort]? {
+        guard !statement.values.isEmpty else { return single(statement).map { _ in [] } }
+        var result: [HostPort] = []
+        for token in statement.values {
+            guard let hostPort = HostPort(parsing: token.text), hostPort.port > 0, IPAddress(hostPort.host) != nil else {
+                sink.error(
+                    token.position,
+                    "'\(token.text)' is not ADDRESS:PORT for '\(statement.name)' (e.g. 10.0.0.12:9180, [fd00::12]:9180)")
+                return nil
+            }
+            result.append(hostPort)
+        }
+        return result
+    }
+
     /// An absolute path.
     mutating func path(_ statement: Statement) -> String? {
         guard let token = single(statement) else { return nil }

@@ -91,8 +91,18 @@ public struct AgentClient: Sendable {
         return readings
     }
 
-    /// One fetch as a future that always succeeds with a reading.
-    public func fetchFuture(_ target: Target) -> EventLoopFuture<LoadReading> {
+    /// The body of `GET` ``Configuration/path`` from `target`, with every bound of a load fetch: for h2e's other
+    /// JSON documents (a scale-out director's peers' `/status.json`).
+    public func body(_ target: Target) async -> Result<[UInt8], LoadFailure> {
+        do {
+            let body = try await bodyFuture(target).get()
+            return .success(Array(body.readableBytesView))
+        } catch {
+            return .failure(error as? LoadFailure ?? .unreachable("\(error)"))
+        }
+    }
+
+    private func bodyFuture(_ target: Target) -> EventLoopFuture<ByteBuffer> {
         let configuration = self.configuration
         let pool = self.pool
         let key = target.endpoint
@@ -105,6 +115,12 @@ public struct AgentClient: Sendable {
                 .start(kept: kept)
         }
         return answer.futureResult
+    }
+
+    /// One fetch as a future that always succeeds with a reading.
+    public func fetchFuture(_ target: Target) -> EventLoopFuture<LoadReading> {
+        let configuration = self.configuration
+        return bodyFuture(target)
             .map { body in
                 LoadDocument.decode(body).map {
                     $0.reading(

@@ -57,15 +57,21 @@ final class ScaleOutStateTests: XCTestCase {
 
     /// Runs `event` and every kernel call it starts to success; returns the sets announced on the way.
     func run(_ event: DirectorEvent, on state: inout DirectorState, table: inout IPVSTable) -> [[String]] {
+        Self.drive(event, on: &state, table: &table, now: start)
+    }
+
+    static func drive(_ event: DirectorEvent, on state: inout DirectorState, table: inout IPVSTable, now: NIODeadline)
+        -> [[String]]
+    {
         var announced: [[String]] = []
-        var pending = state.handle(event, now: start)
+        var pending = state.handle(event, now: now)
         while !pending.isEmpty {
             let action = pending.removeFirst()
             switch action {
-            case .readKernel: pending = state.handle(.kernelRead(.success(table)), now: start) + pending
+            case .readKernel: pending = state.handle(.kernelRead(.success(table)), now: now) + pending
             case .apply(let changes):
                 table = state.model.desired.table
-                pending = state.handle(.applied(changes, .success(())), now: start) + pending
+                pending = state.handle(.applied(changes, .success(())), now: now) + pending
             case .announce(let addresses): announced.append(addresses.map(\.address))
             default: break
             }

@@ -36,7 +36,10 @@ final class ScaleOutKernelTests: XCTestCase {
         var report: StatusReport.Group?
         let sessionsUp = try await waitUntil(timeout: .seconds(20), interval: .milliseconds(200)) {
             report = try group.status("lb1")?.group
-            return report?.bird?.bgpDown == [] && report?.bird?.bfdSessions.first?.state == "Up"
+            guard report?.bird?.bgpDown == [], report?.bird?.bfdSessions.first?.state == "Up" else { return false }
+            return report?.peers.allSatisfy {
+                $0.error == nil && $0.announced == [ScaleOutGroup.vip] && $0.bgp?.first?.contains("Established") == true
+            } ?? false
         }
         XCTAssertTrue(sessionsUp, "\(String(describing: report))")
         XCTAssertEqual(report?.announced, [ScaleOutGroup.vip])
@@ -45,6 +48,16 @@ final class ScaleOutKernelTests: XCTestCase {
         let text = try group.control("lb1", "status").output
         XCTAssertTrue(text.contains("announced: \(ScaleOutGroup.vip)"), text)
         XCTAssertTrue(text.contains("Established"), text)
+        // The group from lb1: lb2 and lb3 through their status pages (scale_out_peers).
+        let peers = try XCTUnwrap(report?.peers)
+        XCTAssertEqual(peers.map(\.address), ["10.0.0.12:9180", "10.0.0.13:9180"])
+        for peer in peers {
+            XCTAssertNil(peer.error, "\(peer)")
+            XCTAssertEqual(peer.announced, [ScaleOutGroup.vip], "\(peer)")
+            XCTAssertEqual(peer.drained, false)
+            XCTAssertTrue(peer.bgp?.first?.contains("Established") ?? false, "\(peer)")
+        }
+        XCTAssertTrue(text.contains("peer director 10.0.0.13:9180: announcing \(ScaleOutGroup.vip); BGP uplink up"), text)
         // The scheduler every director agrees with, and sloppy_tcp.
         let table = try mustRun("ip netns exec lb2 ipvsadm -Ln")
         XCTAssertTrue(table.contains("mh (mh-fallback,mh-port)"), table)

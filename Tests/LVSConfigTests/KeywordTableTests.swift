@@ -40,6 +40,7 @@ final class KeywordTableTests: XCTestCase {
             "stop_cmd": "/bin/stop", "master": "10.0.0.1", "dirs": "[ /a ]", "check_interval": "4", "fall": "3",
             "panic_threshold": "60", "mark_rules": "iptables-legacy", "announce_rate": "500", "drain_timeout": "60",
             "scale_out": "0", "announce_device": "h2e1", "bird_socket": "/run/bird/bird.ctl", "scheduler_flags": "mh-port",
+            "scale_out_peers": "10.0.0.12:9180 [fd00::12]:9180",
             "site_address": "10.0.2.1 10.0.2.2", "site_addresses": "/etc/h2e/sites.list", "site_device": "eth1",
             "weight": "5", "max_weight": "9", "server_id": "\"web 75\"",
         ]

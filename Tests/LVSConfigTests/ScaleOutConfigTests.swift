@@ -52,10 +52,15 @@ final class ScaleOutConfigTests: XCTestCase {
 
     func testAScaleOutConfigurationRoundTrips() throws {
         let (configuration, _) = parseValid(
-            "network = direct\nscale_out = 1\nannounce_device = vip0\nbird_socket = /run/bird2.ctl\n" + virtualBlock(""))
+            "network = direct\nscale_out = 1\nannounce_device = vip0\nbird_socket = /run/bird2.ctl\n"
+                + "scale_out_peers = 10.0.0.12:9180 [fd00::13]:9180\n" + virtualBlock(""))
         let written = LVSConfigWriter.write(configuration)
         XCTAssertEqual(LVSConfigParser.parse(written).configuration, configuration, written)
         XCTAssertEqual(configuration.global.announceDevice, "vip0")
         XCTAssertEqual(configuration.global.birdSocket, "/run/bird2.ctl")
+        XCTAssertEqual(configuration.global.scaleOutPeers.map(\.description), ["10.0.0.12:9180", "[fd00::13]:9180"])
+        XCTAssertEqual(
+            diagnostics("scale_out_peers = 10.0.0.12\n"),
+            ["lvs.cf:1:19: '10.0.0.12' is not ADDRESS:PORT for 'scale_out_peers' (e.g. 10.0.0.12:9180, [fd00::12]:9180)"])
     }
 }
