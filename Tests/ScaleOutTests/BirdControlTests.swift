@@ -44,7 +44,12 @@ final class BirdControlTests: XCTestCase {
 
     override func tearDown() async throws {
         guard !namespace.isEmpty else { return }
-        _ = try? shell("kill $(cat \(directory)/bird.pid) 2>/dev/null; ip netns del \(namespace); rm -rf \(directory)")
+        // Everything in the namespace is this test's BIRD: kill -9 it all (a daemon's own pid file may name its
+        // parent) and wait until it is gone, then remove the namespace.
+        _ = try? shell(
+            "pids=$(ip netns pids \(namespace)); [ -n \"$pids\" ] && kill -9 $pids; "
+                + "for i in $(seq 100); do [ -z \"$(ip netns pids \(namespace))\" ] && break; sleep 0.05; done; "
+                + "ip netns del \(namespace); rm -rf \(directory)")
     }
 
     func testStatusListsTheSessionsAsBirdcDoes() async throws {
