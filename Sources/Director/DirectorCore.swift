@@ -53,10 +53,15 @@ public actor DirectorCore {
 
     /// `director drain|resume` (`scale_out`): withdraw every address, or announce again.
     public func drainDirector(_ drain: Bool) async throws(ControlError) -> String {
-        switch await send(.directorDrain(drain)) {
+        try await answer(.directorDrain(drain), unanswered: "director \(drain ? "drain" : "resume") got no answer")
+    }
+
+    /// The answer to an operator's request: its message, or the error it was refused with.
+    private func answer(_ event: DirectorEvent, unanswered: String) async throws(ControlError) -> String {
+        switch await send(event) {
         case .success(let message)?: return message
         case .failure(let error)?: throw error
-        case nil: return "done"
+        case nil: throw .badRequest(unanswered)
         }
     }
 
@@ -191,11 +196,9 @@ public actor DirectorCore {
     public func override(_ action: OverrideAction, virtual: String, address: String) async throws(ControlError)
         -> String
     {
-        switch await send(.override(action, virtual: virtual, address: address, wallTime: wallClock())) {
-        case .success(let message)?: return message
-        case .failure(let error)?: throw error
-        case nil: throw .badRequest("the override of \(virtual) \(address) got no answer")
-        }
+        try await answer(
+            .override(action, virtual: virtual, address: address, wallTime: wallClock()),
+            unanswered: "the override of \(virtual) \(address) got no answer")
     }
 
     /// Retries after a failure, re-reads the kernel table now and then (someone may have used ipvsadm), ends graces

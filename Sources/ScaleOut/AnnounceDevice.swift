@@ -115,9 +115,6 @@ public actor AnnounceDevice {
         try VirtualAddress(address: "\(address.address) lo")
     }
 
-    /// What the device holds now.
-    public var announced: Set<VirtualAddress> { current }
-
     /// Sets `net.ipv4.vs.sloppy_tcp` (and sctp's) in this network namespace; nil when done, else why not.
     static func setSloppyTCP() -> String? {
         let path = "/proc/sys/net/ipv4/vs/sloppy_tcp"

@@ -21,14 +21,9 @@ struct DirectorCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The daemon's control socket.") var socket: String = ControlServer.defaultPath
 
     func run() async throws {
-        let response: ControlResponse
-        do {
-            response = try await ControlClient(path: socket).send(
-                ControlRequest(command: action == .drain ? .drainDirector : .resumeDirector))
-        } catch {
-            throw CommandFailure("\(error)")
-        }
-        guard response.ok else { throw CommandFailure(response.error ?? "the daemon refused") }
+        let response = try await ControlClient.ask(
+            ControlRequest(command: action == .drain ? .drainDirector : .resumeDirector), socket: socket,
+            refused: "the daemon refused")
         print(response.message ?? "done")
     }
 }

@@ -19,14 +19,9 @@ struct ServerCommand: AsyncParsableCommand {
     @Option(name: .long, help: "The daemon's control socket.") var socket: String = ControlServer.defaultPath
 
     func run() async throws {
-        let response: ControlResponse
-        do {
-            response = try await ControlClient(path: socket).send(
-                ControlRequest(command: .override, action: action, virtual: virtual, address: address))
-        } catch {
-            throw CommandFailure("\(error)")
-        }
-        guard response.ok else { throw CommandFailure(response.error ?? "the daemon refused") }
+        let response = try await ControlClient.ask(
+            ControlRequest(command: .override, action: action, virtual: virtual, address: address), socket: socket,
+            refused: "the daemon refused")
         print(response.message ?? "done")
     }
 }

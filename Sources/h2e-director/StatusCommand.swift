@@ -17,15 +17,9 @@ struct StatusCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "The report as JSON.") var json = false
 
     func run() async throws {
-        let response: ControlResponse
-        do {
-            response = try await ControlClient(path: socket).send(ControlRequest(command: .status))
-        } catch {
-            throw CommandFailure("\(error)")
-        }
-        guard response.ok, let status = response.status else {
-            throw CommandFailure(response.error ?? "the daemon sent no status")
-        }
+        let response = try await ControlClient.ask(
+            ControlRequest(command: .status), socket: socket, refused: "the daemon sent no status")
+        guard let status = response.status else { throw CommandFailure("the daemon sent no status") }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

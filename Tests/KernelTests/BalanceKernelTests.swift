@@ -16,8 +16,7 @@ import XCTest
 /// The binaries are those of `H2E_DEMO_BIN` when set (scripts/test sets it to the release build: the whole cluster
 /// shares one emulated CPU), else this bundle's. Under 3 minutes (two arms of 30 s, each on a fresh cluster).
 final class BalanceKernelTests: XCTestCase {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+    let root = repositoryRoot
     var directory = ""
     /// Seconds each arm's client runs; utilisation is compared from `measureFrom` to its end.
     let duration = 30

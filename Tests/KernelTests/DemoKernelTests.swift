@@ -23,8 +23,7 @@ final class DemoKernelTests: XCTestCase {
         for tool in ["ip", "nsenter", "busybox", "ipvsadm", "python3", "rrdtool"] where try shell("command -v \(tool)").status != 0 {
             throw unavailable("\(tool) is not installed (scripts/apt/demo.list)")
         }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().path
+        let root = repositoryRoot
         let resultPath = FileManager.default.temporaryDirectory.appendingPathComponent("h2e-demo-\(getpid()).json").path
         defer { unlink(resultPath) }
         let result = try shell("cd '\(root)' && H2E_DEMO_BIN='\(binaries)' H2E_DEMO_RESULT='\(resultPath)' scripts/demo")

@@ -173,9 +173,7 @@ struct FailoverCluster {
 
     /// The command, run after sourcing scripts/lib/topology.sh.
     func topology(_ command: String) -> String {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/lib/topology.sh").path
-        return ". \(script)\n\(command)"
+        ". \(repositoryRoot)/scripts/lib/topology.sh\n\(command)"
     }
 
     func tearDown() {

@@ -23,6 +23,10 @@ func mustRun(_ command: String, file: StaticString = #filePath, line: UInt = #li
     return result.output
 }
 
+/// The repository's root (scripts/ and its libraries are read from there).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
 /// The directory of the built products (h2e-director, h2e-agent next to the test bundle).
 var productsDirectory: URL {
     URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()

@@ -49,9 +49,8 @@ struct ScaleOutGroup {
     /// The command, run after sourcing scripts/lib/scaleout-h2e.sh (and so scaleout.sh) with this group's
     /// directory and this build's h2e-director.
     func lib(_ command: String) -> String {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/lib/scaleout-h2e.sh").path
-        return "export SCALEOUT_DIR=\(directory) H2E_DIRECTOR_BIN=\(director.path)\n. \(script)\n\(command)"
+        "export SCALEOUT_DIR=\(directory) H2E_DIRECTOR_BIN=\(director.path)\n"
+            + ". \(repositoryRoot)/scripts/lib/scaleout-h2e.sh\n\(command)"
     }
 
     func tearDown() {

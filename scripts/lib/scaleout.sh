@@ -118,28 +118,14 @@ scaleout_up() {
     done
 
     for i in $(seq "$webs"); do
-        ns=web$i addr=10.0.0.$((20 + i))
-        _topology_namespace $ns || return
-        _topology_port $ns $addr/24 "$(printf '02:00:00:00:00:%02x' $((0x20 + i)))" br0 eth0 || return
-        ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-            net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 || return
-        ip -n $ns addr add $SCALEOUT_VIP/32 dev lo || return
+        ns=web$i
+        _topology_web "$i" $SCALEOUT_VIP || return
         ip -n $ns route add default via $SCALEOUT_ROUTER || return
         # Long downloads: each flow leaving the web is paced to SCALEOUT_RATE (curl 7.88's --limit-rate lets a
         # 5 MiB file through in well under a second).
         tc -n $ns qdisc add dev eth0 root fq maxrate $((SCALEOUT_RATE * 8))bit || {
             echo "scaleout_up: no fq qdisc (sch_fq) for $ns" >&2; return 1; }
-        mkdir -p "$SCALEOUT_DIR/$ns/cgi-bin" || return
-        echo "$ns" > "$SCALEOUT_DIR/$ns/index.html"
-        if [ "$i" = 1 ]; then
-            head -c $((SCALEOUT_BIG_MB * 1048576)) /dev/zero > "$SCALEOUT_DIR/$ns/big" || return
-        else
-            ln "$SCALEOUT_DIR/web1/big" "$SCALEOUT_DIR/$ns/big" || return
-        fi
-        printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\nX-SERVER: %s\\r\\n\\r\\n%s\\n"\n' $ns $ns \
-            > "$SCALEOUT_DIR/$ns/cgi-bin/id"
-        chmod 755 "$SCALEOUT_DIR/$ns/cgi-bin/id"
-        ip netns exec $ns busybox httpd -p 80 -h "$SCALEOUT_DIR/$ns" </dev/null >/dev/null 2>&1 || return
+        _topology_httpd $ns "$SCALEOUT_DIR" $((SCALEOUT_BIG_MB * 1048576)) || return
     done
 
     scaleout_bird_start router || return

@@ -82,28 +82,44 @@ topology_up() {
     done
 
     for i in $(seq "$count"); do
-        ns=web$i addr=10.0.0.$((20 + i))
-        _topology_namespace $ns || return
-        _topology_port $ns $addr/24 "$(printf '02:00:00:00:00:%02x' $((0x20 + i)))" br0 eth0 || return
-        # Direct routing: the VIP is local, but only the active director may answer ARP for it.
-        ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
-            net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 || return
-        ip -n $ns addr add $TOPOLOGY_VIP/32 dev lo || return
+        _topology_web "$i" $TOPOLOGY_VIP || return
         [ "$TOPOLOGY_HTTPD" = none ] && continue
-        mkdir -p "$TOPOLOGY_DIR/$ns/cgi-bin" || return
-        echo "$ns" > "$TOPOLOGY_DIR/$ns/index.html"
-        head -c 4194304 /dev/zero > "$TOPOLOGY_DIR/$ns/big"
-        printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\nX-SERVER: %s\\r\\n\\r\\n%s\\n"\n' $ns $ns \
-            > "$TOPOLOGY_DIR/$ns/cgi-bin/id"
-        chmod 755 "$TOPOLOGY_DIR/$ns/cgi-bin/id"
-        # Listens on the wildcard address: a direct-routing request arrives for the VIP, a health check for $addr.
-        ip netns exec $ns busybox httpd -p 80 -h "$TOPOLOGY_DIR/$ns" </dev/null >/dev/null 2>&1 || return
+        _topology_httpd web$i "$TOPOLOGY_DIR" 4194304 || return
     done
     [ "$TOPOLOGY_HTTPD" = none ] && return 0
     for i in $(seq "$count"); do  # answering before we return
         _topology_wait 5 ip netns exec client curl -sf -m 1 -o /dev/null "http://10.0.0.$((20 + i))/" || {
             echo "topology_up: web$i does not answer" >&2; return 1; }
     done
+}
+
+# _topology_web N VIP: real server webN on br0, 10.0.0.(20+N), set up for direct routing: VIP on its loopback,
+# arp_ignore=1 and arp_announce=2 so that only a director answers ARP for it.
+_topology_web() {
+    local ns=web$1
+    _topology_namespace $ns || return
+    _topology_port $ns 10.0.0.$((20 + $1))/24 "$(printf '02:00:00:00:00:%02x' $((0x20 + $1)))" br0 eth0 || return
+    ip netns exec $ns sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2 \
+        net.ipv4.conf.eth0.arp_ignore=1 net.ipv4.conf.eth0.arp_announce=2 || return
+    ip -n $ns addr add "$2/32" dev lo
+}
+
+# _topology_httpd NS ROOT BYTES: busybox httpd on port 80 in NS serving ROOT/NS: / ("NS"), /cgi-bin/id ("NS" with an
+# `X-SERVER: NS` header) and /big (BYTES of zeros, a hard link to web1's where that has the size).
+_topology_httpd() {
+    local ns=$1 dir=$2/$1 bytes=$3
+    mkdir -p "$dir/cgi-bin" || return
+    echo "$ns" > "$dir/index.html"
+    if [ "$ns" != web1 ] && [ "$(stat -c %s "$2/web1/big" 2>/dev/null)" = "$bytes" ]; then
+        ln -f "$2/web1/big" "$dir/big" || return
+    else
+        head -c "$bytes" /dev/zero > "$dir/big" || return
+    fi
+    printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\nX-SERVER: %s\\r\\n\\r\\n%s\\n"\n' "$ns" "$ns" \
+        > "$dir/cgi-bin/id"
+    chmod 755 "$dir/cgi-bin/id"
+    # Listens on the wildcard address: a direct-routing request arrives for the VIP, a health check for its address.
+    ip netns exec "$ns" busybox httpd -p 80 -h "$dir" </dev/null >/dev/null 2>&1
 }
 
 # _topology_wait SECONDS COMMAND...: retry COMMAND every 50 ms until it succeeds or SECONDS pass.
