@@ -62,90 +62,104 @@ public enum DesiredTableMapper {
         }
     }
 
-    public static func map(_ inputs: Inputs) -> DesiredTable {
+    /// The whole table: every service mapped on its own (``mapService(_:_:from:)``), in file order.
+    public static func map(_ source: some DesiredTableSource) -> DesiredTable {
         var result = DesiredTable()
-        let configuration = inputs.configuration
-        guard configuration.global.service == .lvs else { return result }
+        guard source.configuration.global.service == .lvs else { return result }
+        for group in serviceGroups(source.configuration.virtualServers) {
+            let service = mapService(group.key, group.virtuals, from: source)
+            result.table.services.append(service.service)
+            result.servers.merge(service.servers) { _, new in new }
+            result.sorryServersInUse.formUnion(service.sorryServersInUse)
+            result.servingVirtuals.formUnion(service.servingVirtuals)
+        }
+        return result
+    }
+
+    /// One IPVS service of the table: `virtuals` are the active virtual servers that make it (one, or several on one
+    /// firewall mark), in file order. Reads `source` for their servers alone, so a director that knows which service
+    /// an input touched maps that one (``DesiredTableCache``).
+    public static func mapService(
+        _ key: ServiceKey, _ virtuals: [VirtualServer], from source: some DesiredTableSource
+    ) -> DesiredService {
+        let configuration = source.configuration
         let forwarding = forwardingMethod(configuration.global.network)
-        for group in serviceGroups(configuration.virtualServers) {
-            let first = group.virtuals[0]
-            var service = VirtualService(
-                key: group.key, scheduler: IPVS.Scheduler(rawValue: first.scheduler.rawValue),
-                persistence: persistence(first), schedulerFlags: schedulerFlags(first.schedulerFlags))
-            // A scale-out group keeps a failed server in at weight 0: mh's table depends on the order of the
-            // destinations, so a server removed and added back (at the end) would make this director disagree
-            // with the others about every flow it touches.
-            let quiesceAll = configuration.global.scaleOut
-            // One destination per address and port: the plans of every virtual server naming it, in file order.
-            var order: [Destination.ID] = []
-            var entries: [Destination.ID: (destination: Destination, plans: [(RealServerID, ServerPlan)])] = [:]
-            for virtual in group.virtuals {
-                for server in virtual.realServers where server.active {
-                    let id = RealServerID(virtual: virtual.name, server: server.name)
-                    let plan = plan(
-                        server, health: inputs.health[id] ?? .unknown, weight: inputs.weights[id],
-                        override: inputs.overrides[OverrideKey(virtual: virtual.name, address: server.address.description)],
-                        quiesce: virtual.quiesceServer || quiesceAll, scaleOut: quiesceAll,
-                        keep: keep(virtual, id, inputs.panics[virtual.name], graced: inputs.graced, inputs.policy))
-                    result.servers[id] = plan
-                    let destination = Destination(
-                        address: server.address, port: destinationPort(virtual, server.port), forwarding: forwarding)
-                    if entries[destination.id] == nil { order.append(destination.id) }
-                    entries[destination.id, default: (destination, [])].plans.append((id, plan))
+        let first = virtuals[0]
+        var result = DesiredService(
+            service: VirtualService(
+                key: key, scheduler: IPVS.Scheduler(rawValue: first.scheduler.rawValue),
+                persistence: persistence(first), schedulerFlags: schedulerFlags(first.schedulerFlags)))
+        // A scale-out group keeps a failed server in at weight 0: mh's table depends on the order of the
+        // destinations, so a server removed and added back (at the end) would make this director disagree
+        // with the others about every flow it touches.
+        let quiesceAll = configuration.global.scaleOut
+        // One destination per address and port: the plans of every virtual server naming it, in file order.
+        var order: [Destination.ID] = []
+        var entries: [Destination.ID: (destination: Destination, plans: [(RealServerID, ServerPlan)])] = [:]
+        for virtual in virtuals {
+            let panic = source.panic(of: virtual.name)
+            for server in virtual.realServers where server.active {
+                let id = RealServerID(virtual: virtual.name, server: server.name)
+                let plan = plan(
+                    server, health: source.health(of: id), weight: source.weight(of: id),
+                    override: source.override(of: OverrideKey(virtual: virtual.name, address: server.address.description)),
+                    quiesce: virtual.quiesceServer || quiesceAll, scaleOut: quiesceAll,
+                    keep: keep(virtual, server, panic, graced: source.isGraced(id), source.policy))
+                result.servers[id] = plan
+                let destination = Destination(
+                    address: server.address, port: destinationPort(virtual, server.port), forwarding: forwarding)
+                if entries[destination.id] == nil { order.append(destination.id) }
+                entries[destination.id, default: (destination, [])].plans.append((id, plan))
+            }
+        }
+        var serving = false
+        for destinationID in order {
+            guard let entry = entries[destinationID] else { continue }
+            var destination = entry.destination
+            let plans = entry.plans
+            // Shared by several virtual servers (one fwmark): in while every one of them has it in, at the
+            // lowest weight any of them gives it (a drain or a quiesce on one port drains the server).
+            if let out = plans.first(where: { !$0.1.inTable }), plans.count > 1 {
+                for (id, plan) in plans where plan.inTable {
+                    result.servers[id] = ServerPlan(
+                        inTable: false, weight: nil,
+                        reason: "removed: shares \(key) with \(out.0.virtual), where it is \(out.1.reason)")
+                }
+                continue
+            }
+            let weights = plans.compactMap { $0.1.inTable ? $0.1.weight : nil }
+            guard weights.count == plans.count, let weight = weights.min() else { continue }
+            if plans.count > 1, let lowest = plans.first(where: { $0.1.weight == weight }) {
+                for (id, plan) in plans where plan.weight != weight {
+                    result.servers[id] = ServerPlan(
+                        inTable: true, weight: weight,
+                        reason: "weight \(weight) of \(lowest.0.virtual) (\(lowest.1.reason)), which shares "
+                            + "\(key); here: \(plan.reason)")
                 }
             }
-            var serving = false
-            for destinationID in order {
-                guard let entry = entries[destinationID] else { continue }
-                var destination = entry.destination
-                let plans = entry.plans
-                // Shared by several virtual servers (one fwmark): in while every one of them has it in, at the
-                // lowest weight any of them gives it (a drain or a quiesce on one port drains the server).
-                if let out = plans.first(where: { !$0.1.inTable }), plans.count > 1 {
-                    for (id, plan) in plans where plan.inTable {
-                        result.servers[id] = ServerPlan(
-                            inTable: false, weight: nil,
-                            reason: "removed: shares \(group.key) with \(out.0.virtual), where it is \(out.1.reason)")
-                    }
-                    continue
-                }
-                let weights = plans.compactMap { $0.1.inTable ? $0.1.weight : nil }
-                guard weights.count == plans.count, let weight = weights.min() else { continue }
-                if plans.count > 1, let lowest = plans.first(where: { $0.1.weight == weight }) {
-                    for (id, plan) in plans where plan.weight != weight {
-                        result.servers[id] = ServerPlan(
-                            inTable: true, weight: weight,
-                            reason: "weight \(weight) of \(lowest.0.virtual) (\(lowest.1.reason)), which shares "
-                                + "\(group.key); here: \(plan.reason)")
-                    }
-                }
-                destination.weight = weight
-                serving = serving || weight > 0
-                service.destinations.append(destination)
+            destination.weight = weight
+            serving = serving || weight > 0
+            result.service.destinations.append(destination)
+        }
+        if !serving, let virtual = virtuals.first(where: { $0.sorryServer != nil }), let sorry = virtual.sorryServer {
+            let sorryServer = Destination(
+                address: sorry, port: destinationPort(virtual, nil), forwarding: forwarding, weight: 1)
+            if let index = result.service.destinations.firstIndex(where: { $0.id == sorryServer.id }) {
+                result.service.destinations[index].weight = 1
+            } else {
+                result.service.destinations.append(sorryServer)
             }
-            if !serving, let virtual = group.virtuals.first(where: { $0.sorryServer != nil }),
-                let sorry = virtual.sorryServer
-            {
-                let sorryServer = Destination(
-                    address: sorry, port: destinationPort(virtual, nil), forwarding: forwarding, weight: 1)
-                if let index = service.destinations.firstIndex(where: { $0.id == sorryServer.id }) {
-                    service.destinations[index].weight = 1
-                } else {
-                    service.destinations.append(sorryServer)
-                }
-                result.sorryServersInUse.insert(virtual.name)
-            }
-            if serving { result.servingVirtuals.formUnion(group.virtuals.map(\.name)) }
-            // Removed from lvs.cf, still draining: weight 0 until its connections are over (unless the
-            // configuration names the destination again).
-            for retiring in inputs.retiring where retiring.service == group.key {
-                guard !service.destinations.contains(where: { $0.id == retiring.destination.id }) else { continue }
-                var destination = retiring.destination
-                destination.weight = 0
-                service.destinations.append(destination)
-                result.servers[retiring.id] = ServerPlan(inTable: true, weight: 0, reason: retiring.reason(now: inputs.now))
-            }
-            result.table.services.append(service)
+            result.sorryServersInUse.insert(virtual.name)
+        }
+        if serving { result.servingVirtuals.formUnion(virtuals.map(\.name)) }
+        // Removed from lvs.cf, still draining: weight 0 until its connections are over (unless the
+        // configuration names the destination again).
+        for retiring in source.retiring(in: key) {
+            guard !result.service.destinations.contains(where: { $0.id == retiring.destination.id }) else { continue }
+            var destination = retiring.destination
+            destination.weight = 0
+            result.service.destinations.append(destination)
+            result.servers[retiring.id] = ServerPlan(inTable: true, weight: 0, reason: retiring.reason(now: source.now))
         }
         return result
     }
@@ -168,15 +182,13 @@ public enum DesiredTableMapper {
     }
 
     /// Why and at what weight a server whose check timed out stays in: its virtual server's panic, or the check
-    /// interval of grace; nil when it does not.
+    /// interval of grace (`graced`); nil when it does not.
     static func keep(
-        _ virtual: VirtualServer, _ id: RealServerID, _ panic: PanicState.Panic?, graced: Set<RealServerID>,
-        _ policy: WeightPolicy
+        _ virtual: VirtualServer, _ server: RealServer, _ panic: PanicState.Panic?, graced: Bool, _ policy: WeightPolicy
     ) -> (why: String, lowest: Int)? {
-        guard let server = virtual.realServers.first(where: { $0.name == id.server }) else { return nil }
         let lowest = policy.minimumWeight(base: server.weight)
         if let panic { return ("panic, " + panic.summary, lowest) }
-        if graced.contains(id) {
+        if graced {
             return ("for one check interval (\(virtual.checkInterval) s), to see whether the others time out too", lowest)
         }
         return nil

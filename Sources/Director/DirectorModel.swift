@@ -75,6 +75,9 @@ public struct DirectorModel: Sendable {
     public private(set) var tableGeneration = 0
     /// Servers a reload removed, draining before they are deleted (by id).
     public private(set) var retiring: [RealServerID: RetiringServer] = [:]
+    /// The desired IPVS table, service by service: an input marks the service it moved, and the reconcile loop
+    /// maps and diffs those alone (``reconcileTarget()``, ``servicesChanged(since:)``).
+    private var cache: DesiredTableCache
     /// The servers down with an overload symptom (``PanicState/isOverloadSymptom(_:)``): the only ones a grace can
     /// keep in (``graced``).
     private var overloadDown: Set<RealServerID> = []
@@ -87,18 +90,58 @@ public struct DirectorModel: Sendable {
         self.overrides = overrides
         self.role = RoleRecord(phase: .starting, reason: "starting", since: now)
         self.time = now
+        self.cache = DesiredTableCache(configuration, generation: 0)
         syncServers(now: now)
     }
 
     // MARK: Queries
 
-    /// The table the director wants now, with the reason for every real server.
+    /// The table the director wants now, with the reason for every real server: the whole configuration mapped
+    /// (for `status`; the reconcile loop uses ``reconcileTarget()``).
     public var desired: DesiredTable {
-        DesiredTableMapper.map(
-            .init(
-                configuration: configuration, health: health.mapValues(\.state), weights: weights,
-                overrides: overrides.mapValues(\.action), panics: panic.panics, graced: graced, policy: policy,
-                retiring: retiring.values.sorted { "\($0.id)" < "\($1.id)" }, now: time))
+        DesiredTableMapper.map(source)
+    }
+
+    /// The IPVS table the director wants now and its serving virtual servers (``DesiredTable/servingVirtuals``),
+    /// with only the services that moved since the last call mapped again.
+    public mutating func reconcileTarget() -> (table: IPVSTable, serving: Set<String>) {
+        cache.refresh(from: source)
+        return (cache.table, cache.servingVirtuals)
+    }
+
+    /// The services of ``reconcileTarget()`` that moved after ``tableGeneration`` was `generation`; nil when the
+    /// configuration was replaced since (every service may have).
+    public func servicesChanged(since generation: Int) -> Set<ServiceKey>? {
+        cache.servicesChanged(since: generation)
+    }
+
+    /// Real servers mapped by ``reconcileTarget()`` since start: an input's cost, for tests.
+    public var serversMapped: Int { cache.serversMapped }
+
+    /// The model as the mapper reads it.
+    private var source: Source {
+        Source(model: self, graced: graced)
+    }
+
+    /// The model as ``DesiredTableMapper`` reads it, with the grace set computed once.
+    private struct Source: DesiredTableSource {
+        let model: DirectorModel
+        let graced: Set<RealServerID>
+
+        var configuration: LVSConfiguration { model.configuration }
+        var policy: WeightPolicy { model.policy }
+        var now: NIODeadline { model.time }
+        func health(of id: RealServerID) -> HealthState { model.health[id]?.state ?? .unknown }
+        func weight(of id: RealServerID) -> WeightDecision? {
+            model.feedbackState(of: id).map { WeightDecision(weight: $0.weight, reason: $0.reason, changed: false) }
+        }
+        func override(of key: OverrideKey) -> ServerOverride? { model.overrides[key]?.action }
+        func panic(of virtual: String) -> PanicState.Panic? { model.panic.panics[virtual] }
+        func isGraced(_ id: RealServerID) -> Bool { graced.contains(id) }
+        func retiring(in service: ServiceKey) -> [RetiringServer] {
+            guard !model.retiring.isEmpty else { return [] }
+            return model.retiring.values.filter { $0.service == service }.sorted { "\($0.id)" < "\($1.id)" }
+        }
     }
 
     /// Servers kept in for one check interval after their check timed out (``PanicState/graced(_:health:now:)``).
@@ -182,7 +225,7 @@ public struct DirectorModel: Sendable {
         updatePanic(virtual: id.virtual, now: now)
         // Panic starting or ending moves the other servers of the virtual server; otherwise only this one can move.
         if panic.panics[id.virtual] != nil || panicked || !(desiredPlan(of: id)?.sameEntry(as: before) ?? false) {
-            tableGeneration += 1
+            moved(virtual: id.virtual)
         }
         return true
     }
@@ -206,7 +249,16 @@ public struct DirectorModel: Sendable {
         }
         let before = graced
         time = now
-        if graced != before { tableGeneration += 1 }
+        let ended = before.symmetricDifference(graced)
+        guard !ended.isEmpty else { return }
+        tableGeneration += 1
+        for virtual in Set(ended.map(\.virtual)) { cache.invalidate(virtual: virtual, generation: tableGeneration) }
+    }
+
+    /// An input moved the table's entries for virtual server `name`, and only those.
+    private mutating func moved(virtual name: String) {
+        tableGeneration += 1
+        cache.invalidate(virtual: name, generation: tableGeneration)
     }
 
     /// The panic log lines queued since the last call, and those the rate limit held back whose time has come.
@@ -226,7 +278,8 @@ public struct DirectorModel: Sendable {
             weight: feedbackState(of: id).map { WeightDecision(weight: $0.weight, reason: $0.reason, changed: false) },
             override: overrides[OverrideKey(virtual: virtual.name, address: server.address.description)]?.action,
             quiesce: virtual.quiesceServer || configuration.global.scaleOut, scaleOut: configuration.global.scaleOut,
-            keep: DesiredTableMapper.keep(virtual, id, panic.panics[virtual.name], graced: graced, policy))
+            keep: DesiredTableMapper.keep(
+                virtual, server, panic.panics[virtual.name], graced: graced.contains(id), policy))
     }
 
     private mutating func updatePanic(virtual name: String, now: NIODeadline) {
@@ -254,7 +307,7 @@ public struct DirectorModel: Sendable {
         for (server, decision) in decisions where decision.changed {
             changed[RealServerID(virtual: virtual, server: server)] = decision
         }
-        if !changed.isEmpty { tableGeneration += 1 }
+        if !changed.isEmpty { moved(virtual: virtual) }
         return changed
     }
 
@@ -264,7 +317,7 @@ public struct DirectorModel: Sendable {
         -> OverrideRecord?
     {
         let previous = overrides[key]
-        tableGeneration += 1
+        moved(virtual: key.virtual)
         switch action {
         case .drain: overrides[key] = OverrideRecord(action: .drain, setAt: wallTime)
         case .down: overrides[key] = OverrideRecord(action: .down, setAt: wallTime)
@@ -312,6 +365,7 @@ public struct DirectorModel: Sendable {
         // Whatever was in the table may have to drain: those already draining as they are, the others from now.
         let wasIn = retiring.merging(destinations(in: desired, since: now, deadline: now + drainTimeout)) { old, _ in old }
         self.configuration = configuration
+        cache.rebuild(configuration, generation: tableGeneration)
         syncServers(now: now)
         retiring = [:]
         if drainTimeout > .zero {
@@ -363,7 +417,10 @@ public struct DirectorModel: Sendable {
                 retiring[id] = entry
             }
         }
-        if !done.isEmpty { tableGeneration += 1 }
+        if !done.isEmpty {
+            tableGeneration += 1
+            for (entry, _) in done { cache.invalidate(service: entry.service, generation: tableGeneration) }
+        }
         return done
     }
 

@@ -274,23 +274,24 @@ public struct DirectorState: Sendable {
                 stage = model.tableGeneration != reconciledGeneration || due ? .diff : .done
             case .diff:
                 let generation = model.tableGeneration
-                let wanted = model.desired
+                let wanted = model.reconcileTarget()
                 let desired = wanted.table
-                switch reconcile.next(desired: desired, now: now) {
+                let changed = reconciledGeneration.flatMap { model.servicesChanged(since: $0) }
+                switch reconcile.next(desired: desired, changed: changed, now: now) {
                 case .readKernel:
                     pass = .waiting(.readKernel, again: again)
                     return actions + [.readKernel]
                 case .apply(let changes):
                     pass = .waiting(
-                        .apply(desired: desired, generation: generation, serving: wanted.servingVirtuals), again: again)
-                    servingDesired = wanted.servingVirtuals
+                        .apply(desired: desired, generation: generation, serving: wanted.serving), again: again)
+                    servingDesired = wanted.serving
                     return actions + announcementActions() + [.apply(changes)]
                 case .upToDate:
                     if reconcile.needsRetry { actions.append(.log(.notice, "IPVS table in step again")) }
                     reconcile.upToDate()
                     reconciledGeneration = generation
-                    servingInKernel = wanted.servingVirtuals
-                    servingDesired = wanted.servingVirtuals
+                    servingInKernel = wanted.serving
+                    servingDesired = wanted.serving
                     actions += announcementActions()
                     stage = .done
                 }

@@ -26,6 +26,9 @@ public struct ReconcileState: Sendable {
     public private(set) var failures = 0
     public private(set) var lastError: String?
     public private(set) var changesApplied = 0
+    /// Whether ``known`` is a desired table the kernel was brought to (a diff or an apply since the last read), so a
+    /// diff may skip the services that did not move since.
+    public private(set) var holdsDesired = false
     /// True after a failure until an apply succeeds.
     public var needsRetry: Bool { lastError != nil }
     public let resyncInterval: TimeAmount
@@ -41,10 +44,12 @@ public struct ReconcileState: Sendable {
         return now - lastRead >= resyncInterval
     }
 
-    /// What to do to reach `desired`.
-    public func next(desired: IPVSTable, now: NIODeadline) -> Step {
+    /// What to do to reach `desired`. `changed`: the services that may differ from the desired table the kernel
+    /// was last brought to (nil: any may). They alone are diffed while the kernel is known to hold that table (no
+    /// read or failure since); after a read, the whole table is.
+    public func next(desired: IPVSTable, changed: Set<ServiceKey>? = nil, now: NIODeadline) -> Step {
         guard let known, !kernelReadDue(now: now) else { return .readKernel }
-        let changes = IPVSReconciler.changes(from: known, to: desired)
+        let changes = IPVSReconciler.changes(from: known, to: desired, only: holdsDesired ? changed : nil)
         return changes.isEmpty ? .upToDate : .apply(changes)
     }
 
@@ -52,6 +57,7 @@ public struct ReconcileState: Sendable {
     public mutating func kernelRead(_ table: IPVSTable, now: NIODeadline) {
         known = table
         lastRead = now
+        holdsDesired = false
     }
 
     /// Every change went in: the kernel now holds `desired`.
@@ -60,12 +66,14 @@ public struct ReconcileState: Sendable {
         consecutiveFailures = 0
         lastError = nil
         known = desired
+        holdsDesired = true
     }
 
-    /// Nothing needed doing: a pending retry is over.
+    /// Nothing needed doing: a pending retry is over, and the kernel holds the desired table.
     public mutating func upToDate() {
         consecutiveFailures = 0
         lastError = nil
+        holdsDesired = true
     }
 
     /// Reading or applying failed after `applied` changes went in: forget the kernel table (read it on the next
@@ -76,5 +84,6 @@ public struct ReconcileState: Sendable {
         consecutiveFailures += 1
         lastError = error
         known = nil
+        holdsDesired = false
     }
 }

@@ -8,8 +8,17 @@
 ///   is never left empty; new services go in before unlisted ones are deleted.
 /// - Services in the kernel that the desired table does not list are deleted when `removeUnlisted` is true (h2e
 ///   owns the table of its network namespace, as Piranha's lvsd did); keep them with false.
+/// - With `only`, the diff covers those services alone (the caller knows the others match): it costs their
+///   destinations, not the table's.
 public enum IPVSReconciler {
-    public static func changes(from current: IPVSTable, to desired: IPVSTable, removeUnlisted: Bool = true) -> [IPVSChange] {
+    public static func changes(
+        from current: IPVSTable, to desired: IPVSTable, removeUnlisted: Bool = true, only: Set<ServiceKey>? = nil
+    ) -> [IPVSChange] {
+        if let only {
+            return changes(
+                from: IPVSTable(services: current.services.filter { only.contains($0.key) }),
+                to: IPVSTable(services: desired.services.filter { only.contains($0.key) }), removeUnlisted: removeUnlisted)
+        }
         var additions: [IPVSChange] = []
         var edits: [IPVSChange] = []
         var removals: [IPVSChange] = []

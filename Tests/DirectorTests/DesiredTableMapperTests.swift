@@ -18,7 +18,7 @@ final class DesiredTableMapperTests: XCTestCase {
         weights: [RealServerID: WeightDecision] = [:], overrides: [OverrideKey: ServerOverride] = [:]
     ) -> DesiredTable {
         DesiredTableMapper.map(
-            .init(
+            DesiredTableMapper.Inputs(
                 configuration: TestConfigurations.parse(text), health: health, weights: weights, overrides: overrides))
     }
 
@@ -203,7 +203,7 @@ final class SharedFirewallMarkMapperTests: XCTestCase {
     let key = ServiceKey.firewallMark(100, family: .ipv4)
 
     func map(health: [RealServerID: HealthState] = [:]) -> DesiredTable {
-        DesiredTableMapper.map(.init(configuration: TestConfigurations.parse(Self.text), health: health))
+        DesiredTableMapper.map(DesiredTableMapper.Inputs(configuration: TestConfigurations.parse(Self.text), health: health))
     }
 
     func testOneServiceOneDestinationPerServerAtTheLowestWeight() {

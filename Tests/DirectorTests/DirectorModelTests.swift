@@ -19,6 +19,65 @@ final class DirectorModelTests: XCTestCase {
     static let feedbackConfig = TestConfigurations.web.replacing(
         "scheduler = wlc", with: "scheduler = wlc\n    load_monitor = /usr/local/bin/load")
 
+    /// A configuration of `virtuals` virtual servers of `servers` real servers each (v0..., s0...).
+    static func large(virtuals: Int, servers: Int) -> String {
+        var lines = ["network = direct", "service = lvs"]
+        for v in 0..<virtuals {
+            lines += ["virtual v\(v) {", "active = 1", "address = 10.8.\(v / 250).\(v % 250 + 1) eth0:1", "port = 80",
+                "scheduler = wlc"]
+            for r in 0..<servers {
+                let n = v * servers + r
+                lines += ["server s\(r) {", "active = 1", "address = 10.7.\(n / 250).\(n % 250 + 1)", "weight = 10", "}"]
+            }
+            lines.append("}")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Issue 19: between events, the director's work follows what changed. 100 virtual servers of 50 real servers:
+    /// a server going down, an operator's drain and a panic map the servers of one virtual server and diff one
+    /// service; time passing maps nothing; a reload maps everything.
+    func testAnInputMapsAndDiffsOnlyTheServiceItMoved() {
+        var model = DirectorModel(configuration: TestConfigurations.parse(Self.large(virtuals: 100, servers: 50)), now: t0)
+        let key = { (v: Int) in ServiceKey.address(.tcp, IPAddress("10.8.0.\(v + 1)")!, port: 80) }
+        var previous = model.reconcileTarget().table
+        XCTAssertEqual(model.serversMapped, 5000, "the first time, every server")
+        XCTAssertEqual(previous.services.count, 100)
+
+        func expectOneService(_ v: Int, _ what: String, _ change: (inout DirectorModel) -> Void) {
+            let generation = model.tableGeneration
+            let mapped = model.serversMapped
+            change(&model)
+            let target = model.reconcileTarget().table
+            XCTAssertEqual(model.serversMapped - mapped, 50, "\(what): the servers of v\(v) alone")
+            XCTAssertEqual(model.servicesChanged(since: generation), [key(v)], what)
+            XCTAssertTrue(target == model.desired.table, "\(what): the table differs from the whole configuration mapped")
+            XCTAssertFalse(IPVSReconciler.changes(from: previous, to: target, only: [key(v)]).isEmpty, what)
+            previous = target
+        }
+        expectOneService(7, "a server down") {
+            $0.healthChanged(RealServerID(virtual: "v7", server: "s3"), to: .down(.connectionFailed("refused")), now: at(1))
+        }
+        expectOneService(42, "an operator's drain") {
+            $0.applyOverride(.drain, for: OverrideKey(virtual: "v42", address: "10.7.8.101"), at: 0)
+        }
+        expectOneService(9, "a panic") { model in
+            for r in 0..<40 {
+                model.healthChanged(RealServerID(virtual: "v9", server: "s\(r)"), to: .down(.timeout), now: at(2))
+            }
+        }
+        let mapped = model.serversMapped
+        let generation = model.tableGeneration
+        for second in 3...30 { model.tick(now: at(Int64(second))) }
+        XCTAssertTrue(model.reconcileTarget().table == previous)
+        XCTAssertEqual(model.serversMapped, mapped, "time passing maps nothing")
+        XCTAssertEqual(model.servicesChanged(since: generation), [])
+        model.reconfigure(TestConfigurations.parse(Self.large(virtuals: 100, servers: 50)), now: at(31))
+        XCTAssertNil(model.servicesChanged(since: generation), "a reload: every service may have moved")
+        _ = model.reconcileTarget()
+        XCTAssertEqual(model.serversMapped - mapped, 5000)
+    }
+
     func testHealthChangesOnlyReportRealChanges() {
         var model = DirectorModel(configuration: TestConfigurations.parse(TestConfigurations.web), now: t0)
         XCTAssertTrue(model.healthChanged(web1, to: .up, now: at(1)))
@@ -101,6 +160,12 @@ final class DirectorModelTests: XCTestCase {
         var model = DirectorModel(configuration: TestConfigurations.parse(config), now: t0)
         let ids = [("web", "a"), ("web", "b"), ("web", "c"), ("quiet", "q"), ("m80", "s"), ("m443", "s")]
             .map { RealServerID(virtual: $0.0, server: $0.1) }
+        let configuration = TestConfigurations.parse(config)
+        var address: [RealServerID: String] = [:]
+        for id in ids {
+            address[id] = configuration.virtualServer(named: id.virtual)?.realServers
+                .first { $0.name == id.server }?.address.description
+        }
         let verdicts: [HealthState] = [.up, .down(.connectionFailed("Connection refused")), .down(.timeout)]
         var random = SplitMix64(seed: 13)
         var kept = 0
@@ -108,7 +173,7 @@ final class DirectorModelTests: XCTestCase {
             let now = at(Int64(step))
             let (generation, table) = (model.tableGeneration, model.desired.table)
             let input: String
-            switch Int.random(in: 0..<10, using: &random) {
+            switch Int.random(in: 0..<11, using: &random) {
             case 0..<6:
                 let id = ids.randomElement(using: &random)!
                 let verdict = verdicts.randomElement(using: &random)!
@@ -117,6 +182,11 @@ final class DirectorModelTests: XCTestCase {
             case 6..<8:
                 model.tick(now: now)
                 input = "tick"
+            case 10:
+                let id = ids.randomElement(using: &random)!
+                let action = [OverrideAction.drain, .down, .up, .clear].randomElement(using: &random)!
+                model.applyOverride(action, for: OverrideKey(virtual: id.virtual, address: address[id]!), at: 0)
+                input = "\(action) \(id)"
             default:
                 let loads = [0.1, 1.0, 3.0]
                 model.loadRound(
@@ -130,6 +200,16 @@ final class DirectorModelTests: XCTestCase {
                 kept += 1
                 XCTAssertEqual(model.desired.table, table, "step \(step): \(input) left the generation but moved the table")
             }
+            // What the reconcile loop gets: the services the input marked, mapped again, are the whole table, and
+            // diffing those alone gives every change.
+            let full = model.desired
+            let target = model.reconcileTarget()
+            XCTAssertEqual(target.table, full.table, "step \(step): \(input): the services it marked are not all it moved")
+            XCTAssertEqual(target.serving, full.servingVirtuals, "step \(step): \(input)")
+            let changed = model.servicesChanged(since: generation)
+            XCTAssertEqual(
+                IPVSReconciler.changes(from: table, to: target.table, only: changed),
+                IPVSReconciler.changes(from: table, to: target.table), "step \(step): \(input)")
         }
         XCTAssertGreaterThan(kept, 1000, "most inputs change nothing in the table")
 
