@@ -1,8 +1,8 @@
 import IPVS
 
 /// One IPVS service of the desired table, with the plan of every real server of the virtual servers that make it:
-/// what ``DesiredTableMapper/mapService(_:_:from:)`` gives, and what ``DesiredTableCache`` replaces when an input
-/// touches that service alone.
+/// what ``DesiredTableMapper/mapService(_:_:from:)`` gives. ``DesiredTableCache`` puts its service in place when an
+/// input touches that service alone.
 public struct DesiredService: Hashable, Sendable {
     public var service: VirtualService
     /// The plan of each active real server of its virtual servers, and of those retiring from it.

@@ -89,22 +89,13 @@ public enum DesiredTableMapper {
             service: VirtualService(
                 key: key, scheduler: IPVS.Scheduler(rawValue: first.scheduler.rawValue),
                 persistence: persistence(first), schedulerFlags: schedulerFlags(first.schedulerFlags)))
-        // A scale-out group keeps a failed server in at weight 0: mh's table depends on the order of the
-        // destinations, so a server removed and added back (at the end) would make this director disagree
-        // with the others about every flow it touches.
-        let quiesceAll = configuration.global.scaleOut
         // One destination per address and port: the plans of every virtual server naming it, in file order.
         var order: [Destination.ID] = []
         var entries: [Destination.ID: (destination: Destination, plans: [(RealServerID, ServerPlan)])] = [:]
         for virtual in virtuals {
-            let panic = source.panic(of: virtual.name)
             for server in virtual.realServers where server.active {
                 let id = RealServerID(virtual: virtual.name, server: server.name)
-                let plan = plan(
-                    server, health: source.health(of: id), weight: source.weight(of: id),
-                    override: source.override(of: OverrideKey(virtual: virtual.name, address: server.address.description)),
-                    quiesce: virtual.quiesceServer || quiesceAll, scaleOut: quiesceAll,
-                    keep: keep(virtual, server, panic, graced: source.isGraced(id), source.policy))
+                let plan = plan(server, of: virtual, from: source)
                 result.servers[id] = plan
                 let destination = Destination(
                     address: server.address, port: destinationPort(virtual, server.port), forwarding: forwarding)
@@ -179,6 +170,20 @@ public enum DesiredTableMapper {
             }
         }
         return groups
+    }
+
+    /// The place and weight of active real server `server` of `virtual`, from what `source` knows of it alone.
+    static func plan(_ server: RealServer, of virtual: VirtualServer, from source: some DesiredTableSource) -> ServerPlan {
+        let id = RealServerID(virtual: virtual.name, server: server.name)
+        // A scale-out group keeps a failed server in at weight 0: mh's table depends on the order of the
+        // destinations, so a server removed and added back (at the end) would make this director disagree
+        // with the others about every flow it touches.
+        let scaleOut = source.configuration.global.scaleOut
+        return plan(
+            server, health: source.health(of: id), weight: source.weight(of: id),
+            override: source.override(of: OverrideKey(virtual: virtual.name, address: server.address.description)),
+            quiesce: virtual.quiesceServer || scaleOut, scaleOut: scaleOut,
+            keep: keep(virtual, server, source.panic(of: virtual.name), graced: source.isGraced(id), source.policy))
     }
 
     /// Why and at what weight a server whose check timed out stays in: its virtual server's panic, or the check

@@ -132,9 +132,7 @@ public struct DirectorModel: Sendable {
         var policy: WeightPolicy { model.policy }
         var now: NIODeadline { model.time }
         func health(of id: RealServerID) -> HealthState { model.health[id]?.state ?? .unknown }
-        func weight(of id: RealServerID) -> WeightDecision? {
-            model.feedbackState(of: id).map { WeightDecision(weight: $0.weight, reason: $0.reason, changed: false) }
-        }
+        func weight(of id: RealServerID) -> WeightDecision? { model.weight(of: id) }
         func override(of key: OverrideKey) -> ServerOverride? { model.overrides[key]?.action }
         func panic(of virtual: String) -> PanicState.Panic? { model.panic.panics[virtual] }
         func isGraced(_ id: RealServerID) -> Bool { graced.contains(id) }
@@ -164,12 +162,17 @@ public struct DirectorModel: Sendable {
     public var weights: [RealServerID: WeightDecision] {
         var result: [RealServerID: WeightDecision] = [:]
         for (virtual, group) in feedback {
-            for (server, state) in group.states {
-                result[RealServerID(virtual: virtual, server: server)] = WeightDecision(
-                    weight: state.weight, reason: state.reason, changed: false)
+            for server in group.states.keys {
+                let id = RealServerID(virtual: virtual, server: server)
+                result[id] = weight(of: id)
             }
         }
         return result
+    }
+
+    /// The load-feedback weight of one server; nil when its virtual server has no `load_monitor`.
+    public func weight(of id: RealServerID) -> WeightDecision? {
+        feedbackState(of: id).map { WeightDecision(weight: $0.weight, reason: $0.reason, changed: false) }
     }
 
     /// The feedback state of one server (counters, last load), if its virtual server has a `load_monitor`.
@@ -273,13 +276,7 @@ public struct DirectorModel: Sendable {
         guard let virtual = configuration.virtualServer(named: id.virtual), virtual.active,
             let server = virtual.realServers.first(where: { $0.name == id.server && $0.active })
         else { return nil }
-        return DesiredTableMapper.plan(
-            server, health: health[id]?.state ?? .unknown,
-            weight: feedbackState(of: id).map { WeightDecision(weight: $0.weight, reason: $0.reason, changed: false) },
-            override: overrides[OverrideKey(virtual: virtual.name, address: server.address.description)]?.action,
-            quiesce: virtual.quiesceServer || configuration.global.scaleOut, scaleOut: configuration.global.scaleOut,
-            keep: DesiredTableMapper.keep(
-                virtual, server, panic.panics[virtual.name], graced: graced.contains(id), policy))
+        return DesiredTableMapper.plan(server, of: virtual, from: source)
     }
 
     private mutating func updatePanic(virtual name: String, now: NIODeadline) {
