@@ -132,15 +132,19 @@ public struct PeerStateMachine<Instant: InstantProtocol>: Sendable where Instant
         guard isLive(message) else {
             return learned ? [.sendHeartbeat(role == .active ? .active : .backup, fit: fit)] : []
         }
+        // Heard before, then silent for deadtime: cut off, it may have taken the addresses over meanwhile.
+        let returned = peer != nil && !isPeerAlive(now: now)
         lastHeard[link] = now
         let previous = peer?.state
         peer = Peer(
             state: message.state, configuredRole: message.configuredRole, fit: message.fit, senderID: message.senderID)
         var actions = evaluate(now: now)
-        // A healed split brain: the peer was active too and stepped down. While both were active its gratuitous
-        // ARPs may have moved the clients, so this director announces its addresses again (keepalived#2387).
-        if role == .active, previous == .active, message.state != .active, case .running(.active) = phase {
-            actions.insert(.becomeActive(.peerSteppedDown), at: 0)
+        // A healed split brain: the peer was active too and stepped down, or it comes back from a silence long
+        // enough to have gone active, already stepped down (its first message to get through says backup). Its
+        // gratuitous ARPs may have moved the clients meanwhile, so this director announces its addresses again
+        // (keepalived#2387).
+        if role == .active, previous == .active || returned, message.state != .active, case .running(.active) = phase {
+            actions.insert(.becomeActive(returned && previous != .active ? .peerReturned : .peerSteppedDown), at: 0)
         }
         // The peer's nonce is new (its non-echoing first message was lost): answer at once, unless a role change did.
         guard learned, case .running(let newRole) = phase, !actions.contains(where: \.isSend) else { return actions }

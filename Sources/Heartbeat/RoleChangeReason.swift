@@ -15,6 +15,9 @@ public enum RoleChangeReason: Sendable, Hashable, CustomStringConvertible {
     /// Still active: the peer, active too (a split brain), stepped down. Not a change of role: the virtual addresses
     /// are announced again, since the peer's announcements may have moved the clients while both were active.
     case peerSteppedDown
+    /// Still active: the peer was heard again after a silence of deadtime or more, already not active. Cut off, it
+    /// may have gone active and announced the addresses meanwhile, so they are announced again.
+    case peerReturned
     case shuttingDown
 
     public var description: String {
@@ -28,6 +31,8 @@ public enum RoleChangeReason: Sendable, Hashable, CustomStringConvertible {
         case .ownLinksDown: "this director's monitored links are down"
         case .ownServicesFailed: "this director's failover services failed"
         case .peerSteppedDown: "the peer, active too, stepped down: announcing the virtual addresses again"
+        case .peerReturned:
+            "the peer is heard again after deadtime (it may have taken the addresses over meanwhile): announcing the virtual addresses again"
         case .shuttingDown: "shutting down"
         }
     }

@@ -15,6 +15,8 @@ struct DirectorPair {
     var linkUp: [Bool]
     /// Every role change: (time, director, role, reason).
     var history: [(TestInstant, Int, Machine.Role, Machine.Reason)] = []
+    /// An active director told to become active again: it announces its addresses again.
+    var reannouncements: [(TestInstant, Int, Machine.Reason)] = []
     /// Grows across restarts, as the senders' wall clocks do.
     var sequence: UInt64 = 0
     /// Every heartbeat delivered: (to, link, message), for replay tests.
@@ -75,7 +77,13 @@ struct DirectorPair {
             for action in actions {
                 switch action {
                 case .scheduleTimer(let at): timers[i] = at
-                case .becomeActive(let reason): history.append((now, i, .active, reason))
+                case .becomeActive(let reason):
+                    // Already active: the addresses announced again (a healed split brain), not a change of role.
+                    if history.last(where: { $0.1 == i })?.2 == .active {
+                        reannouncements.append((now, i, reason))
+                    } else {
+                        history.append((now, i, .active, reason))
+                    }
                 case .becomeBackup(let reason): history.append((now, i, .backup, reason))
                 case .sendHeartbeat(let state, let fit):
                     let other = 1 - i
@@ -305,6 +313,9 @@ final class PeerStateMachineTests: XCTestCase {
         XCTAssertEqual(pair.role(0), .active)
         XCTAssertEqual(pair.role(1), .backup)
         XCTAssertEqual(pair.history.last!.3, .peerOutranks)
+        XCTAssertEqual(
+            pair.reannouncements.filter { $0.0 > healedAt }.map(\.1), [0],
+            "the remaining active director announces its addresses again, once")
         pair.run(for: .seconds(120))
         XCTAssertEqual(pair.changes(after: healedAt), 1, "exactly one step-down, then stable")
     }
@@ -323,6 +334,26 @@ final class PeerStateMachineTests: XCTestCase {
         XCTAssertEqual(m.role, .active)
         let again = HeartbeatMessage(state: .backup, configuredRole: .backup, senderID: 2, sequence: 3, bootID: 7, echo: m.nonce)
         XCTAssertFalse(m.heartbeatReceived(again, link: 0, now: .seconds(5)).contains(.becomeActive(.peerSteppedDown)), "once")
+    }
+
+    /// The same after a partition whose loser heard this director first: the first message of the peer to get
+    /// through already says backup. Heard again after deadtime, it may have announced the addresses: announce again.
+    func testTheActiveAnnouncesAgainWhenThePeerReturnsFromASilenceAlreadyBackup() {
+        var m = Machine(configuration: config(.primary, id: 1))
+        _ = m.start(now: .zero)
+        _ = m.timerFired(now: .seconds(3))
+        XCTAssertEqual(m.role, .active)
+        let backup = { (sequence: UInt64) in
+            HeartbeatMessage(state: .backup, configuredRole: .backup, senderID: 2, sequence: sequence, bootID: 7, echo: m.nonce)
+        }
+        XCTAssertFalse(m.heartbeatReceived(backup(1), link: 0, now: .seconds(4)).contains { if case .becomeActive = $0 { true } else { false } },
+            "first contact: nothing to undo")
+        XCTAssertFalse(m.heartbeatReceived(backup(2), link: 0, now: .seconds(6.9)).contains { if case .becomeActive = $0 { true } else { false } },
+            "heard within deadtime")
+        _ = m.timerFired(now: .seconds(12))
+        XCTAssertEqual(m.heartbeatReceived(backup(3), link: 0, now: .seconds(12)).first, .becomeActive(.peerReturned))
+        XCTAssertEqual(m.role, .active)
+        XCTAssertFalse(m.heartbeatReceived(backup(4), link: 0, now: .seconds(13)).contains { if case .becomeActive = $0 { true } else { false } }, "once")
     }
 
     func testSameConfiguredRoleTieBreaksOnLowerSenderID() {
