@@ -118,7 +118,7 @@ let package = Package(
 
         // Tests. KernelTests run inside the user-mode-linux kernel (scripts/ipvs-vm); elsewhere they skip, and
         // under CI a skip is a failure (scripts/test).
-        .testTarget(name: "LVSConfigTests", dependencies: ["Addressing", "HostSystem", "LVSConfig"]),
+        .testTarget(name: "LVSConfigTests", dependencies: ["Addressing", "AgentWire", "HostSystem", "LVSConfig"]),
         .testTarget(name: "IPVSTests", dependencies: ["Addressing", "IPVS"]),
         .testTarget(
             name: "HostSystemTests", dependencies: ["HostSystem", .product(name: "Logging", package: "swift-log")]),

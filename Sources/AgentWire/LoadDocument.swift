@@ -68,7 +68,8 @@ public struct LoadDocument: Sendable, Hashable, Codable {
         public var throttledUsec: Double?
         /// PSI cpu some avg10, percent; nil without PSI.
         public var cpuPressure: Double?
-        /// Requests in flight at the webserver; not measured yet.
+        /// Requests in flight at the webserver: the mean over the window of its established connections to the
+        /// agent's service ports; nil when not counted (an older agent, or a table it could not read).
         public var inFlight: Double?
 
         public init(
@@ -179,6 +180,6 @@ extension LoadDocument.Live {
         return "{\"figure\":\(n(figure)),\"window\":\(n(window)),\"source\":\(JSONText.string(source)),"
             + "\"cgroup\":\(JSONText.string(cgroup)),\"capacity\":\(n(capacity)),\"usage\":\(n(usage)),"
             + "\"throttled\":\(n(throttled)),\"throttled_usec\":\(JSONText.number(throttledUsec)),"
-            + "\"cpu_pressure\":\(n(cpuPressure)),\"in_flight\":\(JSONText.number(inFlight))}"
+            + "\"cpu_pressure\":\(n(cpuPressure)),\"in_flight\":\(JSONText.number(inFlight, decimals: 2))}"
     }
 }

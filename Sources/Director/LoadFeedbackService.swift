@@ -1,3 +1,4 @@
+import AgentWire
 import LVSConfig
 import LoadFeedback
 import Logging
@@ -50,8 +51,9 @@ public struct LoadFeedbackService: Service {
         let agentPort = Int(runtime.configuration.global.agentPort)
         let interval = TimeAmount.seconds(Int64(max(runtime.configuration.global.weightInterval, 1)))
         var keys: Set<AgentFetchKey> = []
-        for (virtual, servers) in targets where runtime.loadSources[virtual] == .agent {
-            for server in servers.values { keys.insert(AgentFetchKey(server: server, agentPort: agentPort)) }
+        for (virtual, servers) in targets {
+            guard case .agent(let figure) = runtime.loadSources[virtual] else { continue }
+            for server in servers.values { keys.insert(AgentFetchKey(server: server, agentPort: agentPort, figure: figure)) }
         }
         pool.prune(keeping: Set(keys.map(\.agent)), idleLimit: interval * Int64(Self.idleRounds))
         // An agent whose server is in several virtual servers (http and https of one farm) is asked once a round,
@@ -61,7 +63,7 @@ public struct LoadFeedbackService: Service {
         var fetches: [AgentFetchKey: EventLoopFuture<LoadReading>] = [:]
         for key in keys {
             fetches[key] = client.fetchFuture(
-                .init(host: key.agent.host, port: key.agent.port, expectedServer: key.expectedServer))
+                .init(host: key.agent.host, port: key.agent.port, expectedServer: key.expectedServer, figure: key.figure))
         }
         await withTaskGroup(of: Void.self) { group in
             for (virtual, servers) in targets {
@@ -69,9 +71,9 @@ public struct LoadFeedbackService: Service {
                 let core = self.core
                 group.addTask { [fetches] in
                     var readings: [String: LoadReading] = [:]
-                    if source == .agent {
+                    if case .agent(let figure) = source {
                         for (id, server) in servers {
-                            let key = AgentFetchKey(server: server, agentPort: agentPort)
+                            let key = AgentFetchKey(server: server, agentPort: agentPort, figure: figure)
                             readings[id.server] = (try? await fetches[key]?.get()) ?? .failed(.unreachable("internal error"))
                         }
                     } else {
@@ -89,13 +91,16 @@ public struct LoadFeedbackService: Service {
     }
 }
 
-/// One agent fetch of a round: the agent, and the id its answer must carry (the server block's `server_id`).
+/// One agent fetch of a round: the agent, the id its answer must carry (the server block's `server_id`) and the
+/// figure read from it (two virtual servers following different figures of one agent ask it twice).
 struct AgentFetchKey: Hashable, Sendable {
     var agent: AgentConnectionPool.Key
     var expectedServer: String?
+    var figure: AgentFigure
 
-    init(server: RealServer, agentPort: Int) {
+    init(server: RealServer, agentPort: Int, figure: AgentFigure) {
         agent = .init(host: server.address.description, port: agentPort)
         expectedServer = server.serverID
+        self.figure = figure
     }
 }

@@ -226,7 +226,7 @@ public struct RuntimeConfiguration: Sendable {
     public static func loadSource(_ monitor: LoadMonitor, rshCommand: String) -> LoadSource {
         switch monitor {
         case .none: .none
-        case .h2e: .agent
+        case .h2e(let figure): .agent(figure)
         case .remote(.uptime): .program(command: rshCommand, argumentsAfterAddress: ["uptime"])
         case .remote(let command): .program(command: command.rawValue, argumentsAfterAddress: [])
         case .program(let path): .program(command: path, argumentsAfterAddress: [])

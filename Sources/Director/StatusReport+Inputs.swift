@@ -92,7 +92,7 @@ extension StatusReport {
                         configuredWeight: server.weight, weight: plan?.weight,
                         inTable: plan?.inTable ?? false, reason: plan?.reason ?? "not active",
                         override: override?.action.rawValue, overrideSince: override?.setAt,
-                        agentURL: virtual.loadMonitor == .h2e
+                        agentURL: virtual.loadMonitor.isAgent
                             ? "http://\(HostPort(host: address, port: Int(configuration.global.agentPort)))/" : nil))
             }
             // Servers a reload removed that still drain (``RetiringServer``): health "draining", the drain's progress

@@ -1,3 +1,4 @@
+import AgentWire
 import Addressing
 
 /// The blocks: global section, virtual, failover, server.
@@ -493,9 +494,9 @@ extension Parser {
         guard let token = single(st) else { return nil }
         switch token.text {
         case "none": return LoadMonitor.none
-        case "h2e": return .h2e
         case let text where text.hasPrefix("/"): return .program(text)
         case let text:
+            if let figure = AgentFigure(rawValue: text) { return .h2e(figure) }
             if let remote = RemoteLoadCommand(rawValue: text) {
                 sink.warning(
                     token.position,
@@ -505,7 +506,7 @@ extension Parser {
             }
             sink.error(
                 token.position,
-                "'load_monitor' must be h2e, none, uptime, rup, ruptime or an absolute program path; not '\(text)'")
+                "'load_monitor' must be h2e, h2e-in-flight, none, uptime, rup, ruptime or an absolute program path; not '\(text)'")
             return nil
         }
     }

@@ -1,4 +1,5 @@
 import Addressing
+import AgentWire
 
 /// A `virtual NAME { ... }` block: one IPVS service and its real servers.
 ///
@@ -145,8 +146,8 @@ public enum SchedulerFlag: Int, Hashable, Sendable, CaseIterable, Comparable, Cu
 public enum LoadMonitor: Hashable, Sendable, CustomStringConvertible {
     /// `none` (or no keyword): configured weights stay as they are.
     case none
-    /// `h2e`: the load the h2e-agent on the real server reports (h2e).
-    case h2e
+    /// `h2e` or `h2e-in-flight`: a live figure the h2e-agent on the real server reports (h2e).
+    case h2e(AgentFigure)
     /// `uptime`, `rup` or `ruptime`: Piranha's remote load probes, run through `rsh_command`.
     case remote(RemoteLoadCommand)
     /// An absolute program path, run with the server address; it prints a load figure (Piranha, h2e-piranha).
@@ -155,10 +156,16 @@ public enum LoadMonitor: Hashable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .none: "none"
-        case .h2e: "h2e"
+        case .h2e(let figure): figure.description
         case .remote(let command): command.rawValue
         case .program(let path): path
         }
+    }
+
+    /// Whether the load comes from the h2e-agent (whose pages the status page links).
+    public var isAgent: Bool {
+        if case .h2e = self { return true }
+        return false
     }
 }
 

@@ -44,10 +44,13 @@ public struct AgentClient: Sendable {
         public var endpoint: AgentEndpoint
         /// The server id the answer must carry, if known.
         public var expectedServer: String?
+        /// Which live figure the reading takes.
+        public var figure: AgentFigure
 
-        public init(host: String, port: Int, expectedServer: String? = nil) {
+        public init(host: String, port: Int, expectedServer: String? = nil, figure: AgentFigure = .cpu) {
             self.endpoint = AgentEndpoint(host: host, port: port)
             self.expectedServer = expectedServer
+            self.figure = figure
         }
 
         public var host: String {
@@ -125,7 +128,7 @@ public struct AgentClient: Sendable {
                 LoadDocument.decode(body).map {
                     $0.reading(
                         receivedAt: .now(), maximumAge: configuration.maximumAge,
-                        expectedServer: target.expectedServer)
+                        expectedServer: target.expectedServer, figure: target.figure)
                 }.reduce()
             }
             .recover { error in .failed(error as? LoadFailure ?? .unreachable("\(error)")) }

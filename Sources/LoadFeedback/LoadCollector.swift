@@ -44,9 +44,10 @@ public struct LoadCollector: Sendable {
         switch source {
         case .none:
             return [:]
-        case .agent:
+        case .agent(let figure):
             futures = servers.map { key, server in
-                (key, agent.fetchFuture(.init(host: server.address, port: server.agentPort, expectedServer: server.serverID)))
+                (key, agent.fetchFuture(
+                    .init(host: server.address, port: server.agentPort, expectedServer: server.serverID, figure: figure)))
             }
         case .program(let command, let rest):
             let program = LoadProgram(

@@ -24,10 +24,14 @@ extension LoadDocument {
     /// The reading this report gives when received at `receivedAt`, or a failure when the server id differs from
     /// `expectedServer` or a figure is implausible.
     ///
-    /// With ``live``: the live figure, measured at `receivedAt`, as ``LoadSignal/live(window:)`` (the cron sample's
-    /// age and stale flag do not concern it). Without: the load average per CPU at `receivedAt - age`, or a failure
-    /// when the agent marks the sample stale or its age exceeds `maximumAge` (today's behaviour).
-    public func reading(receivedAt: NIODeadline, maximumAge: TimeAmount, expectedServer: String? = nil) -> LoadReading {
+    /// With ``live``: the live figure `figure` names, measured at `receivedAt` (the cron sample's age and stale flag
+    /// do not concern it): ``AgentFigure/cpu`` as ``LoadSignal/live(window:)``, ``AgentFigure/inFlight`` as
+    /// ``LoadSignal/inFlight(window:)`` (`in_flight / capacity`; a failure when the agent counts none). Without:
+    /// the load average per CPU at `receivedAt - age`, or a failure when the agent marks the sample stale or its
+    /// age exceeds `maximumAge` (today's behaviour; an agent too old for requests in flight is judged by it too).
+    public func reading(
+        receivedAt: NIODeadline, maximumAge: TimeAmount, expectedServer: String? = nil, figure: AgentFigure = .cpu
+    ) -> LoadReading {
         if let expectedServer, expectedServer != server {
             return .failed(.wrongServer(expected: expectedServer, got: server))
         }
@@ -35,8 +39,20 @@ extension LoadDocument {
             guard live.window.isFinite, live.window > 0, live.window < 1e6 else {
                 return .failed(.malformed("live window \(live.window) s"))
             }
-            return LoadReading.checked(
-                perCPU: live.figure, at: receivedAt, signal: .live(window: .nanoseconds(Int64(live.window * 1e9))))
+            let window = TimeAmount.nanoseconds(Int64(live.window * 1e9))
+            switch figure {
+            case .cpu:
+                return LoadReading.checked(perCPU: live.figure, at: receivedAt, signal: .live(window: window))
+            case .inFlight:
+                guard let inFlight = live.inFlight else {
+                    return .failed(
+                        .malformed("the agent counts no requests in flight: give h2e-agent serve the webserver's --port"))
+                }
+                guard let capacity = live.capacity, capacity.isFinite, capacity > 0 else {
+                    return .failed(.malformed("live capacity \(live.capacity.map { "\($0)" } ?? "null") CPUs"))
+                }
+                return LoadReading.checked(perCPU: inFlight / capacity, at: receivedAt, signal: .inFlight(window: window))
+            }
         }
         guard age.isFinite, age >= 0, age < 1e9 else { return .failed(.malformed("sample age \(age) s")) }
         if stale || age > Double(maximumAge.nanoseconds) / 1e9 { return .failed(.stale(ageSeconds: age)) }

@@ -37,7 +37,7 @@ public enum LoadFailure: Error, Sendable, Hashable, CustomStringConvertible {
         case .malformed(let why):
             return "unreadable load answer: \(why)"
         case .implausible(let value):
-            return "implausible load \(value) per CPU (expected 0...\(Int(LoadReading.maximumLoad))): check the load source"
+            return "implausible load \(value) per CPU (expected 0...\(Int(LoadReading.maximumLoad)), or 0...10,000,000 requests in flight per CPU): check the load source"
         case .stale(let age):
             return "load sample is \(Int(age.rounded())) s old: is the agent's sampling cron job running?"
         case .wrongServer(let expected, let got):

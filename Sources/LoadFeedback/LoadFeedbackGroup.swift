@@ -57,10 +57,13 @@ public struct LoadFeedbackGroup<Key: Hashable & Sendable>: Sendable {
             guard let state = states[key], state.baseWeight > 0, let load = state.usableLoad(reading, now: now) else {
                 continue
             }
+            // The floor of the reading's own kind of figure (requests in flight are on another scale).
+            guard case .load(_, _, let signal) = reading else { continue }
+            let floored = max(load, policy.adapted(to: signal).loadFloor)
             if state.inSlowStart(at: now) {
-                starting.append(max(load, policy.loadFloor))
+                starting.append(floored)
             } else {
-                established.append(max(load, policy.loadFloor))
+                established.append(floored)
             }
         }
         let loads = established.isEmpty ? starting : established

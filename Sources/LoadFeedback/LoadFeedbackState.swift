@@ -90,7 +90,7 @@ public struct LoadFeedbackState: Sendable, Hashable {
     ///
     /// A reading's ``LoadSignal`` picks the policy (``WeightPolicy/adapted(to:)``): a live figure moves the weight
     /// with a time constant from its window, a load average as before. A server whose figures are live and whose
-    /// agent then times out is taken as saturated (``WeightPolicy/liveSaturatedLoad``) for up to
+    /// agent then times out is taken as saturated (``WeightPolicy/saturatedLoad(for:reference:)``) for up to
     /// ``WeightPolicy/holdTimeout``, so a server too busy to answer loses weight instead of keeping it: the agent
     /// answers in microseconds when the server has CPU to spare.
     ///
@@ -114,7 +114,7 @@ public struct LoadFeedbackState: Sendable, Hashable {
             counters.failuresByKind[failure.kind, default: 0] += 1
             counters.lastFailure = failure
             if case .timedOut = failure, signal.isLive, now - lastUsableAt < policy.holdTimeout {
-                let load = WeightPolicy.liveSaturatedLoad
+                let load = policy.saturatedLoad(for: signal, reference: reference)
                 let accountsFor = account(sampleAt: now, load: load, sinceAdmission: sinceAdmission, signal: signal)
                 evidence = .load(
                     perCPU: load, reference: reference, accountsFor: accountsFor, signal: signal, assumedFrom: failure)

@@ -11,13 +11,14 @@ public enum LoadReading: Sendable, Hashable {
     case load(perCPU: Double, at: NIODeadline, signal: LoadSignal = .loadAverage)
     case failed(LoadFailure)
 
-    /// Loads above this per CPU are treated as garbage, not as a very busy server.
-    public static let maximumLoad: Double = 1000
+    /// Loads above this per CPU are treated as garbage, not as a very busy server (the load signals'
+    /// ``LoadSignal/maximumLoad``).
+    public static let maximumLoad: Double = LoadSignal.loadAverage.maximumLoad
 
     /// A reading of `value` measured at `at`, or ``LoadFailure/implausible(_:)`` if the value is NaN, infinite,
-    /// negative or above ``maximumLoad``.
+    /// negative or above the signal's ``LoadSignal/maximumLoad``.
     public static func checked(perCPU value: Double, at: NIODeadline, signal: LoadSignal = .loadAverage) -> LoadReading {
-        guard value.isFinite, value >= 0, value <= maximumLoad else { return .failed(.implausible(value)) }
+        guard value.isFinite, value >= 0, value <= signal.maximumLoad else { return .failed(.implausible(value)) }
         return .load(perCPU: value, at: at, signal: signal)
     }
 

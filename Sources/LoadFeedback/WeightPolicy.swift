@@ -96,16 +96,33 @@ public struct WeightPolicy: Sendable, Hashable {
     /// The load assumed for a live agent that does not answer in time: the live figure's top (all of the capacity
     /// used and every period throttled).
     public static let liveSaturatedLoad: Double = 2
+    /// Requests in flight per CPU below this count as this (``LoadSignal/inFlight(window:)``): less than one
+    /// request per CPU waits for nothing, so such servers are all "idle".
+    public static let inFlightFloor: Double = 1
+    /// How many times its peers' reference an in-flight agent that does not answer in time is taken to carry: the
+    /// figure has no top, so "saturated" is the largest correction one reading makes (``liveMaximumStep`` of a
+    /// factor 4 halves the weight).
+    public static let inFlightSaturatedMultiple: Double = 4
+
+    /// The figure assumed for a server whose live agent does not answer in time, against `reference`.
+    public func saturatedLoad(for signal: LoadSignal, reference: Double) -> Double {
+        switch signal {
+        case .inFlight: max(reference, adapted(to: signal).loadFloor) * Self.inFlightSaturatedMultiple
+        case .live, .loadAverage: Self.liveSaturatedLoad
+        }
+    }
 
     /// The policy for a figure of `signal`: itself for the load average (today's policy, unchanged); for a live
     /// figure the same bounds, floor, tolerance, slow start and hold, with
     /// - ``timeConstant`` = ``liveTimeConstantPerWindow`` × window (at least ``liveMinimumTimeConstant``),
     /// - ``maximumStep`` = ``liveMaximumStep``,
     /// - ``sameSampleWindow`` zero: each live figure is computed when asked, so every reading is a new sample
-    ///   (two readings close together move the weight by the small `1 - exp(-dt / τ)` of their interval).
+    ///   (two readings close together move the weight by the small `1 - exp(-dt / τ)` of their interval);
+    /// - for requests in flight, ``loadFloor`` = ``inFlightFloor`` (its figure is on another scale).
     public func adapted(to signal: LoadSignal) -> WeightPolicy {
-        guard case .live(let window) = signal else { return self }
+        guard let window = signal.window else { return self }
         var live = self
+        if case .inFlight = signal { live.loadFloor = Self.inFlightFloor }
         let scaled = TimeAmount.nanoseconds(Int64(Double(window.nanoseconds) * Self.liveTimeConstantPerWindow))
         live.timeConstant = max(scaled, Self.liveMinimumTimeConstant)
         live.maximumStep = Self.liveMaximumStep
@@ -173,13 +190,14 @@ public struct WeightPolicy: Sendable, Hashable {
             why = "held, implausible load \(load) or reference \(reference)"
         case .load(let load, let reference, let accountsFor, let signal, let assumedFrom):
             let policy = adapted(to: signal)
-            let effectiveLoad = max(load, loadFloor)
-            let effectiveReference = max(reference, loadFloor)
+            let effectiveLoad = max(load, policy.loadFloor)
+            let effectiveReference = max(reference, policy.loadFloor)
             let ratio = effectiveReference / effectiveLoad
             var comparison: String
             switch signal {
             case .loadAverage: comparison = "load \(fixed(load))/cpu"
             case .live(let window): comparison = "live load \(fixed(load)) (\(window.secondsText))"
+            case .inFlight(let window): comparison = "\(fixed(load)) in flight/cpu (\(window.secondsText))"
             }
             comparison += " vs \(fixed(reference)) reference"
             if let assumedFrom { comparison = "no answer (\(assumedFrom.kind)), taken as saturated: " + comparison }

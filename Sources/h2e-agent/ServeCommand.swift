@@ -15,7 +15,10 @@ struct ServeCommand: AsyncParsableCommand {
             "mem_available","tcp_established","busy_workers"},"live":{"figure","window","source","cgroup",\
             "capacity","usage","throttled","throttled_usec","cpu_pressure","in_flight"}}. live.figure is the share \
             of this server's CPU capacity (its cgroup's quota or cpuset, else the online CPUs) used over the last \
-            10 s, plus the share of periods throttled (or CPU pressure): 0..2. /load and /load.json are rebuilt \
+            10 s, plus the share of periods throttled (or CPU pressure): 0..2. live.in_flight is the mean over the \
+            same window of the established TCP connections to the --port ports in this network namespace: the \
+            webserver's requests queued or in service (directors with load_monitor = h2e-in-flight follow it per \
+            CPU of capacity). /load and /load.json are rebuilt \
             once a second, so they are at most 1 s old. /report and /graph take ?period=hour|day|week|month|year; \
             graphs also ?width=200..2000&height=100..1000. Every answer carries X-SERVER: <server id>. \
             Only GET and HEAD; a request must arrive within 10 s, connections idle for 10 s are closed.
@@ -37,6 +40,11 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var cgroup: String?
 
+    @Option(
+        name: .customLong("port"),
+        help: "The webserver's port: its established TCP connections are live.in_flight (repeatable; default 80 and 443).")
+    var ports: [UInt16] = []
+
     @Option(name: .customLong("proc-root"), help: .hidden)
     var procRoot: String = "/proc"
 
@@ -52,7 +60,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let configuration = LoadServer.Configuration(
             host: host, port: port, serverID: options.resolvedServerID, directory: options.directory,
-            maxConnections: max(1, maxConnections), cgroup: cgroup, procRoot: procRoot, cgroupFileRoot: cgroupRoot)
+            maxConnections: max(1, maxConnections), cgroup: cgroup, procRoot: procRoot, cgroupFileRoot: cgroupRoot,
+            servicePorts: Set(ports.isEmpty ? [80, 443] : ports))
         let server: LoadServer
         do {
             server = try await LoadServer.start(configuration: configuration, logger: logger)

@@ -1,3 +1,4 @@
+import AgentWire
 import Addressing
 import HostSystem
 @testable import LVSConfig
@@ -132,7 +133,7 @@ struct ConfigGenerator {
         v.sorryServer = maybe { $0.address(family) }
         if chance(0.4) { v.reentry = int(0...600) }
         v.quiesceServer = chance(0.3)
-        v.loadMonitor = pick([.none, .h2e, .remote(pick(RemoteLoadCommand.allCases)), .program(path())])
+        v.loadMonitor = pick([.none, .h2e(pick(AgentFigure.allCases)), .remote(pick(RemoteLoadCommand.allCases)), .program(path())])
         if chance(0.3) { v.checkInterval = int(1...3600) }
         if chance(0.3) { v.fall = int(1...1000) }
         if chance(0.3) { v.panicThreshold = int(0...100) }

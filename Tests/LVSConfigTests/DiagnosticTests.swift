@@ -88,7 +88,7 @@ final class DiagnosticTests: XCTestCase {
             ),
             (
                 "load_monitor = rrdtool",
-                "lvs.cf:4:20: 'load_monitor' must be h2e, none, uptime, rup, ruptime or an absolute program path; not 'rrdtool'"
+                "lvs.cf:4:20: 'load_monitor' must be h2e, h2e-in-flight, none, uptime, rup, ruptime or an absolute program path; not 'rrdtool'"
             ),
             ("fwmark = 0", "lvs.cf:4:14: 'fwmark' must be 1...4294967295, not 0"),
             (

@@ -171,12 +171,16 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(config.global.loadHoldTimeout, 30)
         XCTAssertEqual(config.global.loadSlowStart, 0)
         let v = try XCTUnwrap(config.virtualServers.first)
-        XCTAssertEqual(v.loadMonitor, .h2e)
+        XCTAssertEqual(v.loadMonitor, .h2e(.cpu))
         XCTAssertEqual(v.checkInterval, 3)
         XCTAssertEqual(v.fall, 2)
         XCTAssertEqual(v.panicThreshold, 34)
         XCTAssertEqual(v.realServers.first?.maxWeight, 64)
         XCTAssertEqual(v.realServers.first?.serverID, "web 75")
+        // The in-flight figure of the same agent (a word that is neither: DiagnosticTests).
+        XCTAssertEqual(
+            parseValid("virtual web {\n address = 10.0.0.10 eth0:1\n load_monitor = h2e-in-flight\n}\n").0
+                .virtualServers.first?.loadMonitor, .h2e(.inFlight))
 
         XCTAssertEqual(parseValid("heartbeat_auth = none\n").0.global.heartbeatAuthentication, .none)
         XCTAssertEqual(

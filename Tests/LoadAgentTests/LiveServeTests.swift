@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 
 /// `h2e-agent serve` (the debug binary) measuring real CPU: its /load.json carries the live figure.
@@ -77,6 +80,38 @@ final class LiveServeTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(try XCTUnwrap(live["window"] as? Double), 2)
     }
 
+    /// Real TCP connections held open to a "webserver" port and to another port: `in_flight` counts those of the
+    /// `--port` only, queued (never accepted) as they are, and follows them when they close.
+    func testInFlightCountsTheEstablishedConnectionsToTheServicePortOnly() throws {
+        let web = try Listener()
+        let other = try Listener()
+        defer {
+            web.close()
+            other.close()
+        }
+        var held = try (0..<5).map { _ in try web.connect() }
+        let others = try (0..<3).map { _ in try other.connect() }
+        defer { (held + others).forEach { Glibc.close($0) } }
+
+        let directory = try TemporaryDirectory()
+        let port = try startAgent(["--port", "\(web.port)"], directory: directory)
+        var live: [String: Any] = [:]
+        try waitUntil("/load.json counts requests in flight", timeout: 10) {
+            live = try self.live(port: port) ?? [:]
+            return live["in_flight"] is Double || live["in_flight"] is Int
+        }
+        // Every reading of the window saw the 5 (not the 3 to the other port, nor the agent's own connection).
+        XCTAssertEqual(try XCTUnwrap(live["in_flight"] as? Double), 5, "\(live)")
+
+        // The clients go: the window's mean falls as readings without them come in.
+        held.forEach { Glibc.close($0) }
+        held = []
+        try waitUntil("in_flight falls once the connections close", timeout: 10) {
+            live = try self.live(port: port) ?? [:]
+            return (live["in_flight"] as? Double ?? 5) < 4
+        }
+    }
+
     /// A real cgroup with a 0.2-CPU quota and a busy loop in it: the capacity is the quota and the loop is
     /// throttled.
     func testAQuotaIsTheCapacityAndThrottlingIsSeen() throws {
@@ -107,4 +142,45 @@ final class LiveServeTests: XCTestCase {
         let figure = try XCTUnwrap(live["figure"] as? Double)
         XCTAssertGreaterThan(figure, try XCTUnwrap(live["throttled"] as? Double), "usage share plus throttled share")
     }
+}
+
+/// A loopback TCP listener that never accepts: connections to it wait established in its backlog.
+private struct Listener {
+    let fd: Int32
+    let port: Int
+
+    init() throws {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        self.fd = fd
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0, listen(fd, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        port = Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A client connection to it, established (the kernel completes the handshake into the backlog).
+    func connect() throws -> Int32 {
+        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
+        return client
+    }
+
+    func close() { _ = Glibc.close(fd) }
 }

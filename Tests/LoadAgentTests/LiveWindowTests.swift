@@ -47,6 +47,24 @@ final class LiveWindowTests: XCTestCase {
         XCTAssertEqual(live.cgroup, "/web1")
     }
 
+    func testInFlightIsTheMeanOfTheWindowsCounts() throws {
+        var window = LiveWindow()
+        // Counted at 2, 4, (not counted), 6: the mean of the three counts; the figure itself is CPU alone.
+        for (second, count) in [(0, 2), (1, 4), (2, nil), (3, 6)] as [(Int, Int?)] {
+            var r = reading(Double(second))
+            r.inFlight = count
+            window.record(r, at: at(Double(second)))
+        }
+        let live = try XCTUnwrap(window.live(source: "cgroup", cgroup: "/web1"))
+        XCTAssertEqual(try XCTUnwrap(live.inFlight), 4, accuracy: 1e-9)
+        XCTAssertEqual(live.figure, 0.5 + 0.2, accuracy: 1e-9)
+        XCTAssertTrue(live.json.contains(#""in_flight":4}"#), live.json)
+        // Never counted: null.
+        var uncounted = LiveWindow()
+        for second in 0...2 { uncounted.record(reading(Double(second)), at: at(Double(second))) }
+        XCTAssertNil(try XCTUnwrap(uncounted.live(source: "cgroup", cgroup: "/web1")).inFlight)
+    }
+
     func testTheWindowCoversTenSecondsThenSlides() throws {
         var window = LiveWindow()
         // 0.25 CPU for 20 s, then 0.5 CPU: after 10 s more the window holds only the new rate.

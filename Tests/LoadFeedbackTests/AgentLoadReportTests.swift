@@ -65,6 +65,24 @@ final class AgentLoadReportTests: XCTestCase {
             .load(perCPU: 0.83, at: now, signal: .live(window: .seconds(10))))
     }
 
+    func testRequestsInFlightPerCPUAreReadWhenAskedFor() throws {
+        let json = Self.liveJSON.replacingOccurrences(of: #""in_flight":null"#, with: #""in_flight":1.5"#)
+        let report = try decode(json).get()
+        // 1.5 connections on 0.06 CPU: 25 per CPU, as an in-flight figure with the window.
+        XCTAssertEqual(
+            report.reading(receivedAt: now, maximumAge: .seconds(30), figure: .inFlight),
+            .load(perCPU: 1.5 / 0.06, at: now, signal: .inFlight(window: .seconds(10))))
+        // The CPU figure of the same answer is unchanged.
+        XCTAssertEqual(
+            report.reading(receivedAt: now, maximumAge: .seconds(30)), .load(perCPU: 0.83, at: now, signal: .live(window: .seconds(10))))
+        // An agent that counts none (no --port, or an older one) is a failure that says what to give it.
+        let uncounted = try decode(Self.liveJSON).get().reading(receivedAt: now, maximumAge: .seconds(30), figure: .inFlight)
+        XCTAssertEqual(uncounted.failure?.kind, "malformed")
+        XCTAssertTrue("\(uncounted.failure!)".contains("--port"), "\(uncounted.failure!)")
+        let noCapacity = try decode(json.replacingOccurrences(of: #""capacity":0.06"#, with: #""capacity":0"#)).get()
+        XCTAssertEqual(noCapacity.reading(receivedAt: now, maximumAge: .seconds(30), figure: .inFlight).failure?.kind, "malformed")
+    }
+
     func testANullLiveFigureKeepsTheLoadAverage() throws {
         let report = try decode(#"{"server":"a","time":1,"age":2,"stale":false,"load":0.7,"live":null}"#).get()
         XCTAssertNil(report.live)

@@ -5,7 +5,7 @@ final class LoadCollectorTests: XCTestCase {
     func testAgentSourceAsksEachServersAgent() async throws {
         let agent = try await TestAgentServer.start(TestAgentServer.ok(AgentClientTests.goodJSON))
         let refused = try await TestAgentServer.closedPort()
-        let collector = LoadCollector(source: .agent)
+        let collector = LoadCollector(source: .agent(.cpu))
         let readings = await collector.collect([
             "web1": .init(address: "127.0.0.1", agentPort: agent.port, serverID: "web1"),
             "web2": .init(address: "127.0.0.1", agentPort: refused),

@@ -126,6 +126,17 @@ final class LoadFeedbackStateTests: XCTestCase {
         XCTAssertEqual(state.apply(.failed(.timedOut(.seconds(3))), now: at(181), reference: 0.7).weight, 32)
     }
 
+    func testAnInFlightAgentThatTimesOutIsTakenAsCarryingFourTimesItsReference() {
+        var state = LoadFeedbackState(baseWeight: 32, admittedAt: nil, now: t0)
+        let inFlight = LoadSignal.inFlight(window: .seconds(10))
+        _ = state.apply(.load(perCPU: 40, at: at(0), signal: inFlight), now: at(0), reference: 40)
+        XCTAssertEqual(state.weight, 32)
+        let decision = state.apply(.failed(.timedOut(.seconds(3))), now: at(2), reference: 40)
+        XCTAssertLessThan(decision.weight, 32)
+        XCTAssertTrue(
+            decision.reason.contains("no answer (timeout), taken as saturated: 160.00 in flight/cpu (10 s)"), decision.reason)
+    }
+
     func testALoadAverageAgentThatTimesOutIsHeldAsToday() {
         var state = LoadFeedbackState(baseWeight: 32, admittedAt: nil, now: t0)
         _ = state.apply(.load(perCPU: 2, at: at(0)), now: at(0), reference: 1)
@@ -169,6 +180,32 @@ final class LoadFeedbackGroupTests: XCTestCase {
         XCTAssertGreaterThan(idle, 32)
         XCTAssertEqual(Double(busy * idle), 32 * 32, accuracy: 32 * 32 * 0.05, "product of weights kept")
         XCTAssertTrue(decisions["busy"]!.reason.contains("load 2.00/cpu vs 1.00 reference"), decisions["busy"]!.reason)
+    }
+
+    /// Requests in flight per CPU: a server with a queue loses weight to those without one, fast (the live time
+    /// constant); below one request per CPU servers are equally idle, whatever their capacity.
+    func testRequestsInFlightMoveWeightFromTheQueueingServerWithTheirOwnFloor() {
+        var group = LoadFeedbackGroup<String>()
+        for name in ["small", "middle", "large"] { group.add(name, baseWeight: 32, admittedAt: nil, now: t0) }
+        let signal = LoadSignal.inFlight(window: .seconds(10))
+        func round(_ second: Int64, _ small: Double, _ middle: Double, _ large: Double) -> [String: WeightDecision] {
+            let now = t0 + .seconds(second)
+            return group.apply(
+                ["small": .load(perCPU: small, at: now, signal: signal), "middle": .load(perCPU: middle, at: now, signal: signal),
+                 "large": .load(perCPU: large, at: now, signal: signal)], now: now)
+        }
+        // All under one request per CPU: the floor, nothing moves.
+        var decisions = round(2, 0.9, 0.2, 0)
+        XCTAssertEqual(decisions.values.map(\.weight), [32, 32, 32])
+        // 20 queued on a 0.06-CPU server (333/cpu) against 1 on 0.12 and 0.24 CPU (8 and 4 per CPU).
+        decisions = round(4, 333, 8.3, 4.2)
+        XCTAssertLessThan(decisions["small"]!.weight, 32)
+        XCTAssertGreaterThan(decisions["large"]!.weight, decisions["middle"]!.weight, "the less queued per CPU gains more")
+        XCTAssertGreaterThan(decisions["middle"]!.weight, 32)
+        // Within half a minute the queueing server is at its lowest weight.
+        for second in stride(from: Int64(6), through: 30, by: 2) { decisions = round(second, 333, 8.3, 4.2) }
+        XCTAssertEqual(decisions["small"]!.weight, 8, "at the lowest, a quarter of 32: \(decisions)")
+        XCTAssertTrue(decisions["small"]!.reason.contains("333.00 in flight/cpu (10 s)"), decisions["small"]!.reason)
     }
 
     func testServersWithoutAReadingKeepTheirWeightAndUnknownKeysAreIgnored() {

@@ -43,7 +43,8 @@ final class LoadSourceTests: XCTestCase {
         XCTAssertEqual(try LoadSource(loadMonitor: nil), .none)
         XCTAssertEqual(try LoadSource(loadMonitor: "none"), .none)
         XCTAssertEqual(try LoadSource(loadMonitor: ""), .none)
-        XCTAssertEqual(try LoadSource(loadMonitor: "h2e"), .agent)
+        XCTAssertEqual(try LoadSource(loadMonitor: "h2e"), .agent(.cpu))
+        XCTAssertEqual(try LoadSource(loadMonitor: "h2e-in-flight"), .agent(.inFlight))
         XCTAssertEqual(
             try LoadSource(loadMonitor: "/usr/sbin/h2e-load"),
             .program(command: "/usr/sbin/h2e-load", argumentsAfterAddress: []))

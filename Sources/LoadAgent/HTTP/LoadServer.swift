@@ -40,14 +40,17 @@ public final class LoadServer: Sendable {
         public var cgroupFileRoot: String
         /// How often the live sampler reads the CPU counters and rebuilds the answers.
         public var refreshInterval: TimeAmount
+        /// The webserver's ports: their established connections are the live figure's requests in flight.
+        public var servicePorts: Set<UInt16>
 
         public init(
             host: String = "0.0.0.0", port: Int = defaultPort, serverID: String, directory: String,
             maxConnections: Int = 256, requestTimeout: TimeAmount = .seconds(10), maxHeaderCount: Int = 64,
             maxHeaderFieldSize: Int = 8192, maxHeaderListSize: Int = 16384, maxSlowRequests: Int = 16,
             cgroup: String? = nil, procRoot: String = "/proc", cgroupFileRoot: String = "",
-            refreshInterval: TimeAmount = .seconds(1)
+            refreshInterval: TimeAmount = .seconds(1), servicePorts: Set<UInt16> = [80, 443]
         ) {
+            self.servicePorts = servicePorts
             self.maxSlowRequests = maxSlowRequests
             self.cgroup = cgroup
             self.procRoot = procRoot
@@ -99,7 +102,8 @@ public final class LoadServer: Sendable {
         let source = try locator.locate(requested: configuration.cgroup).map(CPUReader.Source.cgroup) ?? .host
         let answers = LoadAnswers(
             store: RRDStore(directory: configuration.directory), serverID: configuration.serverID,
-            reader: CPUReader(source: source, procRoot: configuration.procRoot), logger: logger)
+            reader: CPUReader(source: source, procRoot: configuration.procRoot, servicePorts: configuration.servicePorts),
+            logger: logger)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let threadPool = NIOThreadPool(numberOfThreads: 1)
         threadPool.start()

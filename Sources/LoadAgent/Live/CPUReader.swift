@@ -1,5 +1,6 @@
-/// Reads a ``CPUReading`` of a cgroup (``CgroupLocator``) or of the whole host (/proc/stat): a few small files,
-/// blocking; run it off the event loop.
+/// Reads a ``CPUReading`` of a cgroup (``CgroupLocator``) or of the whole host (/proc/stat), and the connections in
+/// flight to the service ports (/proc/net/tcp and tcp6 of the agent's network namespace): a few small files (the
+/// TCP tables grow with the connections, about 150 bytes each), blocking; run it off the event loop.
 public struct CPUReader: Sendable {
     public enum Source: Sendable, Equatable {
         case cgroup(Cgroup)
@@ -9,10 +10,13 @@ public struct CPUReader: Sendable {
     public var source: Source
     /// The /proc directory ("/proc").
     public var procRoot: String
+    /// Local ports of the webserver whose established connections are its requests in flight; empty: not counted.
+    public var servicePorts: Set<UInt16>
 
-    public init(source: Source, procRoot: String = "/proc") {
+    public init(source: Source, procRoot: String = "/proc", servicePorts: Set<UInt16> = []) {
         self.source = source
         self.procRoot = procRoot
+        self.servicePorts = servicePorts
     }
 
     /// `"cgroup"` or `"host"`, as the live figure names its source.
@@ -32,10 +36,12 @@ public struct CPUReader: Sendable {
     public func read() throws(AgentError) -> CPUReading {
         let host = try ProcSampler(root: procRoot, servicePorts: []).cpuTimes()
         let hostPressure = pressure(in: "\(procRoot)/pressure/cpu")
+        // A table that cannot be read leaves the count unknown, not the CPU figure.
+        let inFlight = servicePorts.isEmpty ? nil : try? ProcSampler(root: procRoot, servicePorts: servicePorts).tcpEstablished()
         guard case .cgroup(let cgroup) = source else {
             return CPUReading(
                 usage: .host(busy: host.total - host.idle, total: host.total), onlineCPUs: host.cpuCount,
-                pressure: hostPressure)
+                pressure: hostPressure, inFlight: inFlight)
         }
         let usage = try cgroup.usageMicroseconds()
         // A quota set on an ancestor (a slice, the container) binds the cgroup too; the smallest one counts, and
@@ -48,7 +54,7 @@ public struct CPUReader: Sendable {
         return CPUReading(
             usage: .cgroup(microseconds: usage), onlineCPUs: host.cpuCount, quota: binding?.quota,
             cpuset: try cgroup.cpusetCount(), throttling: try binding?.cgroup.throttling(),
-            pressure: cgroup.pressureFile.flatMap(pressure(in:)) ?? hostPressure)
+            pressure: cgroup.pressureFile.flatMap(pressure(in:)) ?? hostPressure, inFlight: inFlight)
     }
 
     /// PSI `some avg10` of `file`; `nil` when absent or unreadable (kernels without PSI, or booted with psi=0, whose

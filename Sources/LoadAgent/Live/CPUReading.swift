@@ -38,10 +38,13 @@ public struct CPUReading: Sendable, Equatable {
     public var throttling: Throttling?
     /// PSI cpu `some avg10` (percent) of the cgroup, or of the host where the cgroup has none; `nil` without PSI.
     public var pressure: Double?
+    /// Established TCP connections to the service ports at this instant (``CPUReader/servicePorts``): the
+    /// webserver's requests in flight, queued or being served; `nil` when not counted.
+    public var inFlight: Int?
 
     public init(
         usage: Usage, onlineCPUs: Int, quota: Double? = nil, cpuset: Int? = nil, throttling: Throttling? = nil,
-        pressure: Double? = nil
+        pressure: Double? = nil, inFlight: Int? = nil
     ) {
         self.usage = usage
         self.onlineCPUs = onlineCPUs
@@ -49,6 +52,7 @@ public struct CPUReading: Sendable, Equatable {
         self.cpuset = cpuset
         self.throttling = throttling
         self.pressure = pressure
+        self.inFlight = inFlight
     }
 
     /// CPUs available: the smallest of the quota, the cpuset's CPU count and the online CPUs.

@@ -22,12 +22,14 @@ public struct LiveLoad: Sendable, Equatable {
     public var throttledMicroseconds: UInt64?
     /// PSI cpu `some avg10` (percent) at the end of the window; `nil` without PSI.
     public var cpuPressure: Double?
-    /// Requests in flight at the webserver; not measured yet, always `nil`.
-    public var inFlight: Int?
+    /// Requests in flight at the webserver, the mean over the window of its established connections to the service
+    /// ports (`serve --port`; each request on its own connection, so keep-alive connections waiting idle count too);
+    /// `nil` when not counted.
+    public var inFlight: Double?
 
     public init(
         figure: Double, window: Double, source: String, cgroup: String?, capacity: Double, usage: Double,
-        throttled: Double?, throttledMicroseconds: UInt64?, cpuPressure: Double?, inFlight: Int? = nil
+        throttled: Double?, throttledMicroseconds: UInt64?, cpuPressure: Double?, inFlight: Double? = nil
     ) {
         self.figure = figure
         self.window = window
@@ -46,7 +48,7 @@ public struct LiveLoad: Sendable, Equatable {
         LoadDocument.Live(
             figure: figure, window: window, source: source, cgroup: cgroup, capacity: capacity, usage: usage,
             throttled: throttled, throttledUsec: throttledMicroseconds.map { Double($0) }, cpuPressure: cpuPressure,
-            inFlight: inFlight.map { Double($0) })
+            inFlight: inFlight)
     }
 
     /// ``wire`` as the agent writes it: figures rounded to 4 decimals, `null` when unknown.

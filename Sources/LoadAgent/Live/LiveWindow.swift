@@ -54,7 +54,15 @@ public struct LiveWindow: Sendable {
         return LiveLoad(
             figure: min(max(usage / capacity, 0), 1) + min(max(saturation, 0), 1), window: seconds, source: source,
             cgroup: cgroup, capacity: capacity, usage: usage, throttled: throttling?.share,
-            throttledMicroseconds: throttling?.microseconds, cpuPressure: newest.pressure)
+            throttledMicroseconds: throttling?.microseconds, cpuPressure: newest.pressure, inFlight: inFlight)
+    }
+
+    /// The mean of the window's counts of connections in flight (each reading's instant counts once: they are a
+    /// second apart); `nil` when none was counted.
+    var inFlight: Double? {
+        let counts = readings.compactMap(\.reading.inFlight)
+        guard !counts.isEmpty else { return nil }
+        return Double(counts.reduce(0, +)) / Double(counts.count)
     }
 
     /// Throttling between the oldest reading of the same cgroup's counters (the binding quota may have moved to

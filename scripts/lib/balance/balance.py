@@ -7,7 +7,8 @@
     balance.py report --arm NAME --samples FILE --client SUMMARY --log CLIENTLOG [--step EPOCH] [--json OUT]
         the arm's figures: per-server utilisation of its quota over the run (usage / (quota x time), from cpu.stat),
         max/mean, the client's p50/p99/p99.9, failed, timed out, locality, weights over time, and after the step the
-        time until utilisation is even again (max/mean of 10 s windows back under 1.2)
+        time until utilisation is even again (max/mean of 10 s windows back under 1.2) and how web1's weight settled
+        after it (the time until it stays within 10 % of its final value, and its reversals on the way)
     balance.py line --level PCT --scheduler S STATIC.json H2E.json
         the one line per load level, e.g. `balance lblc 80%: static max/mean 1.62 p99 410 ms fail 0 | h2e ...`
 """
@@ -23,6 +24,7 @@ WEBS = ["web1", "web2", "web3"]
 ADDRESS = {"10.0.0.21": "web1", "10.0.0.22": "web2", "10.0.0.23": "web3"}
 WINDOW = 10.0  # s: the utilisation window for the time-to-even after the step
 EVEN = 1.2  # max/mean under this is "even"
+SETTLE_TAIL = 15.0  # s: web1's settled weight after the step is its median over the run's last SETTLE_TAIL s
 
 
 def read_kv(path):
@@ -145,6 +147,7 @@ def report(args):
                 break
             t += 1
         result["even_after_step"] = even_at
+        result["web1_weight_settle"] = settle(samples, step, end)
     # Timeline of weights every 10 s, for the log.
     timeline = []
     t = start
@@ -156,6 +159,36 @@ def report(args):
         with open(args.json, "w") as f:
             json.dump(result, f)
     print_arm(result)
+
+
+def settle(samples, step, end):
+    """How web1's weight answered the step (its quota halved): where it settled (the median of the last SETTLE_TAIL s),
+    the time after the step from which it stayed within 10 % of that, and its reversals on the way (direction changes
+    of moves of at least 5 % of the settled weight; smaller ones are rounding and noise). None without weights."""
+    series = [(s["t"] - step, s["ipvs"]["web1"]["weight"]) for s in samples
+              if step <= s["t"] <= end + 0.5 and "web1" in s["ipvs"]]
+    tail = sorted(w for t, w in series if t >= end - step - SETTLE_TAIL)
+    if len(series) < 2 or not tail:
+        return None
+    settled = tail[len(tail) // 2]
+    band = max(1.0, 0.1 * settled)
+    within_from = None
+    for t, w in series:
+        if abs(w - settled) > band:
+            within_from = None
+        elif within_from is None:
+            within_from = t
+    noise = max(1.0, 0.05 * settled)
+    reversals, direction, anchor = 0, 0, series[0][1]
+    for _, w in series[1:]:
+        if abs(w - anchor) < noise:
+            continue
+        d = 1 if w > anchor else -1
+        if direction and d != direction:
+            reversals += 1
+        direction, anchor = d, w
+    return {"before": series[0][1], "settled": settled, "within_10pct_after": within_from, "reversals": reversals,
+            "tail_seconds": SETTLE_TAIL}
 
 
 def fmt(v, spec="%.2f"):
@@ -179,6 +212,13 @@ def print_arm(r):
               "it); even again (10 s window max/mean < %.1f) %s" % (
                   r["arm"], r["step_at"], fmt(r["max_mean_before_step"]), 2 * WINDOW, fmt(r["max_mean_after_step"]),
                   WINDOW, EVEN, "after %.0f s" % r["even_after_step"] if r["even_after_step"] is not None else "never"))
+        w = r.get("web1_weight_settle")
+        if w:
+            print("  %s: web1's weight after the step: %d -> %d (median of the last %.0f s); within 10 %% of it from "
+                  "%s after the step, %d reversal(s)" % (
+                      r["arm"], w["before"], w["settled"], w["tail_seconds"],
+                      "%.0f s" % w["within_10pct_after"] if w["within_10pct_after"] is not None else "never",
+                      w["reversals"]))
     print("  %s: weights web1/web2/web3 every 10 s: %s" % (r["arm"], " ".join(r["weights_timeline"])))
 
 
@@ -192,6 +232,11 @@ def line(args):
             text += " even %.0f s after step" % r["even_after_step"]
         elif "step_at" in r:
             text += " never even after step"
+        w = r.get("web1_weight_settle")
+        if w and r["arm"] != "static":
+            text += " web1 weight %d->%d settled %s rev %d" % (
+                w["before"], w["settled"],
+                "%.0f s" % w["within_10pct_after"] if w["within_10pct_after"] is not None else "never", w["reversals"])
         parts.append(text)
     print("balance %s %s%%: %s" % (args.scheduler, args.level, " | ".join(parts)))
 
