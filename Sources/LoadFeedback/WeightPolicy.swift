@@ -46,6 +46,10 @@ public struct WeightPolicy: Sendable, Hashable {
     /// The largest fraction moved on one sample (1/4: the most a loop delayed by one sample takes without
     /// overshooting).
     public var maximumStep: Double
+    /// The largest ratio one sample changes the weight by, up or down (infinity: only ``maximumStep`` bounds it).
+    /// A slew limit for figures that do not follow the weight in proportion (requests in flight grow with the queue,
+    /// far faster than the weight that fills it).
+    public var maximumChange: Double
     /// Length of the slow start after a (re)admission.
     public var slowStart: TimeAmount
     /// How long the last weight is held without a usable load before returning to the configured weight.
@@ -65,6 +69,7 @@ public struct WeightPolicy: Sendable, Hashable {
         tolerance: Double = 0.1,
         timeConstant: TimeAmount = .seconds(240),
         maximumStep: Double = 0.25,
+        maximumChange: Double = .infinity,
         slowStart: TimeAmount = .seconds(60),
         holdTimeout: TimeAmount = .seconds(180),
         maximumSampleAge: TimeAmount = .seconds(Int64(LoadDocument.staleAfterSeconds)),
@@ -78,6 +83,7 @@ public struct WeightPolicy: Sendable, Hashable {
         self.tolerance = tolerance
         self.timeConstant = timeConstant
         self.maximumStep = maximumStep
+        self.maximumChange = maximumChange
         self.slowStart = slowStart
         self.holdTimeout = holdTimeout
         self.maximumSampleAge = maximumSampleAge
@@ -103,6 +109,16 @@ public struct WeightPolicy: Sendable, Hashable {
     /// figure has no top, so "saturated" is the largest correction one reading makes (``liveMaximumStep`` of a
     /// factor 4 halves the weight).
     public static let inFlightSaturatedMultiple: Double = 4
+    /// The most one in-flight figure changes a weight by (``maximumChange``): a queue of 20 against peers' 1 would
+    /// otherwise move it 2x in one reading, and the queue it then builds elsewhere moves it back (measured in
+    /// bench-balance: weights swinging between 13 and 128). At 1.25 a quarter of the weight takes 6 readings.
+    public static let inFlightMaximumChange: Double = 1.25
+    /// The lowest weight requests in flight give, as a fraction of the configured weight (``minimumFactor``): 1/16,
+    /// 2 for 32. Under lblc a weight is the active connections a server holds before its sites move, so the
+    /// quarter of the other signals (8) lets a server with an eighth of its peers' capacity queue 8 requests, 2 s
+    /// and more (bench-balance: web1's p99 4.4 s at weight 8). This figure only falls that low for a server whose
+    /// queue per CPU is far above its peers', where moving its sites is the point.
+    public static let inFlightMinimumFactor: Double = 1.0 / 16
 
     /// The figure assumed for a server whose live agent does not answer in time, against `reference`.
     public func saturatedLoad(for signal: LoadSignal, reference: Double) -> Double {
@@ -118,11 +134,16 @@ public struct WeightPolicy: Sendable, Hashable {
     /// - ``maximumStep`` = ``liveMaximumStep``,
     /// - ``sameSampleWindow`` zero: each live figure is computed when asked, so every reading is a new sample
     ///   (two readings close together move the weight by the small `1 - exp(-dt / τ)` of their interval);
-    /// - for requests in flight, ``loadFloor`` = ``inFlightFloor`` (its figure is on another scale).
+    /// - for requests in flight, ``loadFloor`` = ``inFlightFloor`` (its figure is on another scale),
+    ///   ``maximumChange`` = ``inFlightMaximumChange`` and ``minimumFactor`` = ``inFlightMinimumFactor``.
     public func adapted(to signal: LoadSignal) -> WeightPolicy {
         guard let window = signal.window else { return self }
         var live = self
-        if case .inFlight = signal { live.loadFloor = Self.inFlightFloor }
+        if case .inFlight = signal {
+            live.loadFloor = Self.inFlightFloor
+            live.maximumChange = Self.inFlightMaximumChange
+            live.minimumFactor = Self.inFlightMinimumFactor
+        }
         let scaled = TimeAmount.nanoseconds(Int64(Double(window.nanoseconds) * Self.liveTimeConstantPerWindow))
         live.timeConstant = max(scaled, Self.liveMinimumTimeConstant)
         live.maximumStep = Self.liveMaximumStep
@@ -201,17 +222,19 @@ public struct WeightPolicy: Sendable, Hashable {
             }
             comparison += " vs \(fixed(reference)) reference"
             if let assumedFrom { comparison = "no answer (\(assumedFrom.kind)), taken as saturated: " + comparison }
+            let (lowest, highest) = (policy.minimumFactor, policy.maximumFactor)
             if abs(log(ratio)) < log(1 + tolerance) {
-                factor = min(maximumFactor, max(minimumFactor, factor))
+                factor = min(highest, max(lowest, factor))
                 why = "\(comparison), within \(percent(tolerance))"
             } else {
                 let alpha = min(policy.maximumStep, 1 - exp(-accountsFor.seconds / policy.timeConstant.seconds))
-                factor = min(maximumFactor, max(minimumFactor, factor * pow(ratio, alpha)))
+                let change = min(policy.maximumChange, max(1 / policy.maximumChange, pow(ratio, alpha)))
+                factor = min(highest, max(lowest, factor * change))
                 why = comparison
-                if factor == minimumFactor {
-                    why += ", at the lowest (\(fraction(minimumFactor)) of base)"
-                } else if factor == maximumFactor {
-                    why += ", at the highest (\(fixed(maximumFactor)) x base)"
+                if factor == lowest {
+                    why += ", at the lowest (\(fraction(lowest)) of base)"
+                } else if factor == highest {
+                    why += ", at the highest (\(fixed(highest)) x base)"
                 }
             }
         case .missing(let since, let failure):
@@ -222,7 +245,9 @@ public struct WeightPolicy: Sendable, Hashable {
                 why = "configured, no usable load for \(Int(since.seconds)) s: \(failure)"
             }
         case .none:
-            factor = min(maximumFactor, max(minimumFactor, factor))
+            // Bounds only: the lowest any signal gives (a server weighed by requests in flight may be below
+            // ``minimumFactor``, and a reload must not raise it).
+            factor = min(maximumFactor, max(min(minimumFactor, Self.inFlightMinimumFactor), factor))
             why = factor == 1 ? "configured" : "kept at \(fixed(factor)) x base"
         }
         var effective = factor

@@ -119,6 +119,7 @@ def report(args):
         "locality": float(client["locality"]["locality"]), "servers": client.get("servers", {}),
         "failures": client.get("failures", {}),
     }
+    result["p99_by_server"] = p99_by_server(args.log) if args.log else {}
     rows = [x for x in samples if start - 0.5 <= x["t"] <= end + 0.5]
     result["cpu_ms_per_answer"] = {
         w: (rows[-1][w]["usage"] - rows[0][w]["usage"]) / 1000 / int(result["servers"][w])
@@ -159,6 +160,21 @@ def report(args):
         with open(args.json, "w") as f:
             json.dump(result, f)
     print_arm(result)
+
+
+def p99_by_server(path):
+    """The p99 latency (ms) of the answered requests of each server, from the client's log (a line per request:
+    `SCHEDULED_S SITE SERVER LATENCY_MS RESULT`): which server the tail comes from."""
+    latencies = {}
+    try:
+        with open(path) as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) >= 5 and fields[2] in WEBS and fields[4] == "ok":
+                    latencies.setdefault(fields[2], []).append(float(fields[3]))
+    except (OSError, ValueError):
+        return {}
+    return {w: sorted(v)[min(len(v) - 1, int(0.99 * len(v)))] for w, v in latencies.items() if v}
 
 
 def settle(samples, step, end):
@@ -203,6 +219,9 @@ def print_arm(r):
               r["arm"], r["p50"], r["p99"], r["p999"], r["sent"], r["answered"], r["failed"], r["timed_out"],
               (" (%s)" % " ".join("%s %s" % kv for kv in r["failures"].items())) if r["failures"] else "",
               r["late_max_ms"]))
+    if r.get("p99_by_server"):
+        print("  %s: p99 by server: %s" % (
+            r["arm"], " ".join("%s %.0f ms" % (w, r["p99_by_server"][w]) for w in WEBS if w in r["p99_by_server"])))
     print("  %s: locality %.3f; answered by %s (cgroup CPU per answer %s ms); removals from the table %s" % (
         r["arm"], r["locality"], " ".join("%s %s" % kv for kv in sorted(r["servers"].items())),
         " ".join("%.1f" % r["cpu_ms_per_answer"][w] for w in WEBS if w in r["cpu_ms_per_answer"]),
