@@ -113,12 +113,6 @@ public struct WeightPolicy: Sendable, Hashable {
     /// otherwise move it 2x in one reading, and the queue it then builds elsewhere moves it back (measured in
     /// bench-balance: weights swinging between 13 and 128). At 1.25 a quarter of the weight takes 6 readings.
     public static let inFlightMaximumChange: Double = 1.25
-    /// The lowest weight requests in flight give, as a fraction of the configured weight (``minimumFactor``): 1/16,
-    /// 2 for 32. Under lblc a weight is the active connections a server holds before its sites move, so the
-    /// quarter of the other signals (8) lets a server with an eighth of its peers' capacity queue 8 requests, 2 s
-    /// and more (bench-balance: web1's p99 4.4 s at weight 8). This figure only falls that low for a server whose
-    /// queue per CPU is far above its peers', where moving its sites is the point.
-    public static let inFlightMinimumFactor: Double = 1.0 / 16
 
     /// The figure assumed for a server whose live agent does not answer in time, against `reference`.
     public func saturatedLoad(for signal: LoadSignal, reference: Double) -> Double {
@@ -134,15 +128,14 @@ public struct WeightPolicy: Sendable, Hashable {
     /// - ``maximumStep`` = ``liveMaximumStep``,
     /// - ``sameSampleWindow`` zero: each live figure is computed when asked, so every reading is a new sample
     ///   (two readings close together move the weight by the small `1 - exp(-dt / τ)` of their interval);
-    /// - for requests in flight, ``loadFloor`` = ``inFlightFloor`` (its figure is on another scale),
-    ///   ``maximumChange`` = ``inFlightMaximumChange`` and ``minimumFactor`` = ``inFlightMinimumFactor``.
+    /// - for requests in flight, ``loadFloor`` = ``inFlightFloor`` (its figure is on another scale) and
+    ///   ``maximumChange`` = ``inFlightMaximumChange``.
     public func adapted(to signal: LoadSignal) -> WeightPolicy {
         guard let window = signal.window else { return self }
         var live = self
         if case .inFlight = signal {
             live.loadFloor = Self.inFlightFloor
             live.maximumChange = Self.inFlightMaximumChange
-            live.minimumFactor = Self.inFlightMinimumFactor
         }
         let scaled = TimeAmount.nanoseconds(Int64(Double(window.nanoseconds) * Self.liveTimeConstantPerWindow))
         live.timeConstant = max(scaled, Self.liveMinimumTimeConstant)
@@ -245,9 +238,7 @@ public struct WeightPolicy: Sendable, Hashable {
                 why = "configured, no usable load for \(Int(since.seconds)) s: \(failure)"
             }
         case .none:
-            // Bounds only: the lowest any signal gives (a server weighed by requests in flight may be below
-            // ``minimumFactor``, and a reload must not raise it).
-            factor = min(maximumFactor, max(min(minimumFactor, Self.inFlightMinimumFactor), factor))
+            factor = min(maximumFactor, max(minimumFactor, factor))
             why = factor == 1 ? "configured" : "kept at \(fixed(factor)) x base"
         }
         var effective = factor

@@ -202,10 +202,10 @@ final class LoadFeedbackGroupTests: XCTestCase {
         XCTAssertEqual(decisions["small"]!.weight, 26, "one reading changes a weight by at most 1.25x: 32 / 1.25")
         XCTAssertGreaterThan(decisions["large"]!.weight, decisions["middle"]!.weight, "the less queued per CPU gains more")
         XCTAssertGreaterThan(decisions["middle"]!.weight, 32)
-        // Within half a minute the queueing server is at its lowest weight, lower than the other signals' quarter.
+        // Within half a minute the queueing server is at its lowest weight.
         for second in stride(from: Int64(6), through: 30, by: 2) { decisions = round(second, 333, 8.3, 4.2) }
-        XCTAssertEqual(decisions["small"]!.weight, 2, "at the lowest, a sixteenth of 32: \(decisions)")
-        XCTAssertTrue(decisions["small"]!.reason.contains("at the lowest (1/16 of base)"), decisions["small"]!.reason)
+        XCTAssertEqual(decisions["small"]!.weight, 8, "at the lowest, a quarter of 32: \(decisions)")
+        XCTAssertTrue(decisions["small"]!.reason.contains("at the lowest (1/4 of base)"), decisions["small"]!.reason)
         XCTAssertTrue(decisions["small"]!.reason.contains("333.00 in flight/cpu (10 s)"), decisions["small"]!.reason)
     }
 
