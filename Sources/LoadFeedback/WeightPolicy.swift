@@ -106,12 +106,13 @@ public struct WeightPolicy: Sendable, Hashable {
     /// request per CPU waits for nothing, so such servers are all "idle".
     public static let inFlightFloor: Double = 1
     /// How many times its peers' reference an in-flight agent that does not answer in time is taken to carry: the
-    /// figure has no top, so "saturated" is the largest correction one reading makes (``liveMaximumStep`` of a
-    /// factor 4 halves the weight).
+    /// figure has no top, so "saturated" is a figure far enough above the reference that each such reading takes
+    /// the full slew-limited step down (``inFlightMaximumChange``).
     public static let inFlightSaturatedMultiple: Double = 4
     /// The most one in-flight figure changes a weight by (``maximumChange``): a queue of 20 against peers' 1 would
     /// otherwise move it 2x in one reading, and the queue it then builds elsewhere moves it back (measured in
-    /// bench-balance: weights swinging between 13 and 128). At 1.25 a quarter of the weight takes 6 readings.
+    /// bench-balance: weights swinging between 13 and 128). At 1.25, from the configured weight to a quarter of it
+    /// takes 7 readings (14 s at `weight_interval = 2`).
     public static let inFlightMaximumChange: Double = 1.25
 
     /// The figure assumed for a server whose live agent does not answer in time, against `reference`.
