@@ -71,6 +71,7 @@ final class LiveServeTests: XCTestCase {
         let capacity = try XCTUnwrap(live["capacity"] as? Double)
         XCTAssertGreaterThan(capacity, 0)
         XCTAssertLessThanOrEqual(capacity, Double(cpus))
+        XCTAssertTrue(live["in_flight"] is NSNull, "without --port nothing is counted: \(live)")
         burn(seconds: 1.5)
         try waitUntil("the CPU burnt shows as usage", timeout: 10) {
             live = try self.live(port: port) ?? [:]
@@ -94,7 +95,8 @@ final class LiveServeTests: XCTestCase {
         defer { (held + others).forEach { Glibc.close($0) } }
 
         let directory = try TemporaryDirectory()
-        let port = try startAgent(["--port", "\(web.port)"], directory: directory)
+        // A comma list (port 1 holds nothing here).
+        let port = try startAgent(["--port", "\(web.port),1"], directory: directory)
         var live: [String: Any] = [:]
         try waitUntil("/load.json counts requests in flight", timeout: 10) {
             live = try self.live(port: port) ?? [:]

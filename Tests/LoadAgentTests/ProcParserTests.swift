@@ -51,6 +51,14 @@ final class ProcParserTests: XCTestCase {
         XCTAssertEqual(try TCPTable.countEstablished(ProcFixtures.tcp6, localPorts: [80, 443]), 2)
         XCTAssertEqual(try TCPTable.countEstablished(ProcFixtures.tcp6, localPorts: [8080]), 0)
         XCTAssertThrowsError(try TCPTable.countEstablished("  sl local\n 0: zz\n", localPorts: [80]))
+        // Hex in either case, leading zeros, no header, no final newline; a port past 0xFFFF or a state that is not
+        // hex is an error that names the line.
+        XCTAssertEqual(try TCPTable.countEstablished(" 0: 0100007F:0050 00000000:0000 01\n 1: 0100007F:01bb 0:0 1", localPorts: [80, 443]), 2)
+        XCTAssertEqual(try TCPTable.countEstablished(" 0: 0100007F:0050 00000000:0000 0A\n", localPorts: [80]), 0, "LISTEN")
+        XCTAssertThrowsError(try TCPTable.countEstablished(" 0: 0100007F:10050 0:0 01\n", localPorts: [80])) { error in
+            XCTAssertTrue("\(error)".contains("line 1"), "\(error)")
+        }
+        XCTAssertThrowsError(try TCPTable.countEstablished(" 0: 0100007F:0050 0:0 0G\n", localPorts: [80]))
     }
 
     func testBusyWorkers() throws {

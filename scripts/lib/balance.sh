@@ -22,7 +22,7 @@
 # marks them BALANCE_MARK (100), and lvs.cf has one fwmark virtual server over web1..3, weight 32 each, `load_monitor`
 # MONITOR (h2e or none), scheduler SCHEDULER, a send/expect HTTP health check (an ordinary request: it burns CPU and
 # queues like the others), `h2e-director run` from $H2E_BIN. Each webserver runs burn-httpd (ITERATIONS per request)
-# on :80 and `h2e-agent serve` on :8181 (with `h2e-agent sample` every minute, as cron does), both in the cgroup
+# on :80 and `h2e-agent serve --port 80` on :8181 (with `h2e-agent sample` every minute, as cron does), both in the cgroup
 # /sys/fs/cgroup/webN with cpu.max BALANCE_QUOTAS (6 12 24 percent: capacities 1:2:4). Processes enter their
 # namespace with nsenter --net (not `ip netns exec`, which remounts /sys and would hide the cgroup tree from the
 # agent). State under BALANCE_DIR (/tmp/h2e-balance).
@@ -174,7 +174,7 @@ balance_up() {
     for ns in $BALANCE_WEBS; do
         _topology_wait 20 test -f "$BALANCE_DIR/$ns/load.rrd" || { echo "balance_up: no first sample in $ns" >&2; return 1; }
         _balance_start $ns-agent $ns $ns "$H2E_BIN/h2e-agent" serve --dir "$BALANCE_DIR/$ns" --server-id $ns \
-            --listen 10.0.0.2${ns#web}:8181
+            --listen 10.0.0.2${ns#web}:8181 --port 80
     done
     for ns in $BALANCE_WEBS; do
         _topology_wait 20 _balance_in client curl -sf -m 2 -o /dev/null "http://10.0.0.2${ns#web}/" \
