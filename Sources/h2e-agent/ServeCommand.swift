@@ -49,17 +49,20 @@ struct ServeCommand: AsyncParsableCommand {
             """)
     var ports: [String] = []
 
-    /// `--port` values, comma lists included.
-    var servicePorts: Set<UInt16> {
-        Set(ports.flatMap { $0.split(separator: ",") }.compactMap { UInt16($0.filter { $0 != " " }) })
-    }
-
-    func validate() throws {
-        for value in ports.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
+    /// `--port` values, comma lists included; the error names the first that is not a TCP port.
+    func servicePorts() throws(ValidationError) -> Set<UInt16> {
+        var ports: Set<UInt16> = []
+        for value in self.ports.flatMap({ $0.split(separator: ",", omittingEmptySubsequences: false) }) {
             guard let port = UInt16(value.filter { $0 != " " }), port > 0 else {
                 throw ValidationError("--port takes TCP ports (1-65535), repeated or comma-separated (80,443); not '\(value)'")
             }
+            ports.insert(port)
         }
+        return ports
+    }
+
+    func validate() throws {
+        _ = try servicePorts()
     }
 
     @Option(name: .customLong("proc-root"), help: .hidden)
@@ -78,7 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
         let configuration = LoadServer.Configuration(
             host: host, port: port, serverID: options.resolvedServerID, directory: options.directory,
             maxConnections: max(1, maxConnections), cgroup: cgroup, procRoot: procRoot, cgroupFileRoot: cgroupRoot,
-            servicePorts: servicePorts)
+            servicePorts: try servicePorts())
         let server: LoadServer
         do {
             server = try await LoadServer.start(configuration: configuration, logger: logger)

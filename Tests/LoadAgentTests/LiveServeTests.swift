@@ -84,8 +84,8 @@ final class LiveServeTests: XCTestCase {
     /// Real TCP connections held open to a "webserver" port and to another port: `in_flight` counts those of the
     /// `--port` only, queued (never accepted) as they are, and follows them when they close.
     func testInFlightCountsTheEstablishedConnectionsToTheServicePortOnly() throws {
-        let web = try Listener()
-        let other = try Listener()
+        let web = try LoopbackListener()
+        let other = try LoopbackListener()
         defer {
             web.close()
             other.close()
@@ -146,43 +146,3 @@ final class LiveServeTests: XCTestCase {
     }
 }
 
-/// A loopback TCP listener that never accepts: connections to it wait established in its backlog.
-private struct Listener {
-    let fd: Int32
-    let port: Int
-
-    init() throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        self.fd = fd
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else { throw POSIXError(.EADDRINUSE) }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        port = Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// A client connection to it, established (the kernel completes the handshake into the backlog).
-    func connect() throws -> Int32 {
-        let client = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = UInt16(port).bigEndian
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(client, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard result == 0 else { throw POSIXError(.ECONNREFUSED) }
-        return client
-    }
-
-    func close() { _ = Glibc.close(fd) }
-}

@@ -34,10 +34,11 @@ public struct CPUReader: Sendable {
     }
 
     public func read() throws(AgentError) -> CPUReading {
-        let host = try ProcSampler(root: procRoot, servicePorts: []).cpuTimes()
+        let proc = ProcSampler(root: procRoot, servicePorts: servicePorts)
+        let host = try proc.cpuTimes()
         let hostPressure = pressure(in: "\(procRoot)/pressure/cpu")
         // A table that cannot be read leaves the count unknown, not the CPU figure.
-        let inFlight = servicePorts.isEmpty ? nil : try? ProcSampler(root: procRoot, servicePorts: servicePorts).tcpEstablished()
+        let inFlight = servicePorts.isEmpty ? nil : try? proc.tcpEstablished()
         guard case .cgroup(let cgroup) = source else {
             return CPUReading(
                 usage: .host(busy: host.total - host.idle, total: host.total), onlineCPUs: host.cpuCount,
