@@ -26,7 +26,8 @@ extension LoadDocument {
     ///
     /// With ``live``: the live figure `figure` names, measured at `receivedAt` (the cron sample's age and stale flag
     /// do not concern it): ``AgentFigure/cpu`` as ``LoadSignal/live(window:)``, ``AgentFigure/inFlight`` as
-    /// ``LoadSignal/inFlight(window:)`` (`in_flight / capacity`; a failure when the agent counts none). Without:
+    /// ``LoadSignal/inFlight(window:)`` (`in_flight / capacity`; a failure when the agent counts none), either with
+    /// the stated `capacity`. Without:
     /// the load average per CPU at `receivedAt - age`, or a failure when the agent marks the sample stale or its
     /// age exceeds `maximumAge` (today's behaviour; an agent too old for requests in flight is judged by it too).
     public func reading(
@@ -42,7 +43,8 @@ extension LoadDocument {
             let window = TimeAmount.nanoseconds(Int64(live.window * 1e9))
             switch figure {
             case .cpu:
-                return LoadReading.checked(perCPU: live.figure, at: receivedAt, signal: .live(window: window))
+                return LoadReading.checked(
+                    perCPU: live.figure, at: receivedAt, signal: .live(window: window), capacity: live.capacity)
             case .inFlight:
                 guard let inFlight = live.inFlight else {
                     return .failed(
@@ -51,7 +53,8 @@ extension LoadDocument {
                 guard let capacity = live.capacity, capacity.isFinite, capacity > 0 else {
                     return .failed(.malformed("live capacity \(live.capacity.map { "\($0)" } ?? "null") CPUs"))
                 }
-                return LoadReading.checked(perCPU: inFlight / capacity, at: receivedAt, signal: .inFlight(window: window))
+                return LoadReading.checked(
+                    perCPU: inFlight / capacity, at: receivedAt, signal: .inFlight(window: window), capacity: capacity)
             }
         }
         guard age.isFinite, age >= 0, age < 1e9 else { return .failed(.malformed("sample age \(age) s")) }

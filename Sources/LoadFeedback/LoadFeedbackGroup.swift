@@ -12,9 +12,18 @@ import NIOCore
 ///
 /// Each round, the reference load is the geometric mean of the usable loads (floored at
 /// ``WeightPolicy/loadFloor``) of the servers past their slow start and configured with a weight above 0; a server
-/// in its slow start or at weight 0 is underloaded by design and would pull the reference down. With the geometric mean the corrections of the servers cancel out in
-/// the product of the weights: the weights move load from server to server and stay on the scale of the configured
-/// weights.
+/// in its slow start or at weight 0 is underloaded by design and would pull the reference down. With the geometric
+/// mean the corrections of the servers cancel out in the product of the weights: the weights move load from server
+/// to server and stay on the scale they started on.
+///
+/// **Start from capacity.** A live figure states the server's CPU capacity (``LoadReading/capacity``). When at
+/// least two servers of the group state one in a round, each server still without a sample starts at
+/// `(capacity / base) / max over the group (capacity / base)` of its configured weight (at least
+/// ``WeightPolicy/minimumFactor``): the largest server per configured weight keeps its weight, the others start in
+/// proportion to what they can do. Servers configured alike but 1:2:4 apart start at 1/4, 1/2 and 1; servers
+/// configured in proportion to their capacities start where they are. Under lblc a weight caps the connections a
+/// server queues before its sites move, so this bounds every server's queue to about the same time from the first
+/// seconds on, instead of after the time the loop takes to find the difference (docs/weights.md).
 public struct LoadFeedbackGroup<Key: Hashable & Sendable>: Sendable {
     public private(set) var states: [Key: LoadFeedbackState] = [:]
     public var policy: WeightPolicy
@@ -58,7 +67,7 @@ public struct LoadFeedbackGroup<Key: Hashable & Sendable>: Sendable {
                 continue
             }
             // The floor of the reading's own kind of figure (requests in flight are on another scale).
-            guard case .load(_, _, let signal) = reading else { continue }
+            guard case .load(_, _, let signal, _) = reading else { continue }
             let floored = max(load, policy.adapted(to: signal).loadFloor)
             if state.inSlowStart(at: now) {
                 starting.append(floored)
@@ -71,13 +80,33 @@ public struct LoadFeedbackGroup<Key: Hashable & Sendable>: Sendable {
         return exp(loads.map { log($0) }.reduce(0, +) / Double(loads.count))
     }
 
+    /// Each server's stated capacity per configured weight, for servers with a base above 0 and a usable reading
+    /// that states one.
+    private func capacitiesPerWeight(_ readings: [Key: LoadReading]) -> [Key: Double] {
+        var result: [Key: Double] = [:]
+        for (key, reading) in readings {
+            guard let state = states[key], state.baseWeight > 0, let capacity = reading.capacity else { continue }
+            result[key] = capacity / Double(state.baseWeight)
+        }
+        return result
+    }
+
     /// Applies one round of readings; servers without a reading this round keep their weight and are not
     /// returned. Readings for unknown keys are ignored.
     public mutating func apply(_ readings: [Key: LoadReading], now: NIODeadline) -> [Key: WeightDecision] {
         let reference = self.reference(for: readings, now: now)
+        let perWeight = capacitiesPerWeight(readings)
+        let largest = perWeight.values.max()
         var decisions: [Key: WeightDecision] = [:]
         for (key, reading) in readings {
             guard var state = states[key] else { continue }
+            if perWeight.count >= 2, let largest, let own = perWeight[key], state.awaitsFirstSample,
+                let capacity = reading.capacity
+            {
+                state.start(
+                    atCapacityShare: own / largest,
+                    because: "started from capacity \(fixed(capacity)) CPUs, \(fixed(own / largest)) of the largest per weight")
+            }
             decisions[key] = state.apply(reading, now: now, reference: reference)
             states[key] = state
         }

@@ -37,6 +37,8 @@ public struct LoadFeedbackState: Sendable, Hashable {
     public private(set) var counters = Counters()
     /// Start of the current stretch without usable load: creation, or the last usable reading.
     private var lastUsableAt: NIODeadline
+    /// Said once, in the reason of the next decision, after ``start(atCapacityShare:because:)``.
+    private var startNote: String?
 
     /// - Parameters:
     ///   - admittedAt: when the server was admitted, to start it slowly; nil for a server already serving.
@@ -60,6 +62,18 @@ public struct LoadFeedbackState: Sendable, Hashable {
         lastSampleAt = nil
         lastLoad = nil
         return decideWithoutReading(now: now)
+    }
+
+    /// Whether the server has no usable sample yet since it was created or readmitted: its factor is still the
+    /// configured 1, not something the loop learned, so ``LoadFeedbackGroup`` may start it from its capacity.
+    public var awaitsFirstSample: Bool { lastSampleAt == nil }
+
+    /// Starts the factor at `share` of the configured weight (kept within ``WeightPolicy/minimumFactor`` ... 1),
+    /// before the first sample is applied; `note` says why in the next decision's reason.
+    public mutating func start(atCapacityShare share: Double, because note: String) {
+        guard share.isFinite, share > 0 else { return }
+        factor = min(1, max(policy.minimumFactor, share))
+        startNote = note
     }
 
     /// The weight now without a new reading: follows the slow start and the configured weight.
@@ -153,6 +167,10 @@ public struct LoadFeedbackState: Sendable, Hashable {
         factor = outcome.factor
         weight = outcome.weight
         reason = outcome.reason
+        if let note = startNote {
+            reason += "; \(note)"
+            startNote = nil
+        }
         return WeightDecision(weight: weight, reason: reason, changed: changed)
     }
 
@@ -162,7 +180,7 @@ public struct LoadFeedbackState: Sendable, Hashable {
         switch reading {
         case .failed(let failure):
             return .failure(failure)
-        case .load(let load, let at, let signal):
+        case .load(let load, let at, let signal, _):
             if now - at > policy.adapted(to: signal).maximumSampleAge {
                 return .failure(.stale(ageSeconds: (now - at).seconds))
             }

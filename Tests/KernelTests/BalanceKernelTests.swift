@@ -9,19 +9,25 @@ import XCTest
 /// client with Poisson arrivals at 80 % of the measured capacity.
 ///
 /// One run of each arm on the same arrival sequence: with `load_monitor = none` (static weights 32) and with
-/// `load_monitor = h2e`. Asserted, within the run: with h2e the 1x server's kernel weight (`ipvsadm -Ln`) falls below
-/// the 4x server's, and that server's agent counts the client's requests in flight (`live.in_flight` above 0). The
-/// spread of the servers' utilisation of their quotas (max/mean, from cgroup cpu.stat over the same span of each
-/// run) is printed for both arms, not asserted: smaller with h2e is the usual outcome but not a reliable one (below).
+/// `load_monitor = h2e`; 10 s into each, web1's quota is doubled (6 % to 12 %). Asserted, within the h2e run:
+/// - before the step, the 1x server's kernel weight (`ipvsadm -Ln`) is below the 4x server's (the agents state
+///   their cgroups' capacities and the director starts the weights from them, then follows the load);
+/// - after it, web1's weight rises above where it was: that is the load loop alone (the start from capacity is
+///   taken once), answering real CPU use against the new quota;
+/// - web1's agent counts the client's requests in flight (`live.in_flight` above 0).
+/// The spread of the servers' utilisation of their quotas (max/mean, from cgroup cpu.stat after the step, against
+/// the quota in force) is printed for both arms, not asserted: smaller with h2e is the usual outcome but not a
+/// reliable one (below).
 ///
 /// The binaries are those of `H2E_DEMO_BIN` when set (scripts/test sets it to the release build: the whole cluster
 /// shares one emulated CPU), else this bundle's. Under 3 minutes (two arms of 30 s, each on a fresh cluster).
 final class BalanceKernelTests: XCTestCase {
     let root = repositoryRoot
     var directory = ""
-    /// Seconds each arm's client runs; utilisation is compared from `measureFrom` to its end.
+    /// Seconds each arm's client runs; web1's quota doubles `stepAt` s into it, and utilisation is compared from
+    /// then to its end.
     let duration = 30
-    let measureFrom = 10
+    let stepAt = 10
 
     override func setUp() async throws {
         try requireIPVSKernel()
@@ -75,9 +81,13 @@ final class BalanceKernelTests: XCTestCase {
     }
 
     /// One arm: a fresh cluster with `monitor`, the client at `rate` for `duration` s, scripts/lib/balance/balance.py
-    /// sampling the cgroups every second; `whileRunning` is called once the client runs. Utilisation of each quota is
-    /// taken from the samples between `measureFrom` s after the client's start and its end.
-    func run(_ monitor: String, iterations: Int, rate: Double, whileRunning: () async throws -> Void = {}) async throws -> Arm {
+    /// sampling the cgroups every second. `beforeStep` is called once the client runs, web1's quota is doubled
+    /// `stepAt` s after that, then `afterStep` is called. Utilisation of each quota is taken from the samples
+    /// between `stepAt` s after the client's start and its end.
+    func run(
+        _ monitor: String, iterations: Int, rate: Double, beforeStep: () async throws -> Void = {},
+        afterStep: () async throws -> Void = {}
+    ) async throws -> Arm {
         let up = "\(directory)/up-\(monitor).log"
         try mustRun(balance("balance_up \(iterations) \(monitor) lblc > \(up) 2>&1 || { cat \(up); exit 1; }"))
         let summary = "\(directory)/client-\(monitor).summary", samples = "\(directory)/samples-\(monitor)"
@@ -85,7 +95,12 @@ final class BalanceKernelTests: XCTestCase {
             balance("{ python3 scripts/lib/balance/balance.py sample --out \(samples) --stop \(samples).stop & }"
                 + " && { balance_client \(rate) \(duration) 1 \(directory)/client-\(monitor).log > \(summary).part 2>&1"
                 + " && mv \(summary).part \(summary); } &"))
-        try await whileRunning()
+        let step = ContinuousClock.now + .seconds(stepAt)
+        try await beforeStep()
+        // The step is part of the schedule, at the same time into both arms (as in bench-balance).
+        try await Task.sleep(until: step)
+        try mustRun(balance("balance_quota web1 12"))
+        try await afterStep()
         let done = await waitUntil(timeout: .seconds(duration + 30), interval: .milliseconds(200)) {
             FileManager.default.fileExists(atPath: summary)
         }
@@ -95,7 +110,7 @@ final class BalanceKernelTests: XCTestCase {
         let start = try XCTUnwrap(
             text.split(whereSeparator: \.isWhitespace).split(separator: "start_epoch").last?.first.flatMap { Double($0) },
             "no start_epoch in the client's summary: \(text)")
-        let utilisation = try self.utilisation(samples, from: start + Double(measureFrom), to: start + Double(duration))
+        let utilisation = try self.utilisation(samples, from: start + Double(stepAt), to: start + Double(duration))
         let mean = utilisation.values.reduce(0, +) / Double(max(utilisation.count, 1))
         let arm = Arm(
             utilisation: utilisation, maxOverMean: (utilisation.values.max() ?? 0) / max(mean, 1e-9), summary: text,
@@ -104,26 +119,33 @@ final class BalanceKernelTests: XCTestCase {
         return arm
     }
 
-    /// Each server's CPU used between the first and last sample within [from, to] (epoch seconds), over its quota
-    /// for that time.
+    /// Each server's CPU used between the first and last sample within [from, to] (epoch seconds), over the quota
+    /// in force integrated over that time (balance.py's `utilisation`).
     func utilisation(_ samples: String, from: Double, to: Double) throws -> [String: Double] {
         struct Cgroup: Decodable { var usage: Double?; var quota: Double? }
         struct Sample: Decodable { var t: Double; var web1: Cgroup; var web2: Cgroup; var web3: Cgroup }
         let rows = try String(contentsOfFile: samples, encoding: .utf8).split(separator: "\n")
             .map { try JSONDecoder().decode(Sample.self, from: Data($0.utf8)) }.filter { $0.t >= from && $0.t <= to }
-        guard let first = rows.first, let last = rows.last, last.t - first.t > Double(duration - measureFrom) / 2 else {
+        guard let first = rows.first, let last = rows.last, last.t - first.t > Double(duration - stepAt) / 2 else {
             XCTFail("too few samples between \(from) and \(to) in \(samples)")
             return [:]
         }
         var result: [String: Double] = [:]
         for (name, cgroup) in [("web1", \Sample.web1), ("web2", \Sample.web2), ("web3", \Sample.web3)] {
-            let used = ((last[keyPath: cgroup].usage ?? 0) - (first[keyPath: cgroup].usage ?? 0)) / 1e6
-            result[name] = used / ((last.t - first.t) * (first[keyPath: cgroup].quota ?? 1))
+            var used = 0.0, capacity = 0.0
+            for (a, b) in zip(rows, rows.dropFirst()) {
+                guard let u0 = a[keyPath: cgroup].usage, let u1 = b[keyPath: cgroup].usage,
+                    let quota = a[keyPath: cgroup].quota
+                else { continue }
+                used += (u1 - u0) / 1e6
+                capacity += (b.t - a.t) * quota
+            }
+            result[name] = capacity > 0 ? used / capacity : 0
         }
         return result
     }
 
-    func testH2EWeighsTheSmallServerBelowTheLargeUnderRealLoad() async throws {
+    func testH2EStartsFromCapacityAndFollowsRealLoad() async throws {
         let calibration = try mustRun(balance("balance_build \(directory)/bin && balance_calibrate 5"))
         let numbers = calibration.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         guard numbers.count == 3 else { return XCTFail("balance_calibrate: \(calibration)") }
@@ -134,24 +156,39 @@ final class BalanceKernelTests: XCTestCase {
         let fixed = try await run("none", iterations: iterations, rate: rate)
 
         var seen: [String: Int] = [:]
-        let h2e = try await run("h2e", iterations: iterations, rate: rate) {
-            let fell = await waitUntil(timeout: .seconds(duration), interval: .milliseconds(500)) {
-                seen = (try? self.weights()) ?? [:]
-                guard let small = seen["web1"], let large = seen["web3"] else { return false }
-                return small < large
-            }
-            XCTAssertTrue(fell, "web1's weight never fell below web3's: \(seen); director: \(self.directorLog())")
-            // The busy server's agent counts the client's requests in flight: direct routing, so the connections'
-            // local addresses are the site IPs, on port 80 (`live.in_flight`, load_monitor = h2e-in-flight).
-            var answer = ""
-            let counted = await waitUntil(timeout: .seconds(20), interval: .milliseconds(500)) {
-                // A busy agent may miss a poll: shell, not mustRun, so one miss is not a failure.
-                answer = (try? shell(self.balance("_balance_in client curl -sf -m 2 http://10.0.0.21:8181/load.json")))?.output ?? ""
-                let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any]
-                return ((object?["live"] as? [String: Any])?["in_flight"] as? Double ?? 0) > 0
-            }
-            XCTAssertTrue(counted, "web1's agent never counted a request in flight: \(answer)")
-        }
+        var beforeStep = 0
+        let h2e = try await run(
+            "h2e", iterations: iterations, rate: rate,
+            beforeStep: {
+                let fell = await waitUntil(timeout: .seconds(stepAt - 1), interval: .milliseconds(500)) {
+                    seen = (try? self.weights()) ?? [:]
+                    guard let small = seen["web1"], let large = seen["web3"] else { return false }
+                    return small < large
+                }
+                XCTAssertTrue(fell, "web1's weight was not below web3's before the step: \(seen); director: \(self.directorLog())")
+            },
+            afterStep: {
+                // Read at the step: the quota has just doubled, the agent's 10 s window does not show it yet.
+                beforeStep = try XCTUnwrap(try self.weights()["web1"], "web1 is not in the table at the step")
+                let rose = await waitUntil(timeout: .seconds(duration - stepAt - 2), interval: .milliseconds(500)) {
+                    seen = (try? self.weights()) ?? [:]
+                    return (seen["web1"] ?? 0) > beforeStep
+                }
+                XCTAssertTrue(
+                    rose, "web1's quota doubled but its weight did not rise above \(beforeStep): \(seen); director: \(self.directorLog())")
+                // The busy server's agent counts the client's requests in flight: direct routing, so the
+                // connections' local addresses are the site IPs, on port 80 (`live.in_flight`,
+                // load_monitor = h2e-in-flight).
+                var answer = ""
+                let counted = await waitUntil(timeout: .seconds(10), interval: .milliseconds(500)) {
+                    // A busy agent may miss a poll: shell, not mustRun, so one miss is not a failure.
+                    answer = (try? shell(self.balance("_balance_in client curl -sf -m 2 http://10.0.0.21:8181/load.json")))?.output ?? ""
+                    let object = try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any]
+                    return ((object?["live"] as? [String: Any])?["in_flight"] as? Double ?? 0) > 0
+                }
+                XCTAssertTrue(counted, "web1's agent never counted a request in flight: \(answer)")
+            })
+        print("balance h2e: web1's weight \(beforeStep) at the step, \(seen["web1"].map { "\($0)" } ?? "-") after")
         for (name, arm) in [("static", fixed), ("h2e", h2e)] {
             let util = ["web1", "web2", "web3"].map { String(format: "%.2f", arm.utilisation[$0] ?? 0) }.joined(separator: " ")
             print("balance \(name): utilisation \(util), max/mean \(String(format: "%.2f", arm.maxOverMean)), weights at the end \(arm.weights)")

@@ -45,7 +45,7 @@ final class AgentClientTests: XCTestCase {
 
     func testGoodReportGivesTheLoadPerCPUMeasuredAgeSecondsAgo() async throws {
         let (reading, before, after, server) = try await fetchTimed(Self.goodJSON)
-        guard case .load(let load, let at, _) = reading else { return XCTFail("\(reading)") }
+        guard case .load(let load, let at, _, _) = reading else { return XCTFail("\(reading)") }
         XCTAssertEqual(load, 0.42)
         XCTAssertTrue(at >= before - .seconds(12) && at <= after - .seconds(12), "sample instant not now - age")
         let request = try XCTUnwrap(server.requests.first)
@@ -55,7 +55,7 @@ final class AgentClientTests: XCTestCase {
 
     func testALiveFigureIsTakenAtReceiveTime() async throws {
         let (reading, before, after, _) = try await fetchTimed(AgentLoadReportTests.liveJSON)
-        guard case .load(let figure, let at, let signal) = reading else { return XCTFail("\(reading)") }
+        guard case .load(let figure, let at, let signal, _) = reading else { return XCTFail("\(reading)") }
         XCTAssertEqual(figure, 0.83)
         XCTAssertEqual(signal, .live(window: .seconds(10)))
         XCTAssertTrue(at >= before && at <= after, "a live figure is measured when the agent answers")
@@ -197,7 +197,7 @@ final class AgentClientTests: XCTestCase {
 
 extension LoadReading {
     var loadValue: Double? {
-        if case .load(let value, _, _) = self { return value }
+        if case .load(let value, _, _, _) = self { return value }
         return nil
     }
 }

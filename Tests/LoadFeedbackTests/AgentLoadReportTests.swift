@@ -62,7 +62,14 @@ final class AgentLoadReportTests: XCTestCase {
         // The cron sample is stale and 40 s old: that concerns the load average, not the live figure.
         XCTAssertEqual(
             report.reading(receivedAt: now, maximumAge: .seconds(30)),
-            .load(perCPU: 0.83, at: now, signal: .live(window: .seconds(10))))
+            .load(perCPU: 0.83, at: now, signal: .live(window: .seconds(10)), capacity: 0.06))
+        // A capacity that is no number of CPUs is dropped; the figure stays usable.
+        for bad in ["0", "-1", "1e9"] {
+            let json = Self.liveJSON.replacingOccurrences(of: #""capacity":0.06"#, with: "\"capacity\":\(bad)")
+            XCTAssertEqual(
+                try decode(json).get().reading(receivedAt: now, maximumAge: .seconds(30)),
+                .load(perCPU: 0.83, at: now, signal: .live(window: .seconds(10))), bad)
+        }
     }
 
     func testRequestsInFlightPerCPUAreReadWhenAskedFor() throws {
@@ -71,10 +78,11 @@ final class AgentLoadReportTests: XCTestCase {
         // 1.5 connections on 0.06 CPU: 25 per CPU, as an in-flight figure with the window.
         XCTAssertEqual(
             report.reading(receivedAt: now, maximumAge: .seconds(30), figure: .inFlight),
-            .load(perCPU: 1.5 / 0.06, at: now, signal: .inFlight(window: .seconds(10))))
+            .load(perCPU: 1.5 / 0.06, at: now, signal: .inFlight(window: .seconds(10)), capacity: 0.06))
         // The CPU figure of the same answer is unchanged.
         XCTAssertEqual(
-            report.reading(receivedAt: now, maximumAge: .seconds(30)), .load(perCPU: 0.83, at: now, signal: .live(window: .seconds(10))))
+            report.reading(receivedAt: now, maximumAge: .seconds(30)),
+            .load(perCPU: 0.83, at: now, signal: .live(window: .seconds(10)), capacity: 0.06))
         // An agent that counts none (no --port, or an older one) is a failure that says what to give it.
         let uncounted = try decode(Self.liveJSON).get().reading(receivedAt: now, maximumAge: .seconds(30), figure: .inFlight)
         XCTAssertEqual(uncounted.failure?.kind, "malformed")

@@ -209,6 +209,68 @@ final class LoadFeedbackGroupTests: XCTestCase {
         XCTAssertTrue(decisions["small"]!.reason.contains("333.00 in flight/cpu (10 s)"), decisions["small"]!.reason)
     }
 
+    /// Live figures state each server's capacity: servers still without a sample start in proportion to their
+    /// capacity per configured weight, the largest keeping its weight; once per (re)admission.
+    func testServersStartFromTheirStatedCapacityOncePerAdmission() {
+        var group = LoadFeedbackGroup<String>()
+        for name in ["small", "middle", "large"] { group.add(name, baseWeight: 32, admittedAt: nil, now: t0) }
+        let live = LoadSignal.live(window: .seconds(10))
+        let capacities = ["small": 0.06, "middle": 0.12, "large": 0.24]
+        func round(_ second: Int64, _ names: [String], load: Double = 0.1) -> [String: WeightDecision] {
+            let now = t0 + .seconds(second)
+            var readings: [String: LoadReading] = [:]
+            for name in names {
+                readings[name] = .load(perCPU: load, at: now, signal: live, capacity: capacities[name])
+            }
+            return group.apply(readings, now: now)
+        }
+        // One server alone states a capacity: nothing to compare it with, so nobody starts from it; its sample is
+        // counted, and it keeps its weight from then on.
+        var decisions = round(2, ["large"])
+        XCTAssertEqual(decisions["large"]!.weight, 32)
+        XCTAssertFalse(group.states["large"]!.awaitsFirstSample)
+        // The others answer: 0.06 and 0.12 of the largest 0.24 per weight, idle (the floor), so only the start moves.
+        decisions = round(4, ["small", "middle", "large"])
+        XCTAssertEqual(decisions["small"]!.weight, 8)
+        XCTAssertEqual(decisions["middle"]!.weight, 16)
+        XCTAssertEqual(decisions["large"]!.weight, 32)
+        XCTAssertTrue(
+            decisions["small"]!.reason.hasSuffix("; started from capacity 0.06 CPUs, 0.25 of the largest per weight"),
+            decisions["small"]!.reason)
+        XCTAssertFalse(decisions["large"]!.reason.contains("started"), decisions["large"]!.reason)
+        // Said once; later rounds follow the load from there.
+        decisions = round(6, ["small", "middle", "large"])
+        XCTAssertEqual(decisions.mapValues(\.weight), ["small": 8, "middle": 16, "large": 32])
+        XCTAssertFalse(decisions["small"]!.reason.contains("started"), decisions["small"]!.reason)
+        // A readmitted server has forgotten its factor, and starts from its capacity again.
+        group.readmit("middle", at: t0 + .seconds(7))
+        XCTAssertEqual(group.states["middle"]!.factor, 1)
+        _ = round(8, ["small", "middle", "large"])
+        XCTAssertEqual(group.states["middle"]!.factor, 0.5)
+
+        // Servers configured in proportion to their capacities start where they are configured.
+        var proportional = LoadFeedbackGroup<String>()
+        for (name, base) in ["small": 8, "middle": 16, "large": 32] {
+            proportional.add(name, baseWeight: base, admittedAt: nil, now: t0)
+        }
+        let now = t0 + .seconds(2)
+        let weights = proportional.apply(
+            capacities.mapValues { .load(perCPU: 0.1, at: now, signal: live, capacity: $0) }, now: now
+        ).mapValues(\.weight)
+        XCTAssertEqual(weights, ["small": 8, "middle": 16, "large": 32])
+
+        // A server eight times smaller starts at the lowest factor, a quarter, not an eighth; a load average states
+        // no capacity and starts nobody.
+        var wide = LoadFeedbackGroup<String>()
+        for name in ["tiny", "huge", "old"] { wide.add(name, baseWeight: 32, admittedAt: nil, now: t0) }
+        let started = wide.apply(
+            ["tiny": .load(perCPU: 0.1, at: now, signal: live, capacity: 0.5),
+             "huge": .load(perCPU: 0.1, at: now, signal: live, capacity: 4),
+             "old": .load(perCPU: 0.1, at: now)], now: now
+        ).mapValues(\.weight)
+        XCTAssertEqual(started, ["tiny": 8, "huge": 32, "old": 32])
+    }
+
     func testServersWithoutAReadingKeepTheirWeightAndUnknownKeysAreIgnored() {
         var group = LoadFeedbackGroup<String>()
         group.add("a", baseWeight: 32, admittedAt: nil, now: t0)
