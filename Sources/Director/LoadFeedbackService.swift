@@ -10,6 +10,9 @@ import ServiceLifecycle
 /// the server's address) and hands the readings to the director core, which recomputes the weights. All servers
 /// are asked at once; a round never takes longer than the sources' own deadlines. Rounds start on a fixed schedule
 /// (a slow round does not push the following ones back; a round that overruns the interval is followed at once).
+/// The first round is not a whole interval after the start but as soon as a server with a load source is in the
+/// table (looked for every ``firstRoundPoll``): its weight then starts from its capacity
+/// (``LoadFeedbackGroup``) before lblc has placed many sites on it at the configured weight.
 ///
 /// Agent fetches keep one HTTP/1.1 connection per agent alive between rounds (``AgentConnectionPool``): a
 /// connection not used for ``idleRounds`` intervals, or to a server no longer asked, is closed at the start of a
@@ -17,6 +20,8 @@ import ServiceLifecycle
 public struct LoadFeedbackService: Service {
     /// Intervals a kept-alive connection may stay unused.
     static let idleRounds = 3
+    /// How often the table is looked at for the first servers to ask, until the first interval has passed.
+    static let firstRoundPoll = Duration.milliseconds(100)
 
     private let core: DirectorCore
     private let logger: Logger
@@ -31,6 +36,15 @@ public struct LoadFeedbackService: Service {
     public func run() async throws {
         let clock = ContinuousClock()
         var next = clock.now
+        let interval = Duration.seconds(max(await core.runtime.configuration.global.weightInterval, 1))
+        // Until the servers' first health checks have put them in the table there is no one to ask.
+        while clock.now < next + interval, await core.model.loadTargets().isEmpty {
+            do { try await gracefulSleep(for: Self.firstRoundPoll) } catch { break }
+        }
+        if !Task.isShuttingDownGracefully && !Task.isCancelled {
+            next = clock.now
+            await round(await core.runtime)
+        }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let runtime = await core.runtime
             let interval = Duration.seconds(max(runtime.configuration.global.weightInterval, 1))

@@ -17,7 +17,8 @@ import NIOCore
 /// to server and stay on the scale they started on.
 ///
 /// **Start from capacity.** A live figure states the server's CPU capacity (``LoadReading/capacity``). When at
-/// least two servers of the group state one in a round, each server still without a sample starts at
+/// least two servers of the group state one in a round, each server not yet started so since it was added or
+/// readmitted starts at
 /// `(capacity / base) / max over the group (capacity / base)` of its configured weight (at least
 /// ``WeightPolicy/minimumFactor``): the largest server per configured weight keeps its weight, the others start in
 /// proportion to what they can do. Servers configured alike but 1:2:4 apart start at 1/4, 1/2 and 1; servers
@@ -100,7 +101,7 @@ public struct LoadFeedbackGroup<Key: Hashable & Sendable>: Sendable {
         var decisions: [Key: WeightDecision] = [:]
         for (key, reading) in readings {
             guard var state = states[key] else { continue }
-            if perWeight.count >= 2, let largest, let own = perWeight[key], state.awaitsFirstSample,
+            if perWeight.count >= 2, let largest, let own = perWeight[key], !state.startedFromCapacity,
                 let capacity = reading.capacity
             {
                 state.start(

@@ -53,27 +53,32 @@ public struct LoadFeedbackState: Sendable, Hashable {
         _ = decideWithoutReading(now: now)
     }
 
-    /// The server comes back (health checks passed again): start slowly from weight 1, forget the old factor.
+    /// The server comes back (health checks passed again): start slowly from weight 1, forget the old factor (and
+    /// start from capacity again).
     @discardableResult
     public mutating func readmit(at now: NIODeadline) -> WeightDecision {
         admittedAt = now
         factor = 1
+        startedFromCapacity = false
         lastUsableAt = now
         lastSampleAt = nil
         lastLoad = nil
         return decideWithoutReading(now: now)
     }
 
-    /// Whether the server has no usable sample yet since it was created or readmitted: its factor is still the
-    /// configured 1, not something the loop learned, so ``LoadFeedbackGroup`` may start it from its capacity.
-    public var awaitsFirstSample: Bool { lastSampleAt == nil }
+    /// Whether ``start(atCapacityShare:because:)`` was applied since the server was created or readmitted.
+    public private(set) var startedFromCapacity = false
 
     /// Starts the factor at `share` of the configured weight (kept within ``WeightPolicy/minimumFactor`` ... 1),
-    /// before the first sample is applied; `note` says why in the next decision's reason.
+    /// before the reading of the round is applied; `note` says why in the next decision's reason (unless the factor
+    /// stays 1). Once per
+    /// (re)admission: ``LoadFeedbackGroup`` calls it while ``startedFromCapacity`` is false.
     public mutating func start(atCapacityShare share: Double, because note: String) {
         guard share.isFinite, share > 0 else { return }
         factor = min(1, max(policy.minimumFactor, share))
-        startNote = note
+        // The largest server keeps its configured weight: nothing to say.
+        startNote = factor < 1 ? note : nil
+        startedFromCapacity = true
     }
 
     /// The weight now without a new reading: follows the slow start and the configured weight.

@@ -197,6 +197,8 @@ extension DaemonTests {
     /// `load_monitor = h2e` against real h2e-agents (one per real server, on its address in the namespace). web1's
     /// block names the id its agent reports (`server_id = web1`) and its load is used; web2's names another
     /// (`server_id = web9`, its agent says web2), so its answers are refused and its weight stays the configured one.
+    /// The weight interval is 30 s: both verdicts come from the first round, which is asked as soon as the servers are
+    /// in the table, not an interval after the start.
     func testLoadFromRealAgentsAndTheServerIDCheck() async throws {
         let agent = URL(fileURLWithPath: DaemonFixture.binary).deletingLastPathComponent().appendingPathComponent("h2e-agent").path
         guard FileManager.default.isExecutableFile(atPath: agent) else {
@@ -221,6 +223,7 @@ extension DaemonTests {
         }
         XCTAssertTrue(serving)
         let text = fixture.configuration(extraGlobal: "agent_port = 18181")
+            .replacing("weight_interval = 1\n", with: "weight_interval = 30\n")
             .replacing("load_monitor = \(fixture.directory)/load", with: "load_monitor = h2e")
             .replacing("address = 127.0.0.2\n", with: "address = 127.0.0.2\n        server_id = web1\n")
             .replacing("address = 127.0.0.3\n", with: "address = 127.0.0.3\n        server_id = web9\n")

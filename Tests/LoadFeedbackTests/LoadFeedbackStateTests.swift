@@ -224,12 +224,12 @@ final class LoadFeedbackGroupTests: XCTestCase {
             }
             return group.apply(readings, now: now)
         }
-        // One server alone states a capacity: nothing to compare it with, so nobody starts from it; its sample is
-        // counted, and it keeps its weight from then on.
-        var decisions = round(2, ["large"])
-        XCTAssertEqual(decisions["large"]!.weight, 32)
-        XCTAssertFalse(group.states["large"]!.awaitsFirstSample)
-        // The others answer: 0.06 and 0.12 of the largest 0.24 per weight, idle (the floor), so only the start moves.
+        // One server alone states a capacity: nothing to compare it with, so it does not start from it yet.
+        var decisions = round(2, ["small"])
+        XCTAssertEqual(decisions["small"]!.weight, 32)
+        XCTAssertFalse(group.states["small"]!.startedFromCapacity)
+        // All answer: 0.06 and 0.12 of the largest 0.24 per weight, idle (the floor), so only the start moves; the
+        // server that answered alone before starts too.
         decisions = round(4, ["small", "middle", "large"])
         XCTAssertEqual(decisions["small"]!.weight, 8)
         XCTAssertEqual(decisions["middle"]!.weight, 16)
