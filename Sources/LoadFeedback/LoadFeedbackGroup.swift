@@ -59,9 +59,15 @@ public struct LoadFeedbackGroup<Key: Hashable & Sendable>: Sendable {
 
     /// The reference load for `readings`: the geometric mean of the usable loads of servers past their slow start
     /// (of all servers with a usable load if every one is in its slow start); nil without any usable load.
+    ///
+    /// Anti-windup: a server held at its lowest factor whose load is still above that mean by more than the
+    /// tolerance (or at its highest and still below) cannot take its share of the correction. Left in the mean, its
+    /// share would go to every other server instead, round after round: the others' weights would drift up (a weight
+    /// caps an lblc server's queue) for as long as the smallest sits at its floor. Such servers are left out of the
+    /// mean, unless every server is.
     public func reference(for readings: [Key: LoadReading], now: NIODeadline) -> Double? {
-        var established: [Double] = []
-        var starting: [Double] = []
+        var established: [(load: Double, factor: Double)] = []
+        var starting: [(load: Double, factor: Double)] = []
         for (key, reading) in readings {
             // A server configured at weight 0 takes no new work: its low load says nothing about the others.
             guard let state = states[key], state.baseWeight > 0, let load = state.usableLoad(reading, now: now) else {
@@ -71,14 +77,22 @@ public struct LoadFeedbackGroup<Key: Hashable & Sendable>: Sendable {
             guard case .load(_, _, let signal, _) = reading else { continue }
             let floored = max(load, policy.adapted(to: signal).loadFloor)
             if state.inSlowStart(at: now) {
-                starting.append(floored)
+                starting.append((floored, state.factor))
             } else {
-                established.append(floored)
+                established.append((floored, state.factor))
             }
         }
         let loads = established.isEmpty ? starting : established
         guard !loads.isEmpty else { return nil }
-        return exp(loads.map { log($0) }.reduce(0, +) / Double(loads.count))
+        func geometricMean(_ values: [Double]) -> Double { exp(values.map { log($0) }.reduce(0, +) / Double(values.count)) }
+        let all = geometricMean(loads.map(\.load))
+        let margin = 1 + policy.tolerance
+        let free = loads.filter { server in
+            let heldLow = server.factor <= policy.minimumFactor * (1 + 1e-9) && server.load > all * margin
+            let heldHigh = server.factor >= policy.maximumFactor * (1 - 1e-9) && server.load * margin < all
+            return !(heldLow || heldHigh)
+        }
+        return free.isEmpty || free.count == loads.count ? all : geometricMean(free.map(\.load))
     }
 
     /// Each server's stated capacity per configured weight, for servers with a base above 0 and a usable reading

@@ -271,6 +271,39 @@ final class LoadFeedbackGroupTests: XCTestCase {
         XCTAssertEqual(started, ["tiny": 8, "huge": 32, "old": 32])
     }
 
+    /// A server held at its lowest weight and still the busiest is left out of the reference: the others balance
+    /// among themselves instead of all drifting up round after round while it sits at its floor.
+    func testAServerHeldAtItsLowestWeightDoesNotDriveTheOthersUp() {
+        var group = LoadFeedbackGroup<String>()
+        for name in ["small", "middle", "large"] { group.add(name, baseWeight: 32, admittedAt: nil, now: t0) }
+        let live = LoadSignal.live(window: .seconds(10))
+        var decisions: [String: WeightDecision] = [:]
+        func round(_ second: Int64, _ small: Double, _ middle: Double, _ large: Double) {
+            let now = t0 + .seconds(second)
+            decisions = group.apply(
+                ["small": .load(perCPU: small, at: now, signal: live), "middle": .load(perCPU: middle, at: now, signal: live),
+                 "large": .load(perCPU: large, at: now, signal: live)], now: now)
+        }
+        // Not yet at its floor, the busy server is in the mean: 1.6 against 0.8 and 0.8 is a reference of 1.01, and
+        // the two others rise while it falls.
+        round(2, 1.6, 0.8, 0.8)
+        XCTAssertEqual(group.reference(for: ["a": .load(perCPU: 1, at: t0)], now: t0), nil, "unknown keys count for nothing")
+        XCTAssertLessThan(decisions["small"]!.weight, 32)
+        XCTAssertGreaterThan(decisions["large"]!.weight, 32)
+        // A minute of it: the small server reaches its floor (8) and stays the busiest. The others stop rising: the
+        // reference is their own mean, and they are within the tolerance of it.
+        for second in stride(from: Int64(4), through: 60, by: 2) { round(second, 1.6, 0.8, 0.8) }
+        XCTAssertEqual(decisions["small"]!.weight, 8, decisions["small"]!.reason)
+        let held = decisions.mapValues(\.weight)
+        for second in stride(from: Int64(62), through: 120, by: 2) { round(second, 1.6, 0.8, 0.8) }
+        XCTAssertEqual(decisions.mapValues(\.weight), held, "no drift while the small one is held at its floor")
+        XCTAssertTrue(decisions["large"]!.reason.contains("vs 0.80 reference, within 10%"), decisions["large"]!.reason)
+        // Between themselves the two still balance: the busier of them loses weight to the other.
+        round(122, 1.6, 1.2, 0.6)
+        XCTAssertLessThan(decisions["middle"]!.weight, held["middle"]!)
+        XCTAssertGreaterThan(decisions["large"]!.weight, held["large"]!)
+    }
+
     func testServersWithoutAReadingKeepTheirWeightAndUnknownKeysAreIgnored() {
         var group = LoadFeedbackGroup<String>()
         group.add("a", baseWeight: 32, admittedAt: nil, now: t0)
