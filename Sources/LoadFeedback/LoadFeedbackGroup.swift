@@ -109,19 +109,24 @@ public struct LoadFeedbackGroup<Key: Hashable & Sendable>: Sendable {
     /// Applies one round of readings; servers without a reading this round keep their weight and are not
     /// returned. Readings for unknown keys are ignored.
     public mutating func apply(_ readings: [Key: LoadReading], now: NIODeadline) -> [Key: WeightDecision] {
-        let reference = self.reference(for: readings, now: now)
+        // The start first: the reference then sees the started factors (a server started at its floor and busy is
+        // held there, and leaves the mean).
         let perWeight = capacitiesPerWeight(readings)
-        let largest = perWeight.values.max()
-        var decisions: [Key: WeightDecision] = [:]
-        for (key, reading) in readings {
-            guard var state = states[key] else { continue }
-            if perWeight.count >= 2, let largest, let own = perWeight[key], !state.startedFromCapacity,
-                let capacity = reading.capacity
-            {
+        if perWeight.count >= 2, let largest = perWeight.values.max() {
+            for (key, own) in perWeight {
+                guard var state = states[key], !state.startedFromCapacity, let capacity = readings[key]?.capacity else {
+                    continue
+                }
                 state.start(
                     atCapacityShare: own / largest,
                     because: "started from capacity \(fixed(capacity)) CPUs, \(fixed(own / largest)) of the largest per weight")
+                states[key] = state
             }
+        }
+        let reference = self.reference(for: readings, now: now)
+        var decisions: [Key: WeightDecision] = [:]
+        for (key, reading) in readings {
+            guard var state = states[key] else { continue }
             decisions[key] = state.apply(reading, now: now, reference: reference)
             states[key] = state
         }

@@ -269,6 +269,17 @@ final class LoadFeedbackGroupTests: XCTestCase {
              "old": .load(perCPU: 0.1, at: now)], now: now
         ).mapValues(\.weight)
         XCTAssertEqual(started, ["tiny": 8, "huge": 32, "old": 32])
+
+        // Busy from the first round: the small server starts at its floor and, still the busiest, is held there and
+        // left out of the reference; the others, level with each other, keep their start.
+        var busy = LoadFeedbackGroup<String>()
+        for name in ["small", "middle", "large"] { busy.add(name, baseWeight: 32, admittedAt: nil, now: t0) }
+        let first = busy.apply(
+            ["small": .load(perCPU: 1.6, at: now, signal: live, capacity: 0.06),
+             "middle": .load(perCPU: 0.8, at: now, signal: live, capacity: 0.12),
+             "large": .load(perCPU: 0.8, at: now, signal: live, capacity: 0.24)], now: now
+        ).mapValues(\.weight)
+        XCTAssertEqual(first, ["small": 8, "middle": 16, "large": 32])
     }
 
     /// A server held at its lowest weight and still the busiest is left out of the reference: the others balance
