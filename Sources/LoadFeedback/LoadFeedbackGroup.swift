@@ -18,8 +18,7 @@ import NIOCore
 ///
 /// **Start from capacity.** A live figure states the server's CPU capacity (``LoadReading/capacity``). When at
 /// least two servers of the group state one in a round, each server not yet started so since it was added or
-/// readmitted starts at
-/// `(capacity / base) / max over the group (capacity / base)` of its configured weight (at least
+/// readmitted starts at `(capacity / base) / max over the group (capacity / base)` of its configured weight (at least
 /// ``WeightPolicy/minimumFactor``): the largest server per configured weight keeps its weight, the others start in
 /// proportion to what they can do. Servers configured alike but 1:2:4 apart start at 1/4, 1/2 and 1; servers
 /// configured in proportion to their capacities start where they are. Under lblc a weight caps the connections a

@@ -71,8 +71,7 @@ public struct LoadFeedbackState: Sendable, Hashable {
 
     /// Starts the factor at `share` of the configured weight (kept within ``WeightPolicy/minimumFactor`` ... 1),
     /// before the reading of the round is applied; `note` says why in the next decision's reason (unless the factor
-    /// stays 1). Once per
-    /// (re)admission: ``LoadFeedbackGroup`` calls it while ``startedFromCapacity`` is false.
+    /// stays 1). Once per (re)admission: ``LoadFeedbackGroup`` calls it while ``startedFromCapacity`` is false.
     public mutating func start(atCapacityShare share: Double, because note: String) {
         guard share.isFinite, share > 0 else { return }
         factor = min(1, max(policy.minimumFactor, share))
