@@ -34,7 +34,7 @@ ADDRESS = {"web1": "10.0.0.21", "web2": "10.0.0.22", "web3": "10.0.0.23"}
 DIRECTORS = ["lb1", "lb2"]
 BASE_WEIGHT = 100  # scripts/demo's lvs.cf
 WEB1_CGROUP = "/sys/fs/cgroup/demo-web1"  # scripts/demo's cgroup of web1's httpd and agent
-WEB1_QUOTA = 25  # its cpu.max, percent of the CPU (scripts/demo's WEB1_QUOTA)
+WEB1_QUOTA = 25  # its cpu.max, percent of the CPU (scripts/demo's WEB1_QUOTA; web2's and web3's are 50)
 FALLEN = 0.75  # phase 2 waits until web1's weight is at most this part of its weight before
 # One request every INTERVAL seconds. Each costs its webserver about 57 ms of the guest's one emulated CPU (busybox
 # httpd forks, the CGI forks and execs sh; 15 ms for a static file), measured in the VM. At ten a second the client
@@ -362,6 +362,9 @@ class Demo:
                     # Not in a slow start after a flap: phase 2 measures the fall from these weights.
                     and self.expect(not any("slow start" in servers[w].get("reason", "") for w in WEBS),
                                     "weights: %s" % {w: servers[w].get("reason") for w in WEBS})
+                    # Started from the capacities the agents state: web1 has half of the others' quota.
+                    and self.expect(servers["web1"].get("weight", BASE_WEIGHT) < min(servers[w].get("weight", 0) for w in WEBS[1:]),
+                                    "web1 not started below the others: %s" % {w: servers[w].get("weight") for w in WEBS})
                     and self.expect(all(c.served_since(start, w) for w in WEBS),
                                     "requests served since the start: %s" % {w: len(c.served_since(start, w)) for w in WEBS})
                     and self.expect(now - started["lb2"] >= 2, "")):
