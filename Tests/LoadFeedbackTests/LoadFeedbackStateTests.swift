@@ -248,38 +248,36 @@ final class LoadFeedbackGroupTests: XCTestCase {
         _ = round(8, ["small", "middle", "large"])
         XCTAssertEqual(group.states["middle"]!.factor, 0.5)
 
-        // Servers configured in proportion to their capacities start where they are configured.
-        var proportional = LoadFeedbackGroup<String>()
-        for (name, base) in ["small": 8, "middle": 16, "large": 32] {
-            proportional.add(name, baseWeight: base, admittedAt: nil, now: t0)
+        /// The weights after the first round of a fresh group: each server's configured weight, live load and
+        /// stated capacity (nil: a load average, which states none).
+        func firstRound(_ servers: [String: (base: Int, load: Double, capacity: Double?)]) -> [String: Int] {
+            var fresh = LoadFeedbackGroup<String>()
+            for (name, server) in servers { fresh.add(name, baseWeight: server.base, admittedAt: nil, now: t0) }
+            let now = t0 + .seconds(2)
+            return fresh.apply(
+                servers.mapValues { server in
+                    server.capacity.map { .load(perCPU: server.load, at: now, signal: live, capacity: $0) }
+                        ?? .load(perCPU: server.load, at: now)
+                }, now: now
+            ).mapValues(\.weight)
         }
-        let now = t0 + .seconds(2)
-        let weights = proportional.apply(
-            capacities.mapValues { .load(perCPU: 0.1, at: now, signal: live, capacity: $0) }, now: now
-        ).mapValues(\.weight)
-        XCTAssertEqual(weights, ["small": 8, "middle": 16, "large": 32])
+
+        // Servers configured in proportion to their capacities start where they are configured.
+        XCTAssertEqual(
+            firstRound(["small": (8, 0.1, 0.06), "middle": (16, 0.1, 0.12), "large": (32, 0.1, 0.24)]),
+            ["small": 8, "middle": 16, "large": 32])
 
         // A server eight times smaller starts at the lowest factor, a quarter, not an eighth; a load average states
         // no capacity and starts nobody.
-        var wide = LoadFeedbackGroup<String>()
-        for name in ["tiny", "huge", "old"] { wide.add(name, baseWeight: 32, admittedAt: nil, now: t0) }
-        let started = wide.apply(
-            ["tiny": .load(perCPU: 0.1, at: now, signal: live, capacity: 0.5),
-             "huge": .load(perCPU: 0.1, at: now, signal: live, capacity: 4),
-             "old": .load(perCPU: 0.1, at: now)], now: now
-        ).mapValues(\.weight)
-        XCTAssertEqual(started, ["tiny": 8, "huge": 32, "old": 32])
+        XCTAssertEqual(
+            firstRound(["tiny": (32, 0.1, 0.5), "huge": (32, 0.1, 4), "old": (32, 0.1, nil)]),
+            ["tiny": 8, "huge": 32, "old": 32])
 
         // Busy from the first round: the small server starts at its floor and, still the busiest, is held there and
         // left out of the reference; the others, level with each other, keep their start.
-        var busy = LoadFeedbackGroup<String>()
-        for name in ["small", "middle", "large"] { busy.add(name, baseWeight: 32, admittedAt: nil, now: t0) }
-        let first = busy.apply(
-            ["small": .load(perCPU: 1.6, at: now, signal: live, capacity: 0.06),
-             "middle": .load(perCPU: 0.8, at: now, signal: live, capacity: 0.12),
-             "large": .load(perCPU: 0.8, at: now, signal: live, capacity: 0.24)], now: now
-        ).mapValues(\.weight)
-        XCTAssertEqual(first, ["small": 8, "middle": 16, "large": 32])
+        XCTAssertEqual(
+            firstRound(["small": (32, 1.6, 0.06), "middle": (32, 0.8, 0.12), "large": (32, 0.8, 0.24)]),
+            ["small": 8, "middle": 16, "large": 32])
     }
 
     /// A server held at its lowest weight and still the busiest is left out of the reference: the others balance
