@@ -1,5 +1,6 @@
 /* Linux and glibc interfaces that the Swift Glibc module does not include, and small C helpers for ioctls. */
 #include <malloc.h>    /* malloc_trim: HostSystem.FreedMemory */
+#include <netinet/tcp.h> /* TCP_DEFER_ACCEPT: the health checks save the handshake ACK */
 #include <sys/epoll.h> /* epoll(7): the health checks watch their sockets with it */
 #include <errno.h>
 #include <fcntl.h>

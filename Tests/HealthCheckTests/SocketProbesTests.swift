@@ -63,6 +63,28 @@ final class SocketProbesTests: XCTestCase {
         XCTAssertEqual(probes.socketsOpened, opened + 1, "the first connect reuses the idle socket, the second opens one")
     }
 
+    /// A socket that sends at once holds the handshake's last ACK for its request (`TCP_DEFER_ACCEPT`). A server
+    /// that speaks first gets its connection only with that ACK, up to 200 ms later: such checks must never get one
+    /// of those sockets, fresh or reused. The 150 ms timeout fails any check that waits for the held ACK.
+    func testAServerThatSpeaksFirstIsNotKeptWaitingForTheHandshake() async throws {
+        let banner = try await TCPTestServer.start(behaviour: .answer("220 mail ESMTP\r\n", afterRequest: false))
+        let good = try await TCPTestServer.start(behaviour: .answer("HTTP/1.0 200 OK\r\n\r\n"))
+        defer {
+            Task {
+                try await banner.stop()
+                try await good.stop()
+            }
+        }
+        let probes = SocketProbes(threadPool: nil)
+        let greeting = HealthCheck.sendExpect(send: [], expect: .prefix("220"))
+        for round in 1...10 {
+            XCTAssertEqual(run(http, try good.endpoint, on: probes), .passed, "round \(round)")
+            XCTAssertEqual(
+                run(greeting, try banner.endpoint, on: probes, timeout: .milliseconds(150)), .passed, "round \(round)")
+        }
+        XCTAssertEqual(probes.socketsOpened, 2, "each kind of check reuses a socket of its own kind")
+    }
+
     func testManyChecksInFlightAtOnceEachGetTheirOwnResult() async throws {
         let good = try await TCPTestServer.start(behaviour: .answer("HTTP/1.0 200 OK\r\n\r\n"))
         let hung = try await TCPTestServer.start(behaviour: .silent)

@@ -26,6 +26,10 @@ struct TCPTestServer {
     {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // Room for every connection of a burst: with NIO's default of 128, some of the 150 good connections of
+            // SocketProbesTests' burst found the accept queue full, and their handshakes waited for a retransmission
+            // (1 s) past the checks' deadline.
+            .serverChannelOption(.backlog, value: 1024)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(BehaviourHandler(behaviour: behaviour))
