@@ -185,14 +185,12 @@ final class CheckLoop {
         }
         slots[slot]!.flight = nil
         let action = slots[slot]!.machine.record(result, at: now)
-        switch result {
-        case .inconclusive: break  // not a check of the server: its last check stays the last real one
-        case .passed:
+        if case .inconclusive = result {
+            // Not a check of the server: its last check stays the last real one.
+        } else {
+            let failure: HealthCheckFailure? = if case .failed(let reason) = result { reason } else { nil }
             slots[slot]!.lastCheck = HealthCheckRecord(
-                failure: nil, completedAt: now.deadline, duration: startedAt.duration(to: now))
-        case .failed(let reason):
-            slots[slot]!.lastCheck = HealthCheckRecord(
-                failure: reason, completedAt: now.deadline, duration: startedAt.duration(to: now))
+                failure: failure, completedAt: now.deadline, duration: startedAt.duration(to: now))
         }
         if action != .none { report(slot, slots[slot]!.target.endpoint, action) }
 
