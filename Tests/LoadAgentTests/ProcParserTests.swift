@@ -59,6 +59,9 @@ final class ProcParserTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("line 1"), "\(error)")
         }
         XCTAssertThrowsError(try TCPTable.countEstablished(" 0: 0100007F:0050 0:0 0G\n", localPorts: [80]))
+        // A connection shown twice (the table changed between two reads of it) counts once; two clients count two.
+        let twice = " 4: 0100007F:0050 0100007F:D2F0 01\n 5: 0100007F:0050 0100007F:D2F1 01\n 6: 0100007F:0050 0100007F:D2F0 01\n"
+        XCTAssertEqual(try TCPTable.countEstablished(twice, localPorts: [80]), 2)
     }
 
     func testBusyWorkers() throws {
