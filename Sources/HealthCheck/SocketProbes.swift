@@ -17,9 +17,9 @@ import Musl
 /// dissolved with `connect(AF_UNSPEC)` (the kernel resets it to a fresh, unbound socket) and serves a later check,
 /// instead of a `close` and a `socket` (with 2,000 checks a second, 42 against 32 us of CPU per check in a C model of
 /// this loop). Sockets are watched edge-triggered and stay registered, under their descriptor, while they idle, so
-/// only a new socket costs an `epoll_ctl`. A new stream socket gets `TCP_DEFER_ACCEPT`, which on a connecting socket
-/// makes the kernel hold the handshake's last ACK and send it with the request: one packet less per check, sent and
-/// received, on the director's bill. The
+/// only a new socket costs an `epoll_ctl`. A new stream socket for a check that sends at once (or only connects) gets
+/// `TCP_DEFER_ACCEPT`, which on a connecting socket makes the kernel hold the handshake's last ACK and send it with
+/// the request: one packet fewer per check on the director's bill (see ``SocketKind``). The
 /// caller decides when to poll: the engine polls every few milliseconds while checks are in flight, so that one
 /// wake-up serves every check whose answer came in meanwhile (on a machine doing 1,000 checks a second, wake-ups, not
 /// socket calls, were most of a check's cost: scripts/bench-healthcheck).
